@@ -1,0 +1,9 @@
+//! advice-log: an append-only, tamper-evident decision record for
+//! self-managing teams, with read models per team and group, served over
+//! GraphQL.
+
+pub mod cli;
+pub mod graphql;
+pub mod http;
+pub mod server;
+pub mod store;

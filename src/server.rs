@@ -1,0 +1,61 @@
+//! Running the service: open the store, bind, serve until asked to stop, then
+//! let in-flight requests and queued appends finish before closing.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::graphql;
+use crate::http::{router, AppState};
+use crate::store::EventStore;
+
+/// Serves the application on `listener` until `shutdown` resolves. In-flight
+/// requests finish first; then every queued append is committed and the
+/// store is closed.
+pub async fn serve(
+    listener: TcpListener,
+    store: Arc<dyn EventStore>,
+    body_limit: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = AppState {
+        schema: graphql::build(store.clone()),
+        store: store.clone(),
+        body_limit,
+    };
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    store.close().await;
+    result
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests and appends");
+}

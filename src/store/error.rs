@@ -1,0 +1,64 @@
+//! What can go wrong in the event store.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::event::ExpectedVersion;
+
+/// An event store failure. Every variant but `Database`, `Migration` and
+/// `Closed` is the caller's to fix; none of them appended anything.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// A stream was not at the version the append expected.
+    #[error("conflict on stream {stream_id}: expected {expected}, but it is at version {actual}")]
+    Conflict {
+        /// The stream whose version differed.
+        stream_id: String,
+        /// What the append expected.
+        expected: ExpectedVersion,
+        /// The stream's version when the append was checked.
+        actual: u64,
+    },
+    /// An event id is already stored with different content (or the same id
+    /// was used twice in one append).
+    #[error("event id {event_id} is already used for different content")]
+    EventIdReused {
+        /// The reused id.
+        event_id: Uuid,
+    },
+    /// The append itself is malformed (no events, an empty stream id, a
+    /// stream named twice, an id repeated...).
+    #[error("invalid append: {0}")]
+    InvalidAppend(String),
+    /// The database failed; the append may or may not have been applied only
+    /// if the failure came at commit, so retry with the same event ids.
+    #[error("database error: {0}")]
+    Database(#[source] Arc<sqlx::Error>),
+    /// Stored data could not be read back (a corrupt row).
+    #[error("corrupt stored event at position {position}: {reason}")]
+    Corrupt {
+        /// The position of the bad row.
+        position: u64,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// Applying the schema migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(#[source] Arc<sqlx::migrate::MigrateError>),
+    /// The store is shutting down and takes no more appends.
+    #[error("the event store is closed")]
+    Closed,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(Arc::new(error))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migration(Arc::new(error))
+    }
+}

@@ -1,0 +1,61 @@
+//! Following the log: every event after a position, in order, then new ones as
+//! they are committed.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+use tokio::sync::watch;
+
+use super::error::StoreError;
+use super::event::RecordedEvent;
+use super::EventStore;
+
+/// How many events a follower reads at a time.
+const PAGE: u32 = 512;
+/// How long a follower waits for a notification before looking anyway.
+const RECHECK: Duration = Duration::from_secs(1);
+
+struct Follower {
+    store: Arc<dyn EventStore>,
+    cursor: u64,
+    buffer: VecDeque<RecordedEvent>,
+    head: watch::Receiver<u64>,
+}
+
+/// A stream of every event after position `after`, in position order, that
+/// goes on with new events as they are committed. It ends when the store is
+/// closed, and yields an error (then ends) if a read fails.
+pub fn follow(
+    store: Arc<dyn EventStore>,
+    after: u64,
+) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send {
+    let head = store.watch_head();
+    let follower = Follower {
+        store,
+        cursor: after,
+        buffer: VecDeque::new(),
+        head,
+    };
+    futures::stream::unfold(Some(follower), |state| async move {
+        let mut follower = state?;
+        loop {
+            if let Some(event) = follower.buffer.pop_front() {
+                follower.cursor = event.position;
+                return Some((Ok(event), Some(follower)));
+            }
+            // Mark the current head as seen before reading, so a commit that
+            // lands after the read still wakes the wait below.
+            follower.head.borrow_and_update();
+            match follower.store.read_all(follower.cursor, PAGE).await {
+                Ok(page) if !page.is_empty() => follower.buffer.extend(page),
+                Ok(_) => match tokio::time::timeout(RECHECK, follower.head.changed()).await {
+                    Ok(Err(_)) => return None,
+                    Ok(Ok(())) | Err(_) => {}
+                },
+                Err(error) => return Some((Err(error), None)),
+            }
+        }
+    })
+}

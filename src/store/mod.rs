@@ -1,0 +1,139 @@
+//! The append-only event store: one trait, a SQLite and a PostgreSQL
+//! implementation, and the pieces they share (canonical bytes, batch planning,
+//! the group-commit sequencer, following the log).
+
+pub mod canonical;
+pub mod error;
+pub mod event;
+pub mod follow;
+pub mod plan;
+pub mod postgres;
+pub mod sequencer;
+pub mod sqlite;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+pub use error::StoreError;
+pub use event::{Append, Appended, EventData, EventPosition, ExpectedVersion, RecordedEvent, StreamAppend};
+pub use follow::follow;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+/// The event log. Appends are atomic over their streams, durable once
+/// answered, and ordered by a gap-free global position.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Which database this store runs on.
+    fn backend(&self) -> Backend;
+
+    /// Appends one command's events, checking each stream's expected version.
+    async fn append(&self, append: Append) -> Result<Appended, StoreError>;
+
+    /// Every event of one stream, in stream order.
+    async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Up to `limit` events after global position `after`, in order.
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The position of the last stored event, read from the database.
+    async fn head(&self) -> Result<u64, StoreError>;
+
+    /// The head as last seen, changing whenever new events are committed.
+    fn watch_head(&self) -> watch::Receiver<u64>;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Finishes every queued append, then closes the database connections.
+    async fn close(&self);
+}
+
+/// A parsed `--database-url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://PATH`, `sqlite:PATH`, or a bare file path.
+    Sqlite(String),
+    /// `postgres://...` or `postgresql://...`.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Reads a database URL; anything that is not a PostgreSQL URL is taken
+    /// as a SQLite file.
+    pub fn parse(text: &str) -> Self {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            DatabaseUrl::Postgres(text.to_string())
+        } else if text.starts_with("sqlite:") {
+            DatabaseUrl::Sqlite(text.to_string())
+        } else {
+            DatabaseUrl::Sqlite(format!("sqlite://{text}"))
+        }
+    }
+
+    /// The backend this URL selects.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Opens (creating and migrating as needed) the store the URL names.
+pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn EventStore>, StoreError> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(url) => Arc::new(SqliteStore::open(url).await?),
+        DatabaseUrl::Postgres(url) => Arc::new(PostgresStore::open(url, 16).await?),
+    })
+}
+
+/// Positions and versions are stored as SQL integers; they never reach 2^63.
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Reads a stored non-negative integer.
+pub(crate) fn from_i64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_select_the_backend() {
+        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").backend(), Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").backend(), Backend::Postgres);
+        assert_eq!(
+            DatabaseUrl::parse("advice-log.db"),
+            DatabaseUrl::Sqlite("sqlite://advice-log.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:x.db"),
+            DatabaseUrl::Sqlite("sqlite:x.db".into())
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! The event store on PostgreSQL: the sequencer's transaction takes a
+//! transaction-scoped advisory lock, so positions are assigned and committed in
+//! order even with several server processes on one database; a `NOTIFY` tells
+//! every process's followers about new positions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, Row, Transaction};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::canonical::canonical_json;
+use super::error::StoreError;
+use super::event::{Append, Appended, RecordedEvent};
+use super::plan::{plan_batch, touched, BatchPlan, LogSnapshot};
+use super::sequencer::{advance, BatchCommit, Sequencer};
+use super::{from_i64, to_i64, Backend, EventStore};
+
+/// The advisory lock key that serialises appends ("advicelo" in ASCII).
+const APPEND_LOCK: i64 = 0x6164_7669_6365_6c6f;
+/// The channel that carries the new head after each commit.
+const CHANNEL: &str = "advice_log_events";
+
+const COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type, \
+                       schema_version, payload::text AS payload, metadata::text AS metadata, \
+                       recorded_at, leaf_hash";
+
+/// The PostgreSQL event store.
+pub struct PostgresStore {
+    pool: PgPool,
+    sequencer: Sequencer,
+    head: Arc<watch::Sender<u64>>,
+    listener: JoinHandle<()>,
+}
+
+impl PostgresStore {
+    /// Connects to and migrates the database at `url` (`postgres://...`),
+    /// with at most `max_connections` pooled connections.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(CHANNEL).await?;
+        let initial = read_head(&pool).await?;
+        let head = Arc::new(watch::Sender::new(initial));
+        let sequencer = Sequencer::start(PgCommitter { pool: pool.clone() }, head.clone());
+        let listener = tokio::spawn(listen(listener, pool.clone(), head.clone()));
+        Ok(PostgresStore {
+            pool,
+            sequencer,
+            head,
+            listener,
+        })
+    }
+}
+
+#[async_trait]
+impl EventStore for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn append(&self, append: Append) -> Result<Appended, StoreError> {
+        self.sequencer.append(append).await
+    }
+
+    async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version");
+        let rows = sqlx::query(&sql).bind(stream_id).fetch_all(&self.pool).await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(to_i64(after))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        read_head(&self.pool).await
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.head.subscribe()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.sequencer.close().await;
+        self.listener.abort();
+        self.pool.close().await;
+    }
+}
+
+struct PgCommitter {
+    pool: PgPool,
+}
+
+#[async_trait]
+impl BatchCommit for PgCommitter {
+    async fn commit_batch(&self, appends: &[Append]) -> Result<BatchPlan, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(APPEND_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let snapshot = snapshot(&mut tx, appends).await?;
+        let plan = plan_batch(snapshot, appends, Utc::now());
+        if !plan.rows.is_empty() {
+            insert(&mut tx, &plan.rows).await?;
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(plan.head.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(plan)
+    }
+}
+
+async fn insert(tx: &mut Transaction<'_, Postgres>, rows: &[RecordedEvent]) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events (position, event_id, stream_id, stream_version, event_type, \
+                             schema_version, payload, metadata, recorded_at, leaf_hash) \
+         SELECT p, e, s, v, t, sv, pl::json, md::json, ra, lh \
+         FROM UNNEST($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], \
+                     $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::bytea[]) \
+              AS u(p, e, s, v, t, sv, pl, md, ra, lh)",
+    )
+    .bind(rows.iter().map(|r| to_i64(r.position)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.event_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.stream_id.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| to_i64(r.stream_version)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.event_type.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.schema_version).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| canonical_json(&r.payload)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| canonical_json(&r.metadata)).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.recorded_at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.leaf_hash.to_vec()).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn snapshot(
+    tx: &mut Transaction<'_, Postgres>,
+    appends: &[Append],
+) -> Result<LogSnapshot, StoreError> {
+    let mut snapshot = LogSnapshot::default();
+    let last = sqlx::query("SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some(row) = last {
+        snapshot.head = from_i64(row.try_get("position")?);
+        snapshot.last_recorded_at = Some(row.try_get::<DateTime<Utc>, _>("recorded_at")?);
+    }
+    let (streams, ids) = touched(appends);
+    let versions = sqlx::query(
+        "SELECT stream_id, MAX(stream_version) AS version FROM events \
+         WHERE stream_id = ANY($1) GROUP BY stream_id",
+    )
+    .bind(&streams)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in versions {
+        let version: i64 = row.try_get("version")?;
+        snapshot.versions.insert(row.try_get("stream_id")?, from_i64(version));
+    }
+    let sql = format!("SELECT {COLUMNS} FROM events WHERE event_id = ANY($1)");
+    for row in sqlx::query(&sql).bind(&ids).fetch_all(&mut **tx).await? {
+        let event = decode(&row)?;
+        snapshot.existing.insert(event.event_id, event);
+    }
+    Ok(snapshot)
+}
+
+async fn read_head(pool: &PgPool) -> Result<u64, StoreError> {
+    let head: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM events")
+        .fetch_one(pool)
+        .await?;
+    Ok(head.map(from_i64).unwrap_or(0))
+}
+
+/// Moves the head on every notification, from this process or another. If the
+/// listener's connection drops, notifications may be missed: the head is
+/// re-read on reconnection so followers never wait on a stale value for long.
+async fn listen(mut listener: PgListener, pool: PgPool, head: Arc<watch::Sender<u64>>) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => {
+                if let Ok(now) = notification.payload().parse::<u64>() {
+                    head.send_if_modified(|current| advance(current, now));
+                }
+            }
+            Ok(None) => match read_head(&pool).await {
+                Ok(now) => {
+                    head.send_if_modified(|current| advance(current, now));
+                }
+                Err(error) => tracing::warn!(%error, "could not re-read the head of the log"),
+            },
+            Err(error) => {
+                tracing::warn!(%error, "the notification listener failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+fn decode(row: &PgRow) -> Result<RecordedEvent, StoreError> {
+    let position = from_i64(row.try_get("position")?);
+    let corrupt = |reason: String| StoreError::Corrupt { position, reason };
+    let payload: String = row.try_get("payload")?;
+    let metadata: String = row.try_get("metadata")?;
+    let leaf_hash: Vec<u8> = row.try_get("leaf_hash")?;
+    Ok(RecordedEvent {
+        position,
+        event_id: row.try_get::<Uuid, _>("event_id")?,
+        stream_id: row.try_get("stream_id")?,
+        stream_version: from_i64(row.try_get("stream_version")?),
+        event_type: row.try_get("event_type")?,
+        schema_version: row.try_get("schema_version")?,
+        payload: serde_json::from_str(&payload).map_err(|e| corrupt(format!("payload: {e}")))?,
+        metadata: serde_json::from_str(&metadata).map_err(|e| corrupt(format!("metadata: {e}")))?,
+        recorded_at: row.try_get("recorded_at")?,
+        leaf_hash: leaf_hash
+            .try_into()
+            .map_err(|_| corrupt("leaf hash is not 32 bytes".into()))?,
+    })
+}

@@ -1,0 +1,260 @@
+//! The event store on SQLite: one file, WAL mode, `synchronous=FULL`, one
+//! writer connection used only by the sequencer (`BEGIN IMMEDIATE`), and a pool
+//! of read-only connections.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::canonical::{canonical_json, format_time};
+use super::error::StoreError;
+use super::event::{Append, Appended, RecordedEvent};
+use super::plan::{plan_batch, touched, BatchPlan, LogSnapshot};
+use super::sequencer::{advance, BatchCommit, Sequencer};
+use super::{from_i64, to_i64, Backend, EventStore};
+
+/// SQLite's limit on bound parameters is 32766; stay well below it.
+const IDS_PER_QUERY: usize = 500;
+const ROWS_PER_INSERT: usize = 500;
+/// How often to look for appends made by another process on the same file.
+const EXTERNAL_POLL: Duration = Duration::from_secs(1);
+
+const COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type, \
+                       schema_version, payload, metadata, recorded_at, leaf_hash";
+
+/// The SQLite event store.
+pub struct SqliteStore {
+    reader: SqlitePool,
+    writer: SqlitePool,
+    sequencer: Sequencer,
+    head: Arc<watch::Sender<u64>>,
+    poller: JoinHandle<()>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) and migrates the database at `url`
+    /// (`sqlite://PATH` or `sqlite:PATH`).
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        let initial = read_head(&reader).await?;
+        let head = Arc::new(watch::Sender::new(initial));
+        let sequencer = Sequencer::start(
+            SqliteCommitter {
+                pool: writer.clone(),
+            },
+            head.clone(),
+        );
+        let poller = tokio::spawn(poll_external(reader.clone(), head.clone()));
+        Ok(SqliteStore {
+            reader,
+            writer,
+            sequencer,
+            head,
+            poller,
+        })
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn append(&self, append: Append) -> Result<Appended, StoreError> {
+        self.sequencer.append(append).await
+    }
+
+    async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version");
+        let rows = sqlx::query(&sql).bind(stream_id).fetch_all(&self.reader).await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?");
+        let rows = sqlx::query(&sql)
+            .bind(to_i64(after))
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        read_head(&self.reader).await
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.head.subscribe()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.sequencer.close().await;
+        self.poller.abort();
+        // The writer closes last so it can checkpoint the WAL into the file.
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+struct SqliteCommitter {
+    pool: SqlitePool,
+}
+
+#[async_trait]
+impl BatchCommit for SqliteCommitter {
+    async fn commit_batch(&self, appends: &[Append]) -> Result<BatchPlan, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let snapshot = snapshot(&mut tx, appends).await?;
+        let plan = plan_batch(snapshot, appends, Utc::now());
+        for chunk in plan.rows.chunks(ROWS_PER_INSERT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({COLUMNS}) "));
+            insert.push_values(chunk, |mut row, event| {
+                row.push_bind(to_i64(event.position))
+                    .push_bind(event.event_id.to_string())
+                    .push_bind(event.stream_id.as_str())
+                    .push_bind(to_i64(event.stream_version))
+                    .push_bind(event.event_type.as_str())
+                    .push_bind(event.schema_version)
+                    .push_bind(canonical_json(&event.payload))
+                    .push_bind(canonical_json(&event.metadata))
+                    .push_bind(format_time(&event.recorded_at))
+                    .push_bind(event.leaf_hash.to_vec());
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(plan)
+    }
+}
+
+async fn snapshot(
+    tx: &mut Transaction<'_, Sqlite>,
+    appends: &[Append],
+) -> Result<LogSnapshot, StoreError> {
+    let mut snapshot = LogSnapshot::default();
+    let last = sqlx::query("SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some(row) = last {
+        snapshot.head = from_i64(row.try_get("position")?);
+        let at: String = row.try_get("recorded_at")?;
+        snapshot.last_recorded_at = Some(parse_time(snapshot.head, &at)?);
+    }
+    let (streams, ids) = touched(appends);
+    for chunk in streams.chunks(IDS_PER_QUERY) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT stream_id, MAX(stream_version) AS version FROM events WHERE stream_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for stream in chunk {
+            list.push_bind(stream.as_str());
+        }
+        query.push(") GROUP BY stream_id");
+        for row in query.build().fetch_all(&mut **tx).await? {
+            let version: i64 = row.try_get("version")?;
+            snapshot.versions.insert(row.try_get("stream_id")?, from_i64(version));
+        }
+    }
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let mut query =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM events WHERE event_id IN ("));
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(id.to_string());
+        }
+        query.push(")");
+        for row in query.build().fetch_all(&mut **tx).await? {
+            let event = decode(&row)?;
+            snapshot.existing.insert(event.event_id, event);
+        }
+    }
+    Ok(snapshot)
+}
+
+async fn read_head(pool: &SqlitePool) -> Result<u64, StoreError> {
+    let head: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM events")
+        .fetch_one(pool)
+        .await?;
+    Ok(head.map(from_i64).unwrap_or(0))
+}
+
+/// Another process (say `advice-log demo` while the server runs) may append
+/// to the same file; look now and then so followers hear of it.
+async fn poll_external(pool: SqlitePool, head: Arc<watch::Sender<u64>>) {
+    let mut interval = tokio::time::interval(EXTERNAL_POLL);
+    loop {
+        interval.tick().await;
+        match read_head(&pool).await {
+            Ok(now) => {
+                head.send_if_modified(|current| advance(current, now));
+            }
+            Err(StoreError::Database(error)) if matches!(*error, sqlx::Error::PoolClosed) => return,
+            Err(error) => tracing::warn!(%error, "could not read the head of the log"),
+        }
+    }
+}
+
+fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let position = from_i64(row.try_get("position")?);
+    let corrupt = |reason: String| StoreError::Corrupt { position, reason };
+    let event_id: String = row.try_get("event_id")?;
+    let payload: String = row.try_get("payload")?;
+    let metadata: String = row.try_get("metadata")?;
+    let recorded_at: String = row.try_get("recorded_at")?;
+    let leaf_hash: Vec<u8> = row.try_get("leaf_hash")?;
+    Ok(RecordedEvent {
+        position,
+        event_id: Uuid::parse_str(&event_id).map_err(|e| corrupt(format!("event id: {e}")))?,
+        stream_id: row.try_get("stream_id")?,
+        stream_version: from_i64(row.try_get("stream_version")?),
+        event_type: row.try_get("event_type")?,
+        schema_version: row.try_get("schema_version")?,
+        payload: serde_json::from_str(&payload).map_err(|e| corrupt(format!("payload: {e}")))?,
+        metadata: serde_json::from_str(&metadata).map_err(|e| corrupt(format!("metadata: {e}")))?,
+        recorded_at: parse_time(position, &recorded_at)?,
+        leaf_hash: leaf_hash
+            .try_into()
+            .map_err(|_| corrupt("leaf hash is not 32 bytes".into()))?,
+    })
+}
+
+fn parse_time(position: u64, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt {
+            position,
+            reason: format!("recorded_at: {e}"),
+        })
+}
