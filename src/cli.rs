@@ -13,7 +13,12 @@ use crate::store::{self, DatabaseUrl};
 #[command(name = "advice-log", version, about)]
 pub struct Cli {
     /// Database: `sqlite://PATH` (created if missing) or `postgres://...`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://advice-log.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://advice-log.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// What to do.
@@ -54,7 +59,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, backend = %store.backend(), events = head, "advice-log is serving");
-            println!("advice-log is serving on http://{addr}/ ({} database, {head} events)", store.backend());
+            println!(
+                "advice-log is serving on http://{addr}/ ({} database, {head} events)",
+                store.backend()
+            );
             println!("  GraphiQL: http://{addr}/   GraphQL: http://{addr}/graphql   health: /healthz /readyz");
             serve(listener, store, max_body_bytes, shutdown_signal()).await?;
             println!("advice-log stopped cleanly");
@@ -63,7 +71,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = store::open(&url).await?;
             let head = store.head().await?;
             store.close().await;
-            println!("the {} database is migrated and holds {head} events", url.backend());
+            println!(
+                "the {} database is migrated and holds {head} events",
+                url.backend()
+            );
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
     }

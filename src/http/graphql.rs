@@ -44,7 +44,10 @@ pub async fn get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
     let request = match parse_query_string(query.as_deref().unwrap_or_default()) {
         Ok(request) => request,
         Err(error) => {
-            return request_error(StatusCode::BAD_REQUEST, format!("bad GraphQL GET request: {error}"))
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                format!("bad GraphQL GET request: {error}"),
+            )
         }
     };
     if changes_state(&request) {
@@ -74,6 +77,7 @@ fn changes_state(request: &async_graphql::Request) -> bool {
 
 /// An error before execution, shaped like a GraphQL response.
 fn request_error(status: StatusCode, message: String) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": "INVALID_INPUT" } }] });
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "INVALID_INPUT" } }] });
     (status, Json(body)).into_response()
 }

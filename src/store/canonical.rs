@@ -88,9 +88,10 @@ mod tests {
 
     #[test]
     fn keys_are_sorted_at_every_depth_and_whitespace_is_dropped() {
-        let value: Value =
-            serde_json::from_str(r#"{ "b": 1, "a": { "z": [ 1, {"y": true, "x": null} ], "c": "é\n" } }"#)
-                .expect("valid json");
+        let value: Value = serde_json::from_str(
+            r#"{ "b": 1, "a": { "z": [ 1, {"y": true, "x": null} ], "c": "é\n" } }"#,
+        )
+        .expect("valid json");
         assert_eq!(
             canonical_json(&value),
             r#"{"a":{"c":"é\n","z":[1,{"x":null,"y":true}]},"b":1}"#

@@ -50,10 +50,13 @@ pub fn follow(
             follower.head.borrow_and_update();
             match follower.store.read_all(follower.cursor, PAGE).await {
                 Ok(page) if !page.is_empty() => follower.buffer.extend(page),
-                Ok(_) => match tokio::time::timeout(RECHECK, follower.head.changed()).await {
-                    Ok(Err(_)) => return None,
-                    Ok(Ok(())) | Err(_) => {}
-                },
+                Ok(_) => {
+                    let waited = tokio::time::timeout(RECHECK, follower.head.changed()).await;
+                    if let Ok(Err(_)) = waited {
+                        // The store is gone: nothing more will be written.
+                        return None;
+                    }
+                }
                 Err(error) => return Some((Err(error), None)),
             }
         }

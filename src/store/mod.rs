@@ -18,7 +18,9 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 pub use error::StoreError;
-pub use event::{Append, Appended, EventData, EventPosition, ExpectedVersion, RecordedEvent, StreamAppend};
+pub use event::{
+    Append, Appended, EventData, EventPosition, ExpectedVersion, RecordedEvent, StreamAppend,
+};
 pub use follow::follow;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -125,8 +127,14 @@ mod tests {
 
     #[test]
     fn urls_select_the_backend() {
-        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").backend(), Backend::Postgres);
-        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").backend(), Backend::Postgres);
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").backend(),
+            Backend::Postgres
+        );
         assert_eq!(
             DatabaseUrl::parse("advice-log.db"),
             DatabaseUrl::Sqlite("sqlite://advice-log.db".into())

@@ -84,7 +84,11 @@ fn plan_one(
         return Ok(replayed);
     }
     for stream in &append.streams {
-        let actual = snapshot.versions.get(&stream.stream_id).copied().unwrap_or(0);
+        let actual = snapshot
+            .versions
+            .get(&stream.stream_id)
+            .copied()
+            .unwrap_or(0);
         if !stream.expected.admits(actual) {
             return Err(StoreError::Conflict {
                 stream_id: stream.stream_id.clone(),
@@ -95,7 +99,10 @@ fn plan_one(
     }
     let mut events = Vec::new();
     for stream in &append.streams {
-        let version = snapshot.versions.entry(stream.stream_id.clone()).or_insert(0);
+        let version = snapshot
+            .versions
+            .entry(stream.stream_id.clone())
+            .or_insert(0);
         for data in &stream.events {
             *version += 1;
             snapshot.head += 1;
@@ -125,12 +132,16 @@ fn plan_one(
 
 fn validate(append: &Append) -> Result<(), StoreError> {
     if append.events().next().is_none() {
-        return Err(StoreError::InvalidAppend("an append needs at least one event".into()));
+        return Err(StoreError::InvalidAppend(
+            "an append needs at least one event".into(),
+        ));
     }
     let mut streams = HashSet::new();
     for stream in &append.streams {
         if stream.stream_id.trim().is_empty() {
-            return Err(StoreError::InvalidAppend("a stream id must not be empty".into()));
+            return Err(StoreError::InvalidAppend(
+                "a stream id must not be empty".into(),
+            ));
         }
         if !streams.insert(stream.stream_id.as_str()) {
             return Err(StoreError::InvalidAppend(format!(
@@ -142,7 +153,9 @@ fn validate(append: &Append) -> Result<(), StoreError> {
     let mut ids = HashSet::new();
     for (_, event) in append.events() {
         if event.event_type.trim().is_empty() {
-            return Err(StoreError::InvalidAppend("an event type must not be empty".into()));
+            return Err(StoreError::InvalidAppend(
+                "an event type must not be empty".into(),
+            ));
         }
         if !ids.insert(event.event_id) {
             return Err(StoreError::EventIdReused {
@@ -214,14 +227,24 @@ mod tests {
         ];
         let plan = plan_batch(LogSnapshot::default(), &appends, now());
         assert_eq!(plan.head, 4);
-        assert_eq!(plan.rows.iter().map(|r| r.position).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(
+            plan.rows.iter().map(|r| r.position).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
         assert!(plan.results[0].is_ok());
         assert!(matches!(
             &plan.results[1],
             Err(StoreError::Conflict { stream_id, expected: ExpectedVersion::NoStream, actual: 1 }) if stream_id == "s"
         ));
         let third = plan.results[2].as_ref().expect("third appends");
-        assert_eq!(third.events.iter().map(|e| e.stream_version).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(
+            third
+                .events
+                .iter()
+                .map(|e| e.stream_version)
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
         let fourth = plan.results[3].as_ref().expect("fourth appends");
         assert_eq!(fourth.events[0].stream_version, 2);
         assert_eq!(fourth.events[0].position, 4);
@@ -246,14 +269,22 @@ mod tests {
         let partial = Append::to_stream("s", ExpectedVersion::Any, vec![event(1), event(2)]);
         let plan = plan_batch(LogSnapshot::default(), &[first, second, partial], now());
         assert_eq!(plan.rows.len(), 1);
-        assert!(matches!(plan.results[1], Err(StoreError::EventIdReused { .. })));
-        assert!(matches!(plan.results[2], Err(StoreError::EventIdReused { .. })));
+        assert!(matches!(
+            plan.results[1],
+            Err(StoreError::EventIdReused { .. })
+        ));
+        assert!(matches!(
+            plan.results[2],
+            Err(StoreError::EventIdReused { .. })
+        ));
     }
 
     #[test]
     fn a_multi_stream_append_is_all_or_nothing() {
-        let mut snapshot = LogSnapshot::default();
-        snapshot.head = 10;
+        let mut snapshot = LogSnapshot {
+            head: 10,
+            ..LogSnapshot::default()
+        };
         snapshot.versions.insert("budget".into(), 3);
         let append = Append {
             streams: vec![
@@ -272,7 +303,10 @@ mod tests {
         let plan = plan_batch(snapshot, &[append], now());
         assert!(plan.rows.is_empty());
         assert_eq!(plan.head, 10);
-        assert!(matches!(plan.results[0], Err(StoreError::Conflict { actual: 3, .. })));
+        assert!(matches!(
+            plan.results[0],
+            Err(StoreError::Conflict { actual: 3, .. })
+        ));
     }
 
     #[test]
@@ -284,7 +318,10 @@ mod tests {
         assert!(plan.rows.is_empty());
         assert!(matches!(plan.results[0], Err(StoreError::InvalidAppend(_))));
         assert!(matches!(plan.results[1], Err(StoreError::InvalidAppend(_))));
-        assert!(matches!(plan.results[2], Err(StoreError::EventIdReused { .. })));
+        assert!(matches!(
+            plan.results[2],
+            Err(StoreError::EventIdReused { .. })
+        ));
     }
 
     #[test]

@@ -76,7 +76,10 @@ impl EventStore for PostgresStore {
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version");
-        let rows = sqlx::query(&sql).bind(stream_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(stream_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(decode).collect()
     }
 
@@ -138,7 +141,10 @@ impl BatchCommit for PgCommitter {
     }
 }
 
-async fn insert(tx: &mut Transaction<'_, Postgres>, rows: &[RecordedEvent]) -> Result<(), StoreError> {
+async fn insert(
+    tx: &mut Transaction<'_, Postgres>,
+    rows: &[RecordedEvent],
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO events (position, event_id, stream_id, stream_version, event_type, \
                              schema_version, payload, metadata, recorded_at, leaf_hash) \
@@ -149,14 +155,38 @@ async fn insert(tx: &mut Transaction<'_, Postgres>, rows: &[RecordedEvent]) -> R
     )
     .bind(rows.iter().map(|r| to_i64(r.position)).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.event_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.stream_id.as_str()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| to_i64(r.stream_version)).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.event_type.as_str()).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|r| r.stream_id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| to_i64(r.stream_version))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| r.event_type.as_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(rows.iter().map(|r| r.schema_version).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| canonical_json(&r.payload)).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| canonical_json(&r.metadata)).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|r| canonical_json(&r.payload))
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| canonical_json(&r.metadata))
+            .collect::<Vec<_>>(),
+    )
     .bind(rows.iter().map(|r| r.recorded_at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.leaf_hash.to_vec()).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|r| r.leaf_hash.to_vec())
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -167,9 +197,10 @@ async fn snapshot(
     appends: &[Append],
 ) -> Result<LogSnapshot, StoreError> {
     let mut snapshot = LogSnapshot::default();
-    let last = sqlx::query("SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1")
-        .fetch_optional(&mut **tx)
-        .await?;
+    let last =
+        sqlx::query("SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
     if let Some(row) = last {
         snapshot.head = from_i64(row.try_get("position")?);
         snapshot.last_recorded_at = Some(row.try_get::<DateTime<Utc>, _>("recorded_at")?);
@@ -184,7 +215,9 @@ async fn snapshot(
     .await?;
     for row in versions {
         let version: i64 = row.try_get("version")?;
-        snapshot.versions.insert(row.try_get("stream_id")?, from_i64(version));
+        snapshot
+            .versions
+            .insert(row.try_get("stream_id")?, from_i64(version));
     }
     let sql = format!("SELECT {COLUMNS} FROM events WHERE event_id = ANY($1)");
     for row in sqlx::query(&sql).bind(&ids).fetch_all(&mut **tx).await? {

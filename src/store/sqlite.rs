@@ -91,13 +91,18 @@ impl EventStore for SqliteStore {
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version");
-        let rows = sqlx::query(&sql).bind(stream_id).fetch_all(&self.reader).await?;
+        let sql =
+            format!("SELECT {COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version");
+        let rows = sqlx::query(&sql)
+            .bind(stream_id)
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(decode).collect()
     }
 
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?");
+        let sql =
+            format!("SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?");
         let rows = sqlx::query(&sql)
             .bind(to_i64(after))
             .bind(i64::from(limit))
@@ -139,7 +144,8 @@ impl BatchCommit for SqliteCommitter {
         let snapshot = snapshot(&mut tx, appends).await?;
         let plan = plan_batch(snapshot, appends, Utc::now());
         for chunk in plan.rows.chunks(ROWS_PER_INSERT) {
-            let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({COLUMNS}) "));
+            let mut insert =
+                QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({COLUMNS}) "));
             insert.push_values(chunk, |mut row, event| {
                 row.push_bind(to_i64(event.position))
                     .push_bind(event.event_id.to_string())
@@ -164,9 +170,10 @@ async fn snapshot(
     appends: &[Append],
 ) -> Result<LogSnapshot, StoreError> {
     let mut snapshot = LogSnapshot::default();
-    let last = sqlx::query("SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1")
-        .fetch_optional(&mut **tx)
-        .await?;
+    let last =
+        sqlx::query("SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
     if let Some(row) = last {
         snapshot.head = from_i64(row.try_get("position")?);
         let at: String = row.try_get("recorded_at")?;
@@ -184,12 +191,15 @@ async fn snapshot(
         query.push(") GROUP BY stream_id");
         for row in query.build().fetch_all(&mut **tx).await? {
             let version: i64 = row.try_get("version")?;
-            snapshot.versions.insert(row.try_get("stream_id")?, from_i64(version));
+            snapshot
+                .versions
+                .insert(row.try_get("stream_id")?, from_i64(version));
         }
     }
     for chunk in ids.chunks(IDS_PER_QUERY) {
-        let mut query =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM events WHERE event_id IN ("));
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {COLUMNS} FROM events WHERE event_id IN ("
+        ));
         let mut list = query.separated(", ");
         for id in chunk {
             list.push_bind(id.to_string());

@@ -1,1 +1,9 @@
+//! Integration tests: the real store on real SQLite files and a real
+//! PostgreSQL server, and the real HTTP server on a random port.
 
+mod support;
+
+mod http;
+mod schema;
+mod store_basics;
+mod store_concurrency;

@@ -1,0 +1,178 @@
+//! The test harness: a fresh database per test on either backend, a store on
+//! it, and the real HTTP server on a random port.
+
+use std::sync::Arc;
+
+use advice_log::store::{self, Backend, DatabaseUrl, EventStore};
+use sqlx::Connection;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The variable that names the PostgreSQL server the tests use. `scripts/test`
+/// sets it; without it the PostgreSQL tests fail rather than skip.
+pub const POSTGRES_ENV: &str = "ADVICE_LOG_TEST_POSTGRES";
+
+/// A fresh, empty database that lives as long as the test.
+pub struct TestDb {
+    /// Where it is.
+    pub url: DatabaseUrl,
+    /// Keeps a SQLite file's folder alive.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// Creates a new empty database on `backend`.
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary folder");
+                let path = dir.path().join("advice-log.db");
+                TestDb {
+                    url: DatabaseUrl::Sqlite(format!("sqlite://{}", path.display())),
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let server = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+                    panic!(
+                        "{POSTGRES_ENV} is not set: the PostgreSQL tests need a server \
+                         (postgres://USER:PASSWORD@HOST:PORT, a role that may create \
+                         databases). Run `scripts/test`, which starts one."
+                    )
+                });
+                let server = server.trim_end_matches('/');
+                let name = format!("advice_log_t_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                    .await
+                    .expect("connect to the PostgreSQL test server");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create a test database");
+                admin.close().await.ok();
+                TestDb {
+                    url: DatabaseUrl::Postgres(format!("{server}/{name}")),
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    /// Opens the event store on this database.
+    pub async fn store(&self) -> Arc<dyn EventStore> {
+        store::open(&self.url).await.expect("open the event store")
+    }
+
+    /// The URL as `sqlx` takes it.
+    pub fn raw_url(&self) -> &str {
+        match &self.url {
+            DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => url,
+        }
+    }
+}
+
+/// The real server on 127.0.0.1 and a random port.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The store the server writes to.
+    pub store: Arc<dyn EventStore>,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    /// Starts the server on `db` with the default body limit.
+    pub async fn spawn(db: &TestDb) -> TestApp {
+        Self::spawn_with_limit(db, advice_log::http::DEFAULT_BODY_LIMIT).await
+    }
+
+    /// Starts the server on `db` accepting bodies up to `body_limit` bytes.
+    pub async fn spawn_with_limit(db: &TestDb, body_limit: usize) -> TestApp {
+        let store = db.store().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a random port");
+        let base = format!("http://{}", listener.local_addr().expect("local address"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(advice_log::server::serve(
+            listener,
+            store.clone(),
+            body_limit,
+            async move {
+                stopped.await.ok();
+            },
+        ));
+        TestApp {
+            base,
+            store,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Posts a GraphQL query and answers the JSON response with its status.
+    pub async fn graphql(&self, query: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&serde_json::json!({ "query": query }))
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Stops the server gracefully and waits until the store is closed.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.send(()).ok();
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server ran cleanly");
+        }
+    }
+}
+
+/// Runs one async test body on each backend, as two tests named `sqlite` and
+/// `postgres` inside a module named for the case.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use advice_log::store::Backend;
+
+            $(#[$meta])*
+            async fn case($backend: Backend) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                case(Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                case(Backend::Postgres).await
+            }
+        }
+    };
+}
+
+/// A new event with a fresh id and the given payload.
+pub fn event(payload: serde_json::Value) -> advice_log::store::EventData {
+    advice_log::store::EventData {
+        event_id: uuid::Uuid::new_v4(),
+        event_type: "TestNoted".into(),
+        schema_version: 1,
+        payload,
+        metadata: serde_json::json!({ "actor": "test" }),
+    }
+}
