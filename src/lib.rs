@@ -3,6 +3,7 @@
 //! GraphQL.
 
 pub mod cli;
+pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod server;

@@ -1,0 +1,31 @@
+//! Why the domain refuses a command.
+
+/// A refused command. The message says what was wrong, in the users' words;
+/// [`DomainError::code`] is the stable code clients match on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Something the command names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The command itself is malformed.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The command does not fit the current state.
+    #[error("{0}")]
+    InvalidState(String),
+}
+
+impl DomainError {
+    /// The stable error code of DESIGN.md.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::Forbidden(_) => "FORBIDDEN",
+            DomainError::NotFound(_) => "NOT_FOUND",
+            DomainError::InvalidInput(_) => "INVALID_INPUT",
+            DomainError::InvalidState(_) => "INVALID_STATE",
+        }
+    }
+}
