@@ -1,9 +1,11 @@
-//! The command line: `serve`, `migrate`, `schema`.
+//! The command line: `serve`, `migrate`, `schema`, `bootstrap`, `token`.
 
 use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand};
 
+use crate::app::{App, AppError, CommandMeta};
+use crate::domain::{Caller, PersonId};
 use crate::http::DEFAULT_BODY_LIMIT;
 use crate::server::{serve, shutdown_signal};
 use crate::store::{self, DatabaseUrl};
@@ -42,6 +44,35 @@ pub enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL), as kept in `schema/schema.graphql`.
     Schema,
+    /// Create the first admin and print their token (refused once an admin exists).
+    Bootstrap {
+        /// The admin's name.
+        #[arg(long)]
+        name: String,
+        /// The admin's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Create or revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `advice-log token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a new token for an existing person.
+    Create {
+        /// The person's id.
+        #[arg(long)]
+        person: String,
+    },
+    /// Revoke a token so it no longer authenticates.
+    Revoke {
+        /// The token's id (the 32 hex digits after `al_`, or the UUID).
+        #[arg(long)]
+        id: String,
+    },
 }
 
 /// Runs the parsed command line.
@@ -64,7 +95,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 store.backend()
             );
             println!("  GraphiQL: http://{addr}/   GraphQL: http://{addr}/graphql   health: /healthz /readyz");
-            serve(listener, store, max_body_bytes, shutdown_signal()).await?;
+            let app = App::start(store).await?;
+            serve(listener, app, max_body_bytes, shutdown_signal()).await?;
             println!("advice-log stopped cleanly");
         }
         Command::Migrate => {
@@ -77,6 +109,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
+        Command::Bootstrap { name, email } => {
+            let app = App::start(store::open(&url).await?).await?;
+            let result = app.bootstrap(&name, &email).await;
+            app.store.close().await;
+            let issued = result.map_err(explain)?;
+            println!(
+                "created the first admin, {} (person {})",
+                name.trim(),
+                PersonId(issued.outcome.subject)
+            );
+            println!("their token follows; it is shown only this once:");
+            println!("{}", issued.token.unwrap_or_default());
+        }
+        Command::Token(TokenCommand::Create { person }) => {
+            let person = PersonId::parse(&person).map_err(|e| explain(e.into()))?;
+            let app = App::start(store::open(&url).await?).await?;
+            let result = app
+                .issue_token(&CommandMeta::new(Caller::Operator, None), person)
+                .await;
+            app.store.close().await;
+            let issued = result.map_err(explain)?;
+            println!(
+                "token {} for person {person}; it is shown only this once:",
+                issued.token_id
+            );
+            println!("{}", issued.token.unwrap_or_default());
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let token_id = crate::auth::parse_token_id(&id).map_err(|e| explain(e.into()))?;
+            let app = App::start(store::open(&url).await?).await?;
+            let result = app
+                .revoke_token(&CommandMeta::new(Caller::Operator, None), token_id)
+                .await;
+            app.store.close().await;
+            result.map_err(explain)?;
+            println!("token {token_id} is revoked");
+        }
     }
     Ok(())
+}
+
+/// An application error as a one-line message with its code.
+fn explain(error: AppError) -> anyhow::Error {
+    anyhow::anyhow!("{} ({})", error, error.code())
 }

@@ -2,9 +2,12 @@
 //! self-managing teams, with read models per team and group, served over
 //! GraphQL.
 
+pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+pub mod read;
 pub mod server;
 pub mod store;

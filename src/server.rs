@@ -6,28 +6,28 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::app::App;
 use crate::graphql;
 use crate::http::{router, AppState};
-use crate::store::EventStore;
 
 /// Serves the application on `listener` until `shutdown` resolves. In-flight
 /// requests finish first; then every queued append is committed and the
 /// store is closed.
 pub async fn serve(
     listener: TcpListener,
-    store: Arc<dyn EventStore>,
+    app: Arc<App>,
     body_limit: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = AppState {
-        schema: graphql::build(store.clone()),
-        store: store.clone(),
+        schema: graphql::build(app.clone()),
+        app: app.clone(),
         body_limit,
     };
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    store.close().await;
+    app.store.close().await;
     result
 }
 

@@ -1,10 +1,19 @@
 //! The GraphQL schema: its root types, limits and SDL export.
 
+pub mod connection;
+pub mod error;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
 use std::sync::Arc;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Object, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 
-use crate::store::EventStore;
+use crate::app::App;
+pub use error::Viewer;
+pub use mutation::Mutation;
+pub use query::Query;
 
 /// The deepest query the server runs.
 pub const MAX_DEPTH: usize = 16;
@@ -12,23 +21,12 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// The schema the server executes.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
-/// The root of every query.
-pub struct Query;
-
-#[Object]
-impl Query {
-    /// The version of advice-log answering this request.
-    async fn version(&self) -> &'static str {
-        env!("CARGO_PKG_VERSION")
-    }
-}
-
-/// Builds the schema over a store, with depth and complexity limits.
-pub fn build(store: Arc<dyn EventStore>) -> AppSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
-        .data(store)
+/// Builds the schema over the application, with depth and complexity limits.
+pub fn build(app: Arc<App>) -> AppSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .data(app)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
@@ -37,7 +35,7 @@ pub fn build(store: Arc<dyn EventStore>) -> AppSchema {
 /// The schema as SDL, with types, fields, arguments and enum items sorted, as
 /// kept in `schema/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query, Mutation, EmptySubscription)
         .finish()
         .sdl_with_options(
             SDLExportOptions::new()

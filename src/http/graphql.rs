@@ -8,15 +8,26 @@ use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
 use super::AppState;
+use crate::app::AppError;
+use crate::graphql::Viewer;
 
 /// `POST /graphql` with a JSON body: one request or a batch.
-pub async fn post(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let viewer = match viewer(&state, &headers).await {
+        Ok(viewer) => viewer,
+        Err(response) => return response,
+    };
     let body = match body {
         Ok(body) => body,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -36,11 +47,20 @@ pub async fn post(State(state): State<AppState>, body: Result<Bytes, BytesReject
             )
         }
     };
+    let request = request.data(viewer);
     GraphQLResponse::from(state.schema.execute_batch(request).await).into_response()
 }
 
 /// `GET /graphql?query=...`: queries only, as GraphQL over HTTP allows.
-pub async fn get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let viewer = match viewer(&state, &headers).await {
+        Ok(viewer) => viewer,
+        Err(response) => return response,
+    };
     let request = match parse_query_string(query.as_deref().unwrap_or_default()) {
         Ok(request) => request,
         Err(error) => {
@@ -56,7 +76,7 @@ pub async fn get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
             "mutations and subscriptions must be sent with POST".into(),
         );
     }
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    GraphQLResponse::from(state.schema.execute(request.data(viewer)).await).into_response()
 }
 
 /// Whether a GET request names anything but a query. A document that does
@@ -75,9 +95,47 @@ fn changes_state(request: &async_graphql::Request) -> bool {
     })
 }
 
+/// The caller named by the `Authorization` header: nobody if there is none;
+/// a header that is not a good bearer token is answered 401 `UNAUTHENTICATED`
+/// and nothing else.
+pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Response> {
+    let Some(header) = headers.get(AUTHORIZATION) else {
+        return Ok(Viewer(None));
+    };
+    let unauthenticated = |message: &str| {
+        coded_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            message.to_string(),
+        )
+    };
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+    match state.app.authenticate(token.trim()).await {
+        Ok(actor) => Ok(Viewer(Some(actor))),
+        Err(AppError::Unauthenticated) => Err(unauthenticated(
+            "the token is not valid: unknown, revoked or malformed",
+        )),
+        Err(error) => {
+            tracing::error!(%error, "checking a token failed");
+            Err(coded_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error".into(),
+            ))
+        }
+    }
+}
+
 /// An error before execution, shaped like a GraphQL response.
 fn request_error(status: StatusCode, message: String) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "INVALID_INPUT" } }] });
+    coded_error(status, "INVALID_INPUT", message)
+}
+
+fn coded_error(status: StatusCode, code: &str, message: String) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (status, Json(body)).into_response()
 }

@@ -15,8 +15,8 @@ use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::app::App;
 use crate::graphql::AppSchema;
-use crate::store::EventStore;
 
 /// The default largest request body, in bytes.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -28,8 +28,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     /// The executable GraphQL schema.
     pub schema: AppSchema,
-    /// The event store behind it.
-    pub store: Arc<dyn EventStore>,
+    /// The application behind it.
+    pub app: Arc<App>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
 }
@@ -67,9 +67,11 @@ async fn healthz() -> &'static str {
 
 /// The process is up and its database answers.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => Json(json!({ "status": "ready", "backend": state.store.backend().to_string() }))
-            .into_response(),
+    match state.app.store.ping().await {
+        Ok(()) => {
+            Json(json!({ "status": "ready", "backend": state.app.store.backend().to_string() }))
+                .into_response()
+        }
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
             (

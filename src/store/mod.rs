@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::sync::watch;
+use uuid::Uuid;
 
 pub use error::StoreError;
 pub use event::{
@@ -52,6 +53,9 @@ pub trait EventStore: Send + Sync {
 
     /// Appends one command's events, checking each stream's expected version.
     async fn append(&self, append: Append) -> Result<Appended, StoreError>;
+
+    /// The stored event with this id, if any.
+    async fn read_event(&self, event_id: Uuid) -> Result<Option<RecordedEvent>, StoreError>;
 
     /// Every event of one stream, in stream order.
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;

@@ -73,6 +73,15 @@ impl EventStore for PostgresStore {
         self.sequencer.append(append).await
     }
 
+    async fn read_event(&self, event_id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE event_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(decode).transpose()
+    }
+
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version");

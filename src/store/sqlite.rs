@@ -90,6 +90,15 @@ impl EventStore for SqliteStore {
         self.sequencer.append(append).await
     }
 
+    async fn read_event(&self, event_id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE event_id = ?");
+        let row = sqlx::query(&sql)
+            .bind(event_id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(decode).transpose()
+    }
+
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM events WHERE stream_id = ? ORDER BY stream_version");

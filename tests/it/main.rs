@@ -4,6 +4,7 @@
 mod support;
 
 mod http;
+mod permissions;
 mod schema;
 mod store_basics;
 mod store_concurrency;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use advice_log::app::App;
 use advice_log::store::{self, Backend, DatabaseUrl, EventStore};
 use sqlx::Connection;
 use tokio::sync::oneshot;
@@ -77,6 +78,8 @@ pub struct TestApp {
     pub base: String,
     /// The store the server writes to.
     pub store: Arc<dyn EventStore>,
+    /// The application the server runs.
+    pub app: Arc<App>,
     /// An HTTP client.
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
@@ -92,6 +95,9 @@ impl TestApp {
     /// Starts the server on `db` accepting bodies up to `body_limit` bytes.
     pub async fn spawn_with_limit(db: &TestDb, body_limit: usize) -> TestApp {
         let store = db.store().await;
+        let app = App::start(store.clone())
+            .await
+            .expect("start the application");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a random port");
@@ -99,7 +105,7 @@ impl TestApp {
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(advice_log::server::serve(
             listener,
-            store.clone(),
+            app.clone(),
             body_limit,
             async move {
                 stopped.await.ok();
@@ -108,23 +114,63 @@ impl TestApp {
         TestApp {
             base,
             store,
+            app,
             client: reqwest::Client::new(),
             stop: Some(stop),
             task: Some(task),
         }
     }
 
-    /// Posts a GraphQL query and answers the JSON response with its status.
+    /// Posts a GraphQL query with no token and answers the JSON response
+    /// with its status.
     pub async fn graphql(&self, query: &str) -> (u16, serde_json::Value) {
-        let response = self
+        self.graphql_as(None, query, serde_json::json!({})).await
+    }
+
+    /// Posts a GraphQL query with variables, as the holder of `token`.
+    pub async fn graphql_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
             .client
             .post(format!("{}/graphql", self.base))
-            .json(&serde_json::json!({ "query": query }))
-            .send()
-            .await
-            .expect("the server answers");
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
         (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Runs a query that must succeed as `token`, and answers its `data`.
+    pub async fn ok(
+        &self,
+        token: &str,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> serde_json::Value {
+        let (status, body) = self.graphql_as(Some(token), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "{query} failed: {body}");
+        body["data"].clone()
+    }
+
+    /// Creates the first admin, as `advice-log bootstrap` does, and answers
+    /// their person id and token.
+    pub async fn bootstrap(&self) -> (String, String) {
+        let issued = self
+            .app
+            .bootstrap("Ada Admin", "ada@example.org")
+            .await
+            .expect("bootstrap");
+        (
+            issued.outcome.subject.to_string(),
+            issued.token.expect("a new token"),
+        )
     }
 
     /// Stops the server gracefully and waits until the store is closed.
@@ -175,4 +221,9 @@ pub fn event(payload: serde_json::Value) -> advice_log::store::EventData {
         payload,
         metadata: serde_json::json!({ "actor": "test" }),
     }
+}
+
+/// The `extensions.code` of the first error of a response, if any.
+pub fn error_code(body: &serde_json::Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
 }

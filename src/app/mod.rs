@@ -1,0 +1,54 @@
+//! The application: commands run through the domain into the event store,
+//! queries read the read models, and tokens are checked against them.
+
+pub mod error;
+pub mod execute;
+pub mod organisation;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::AppError;
+pub use execute::{CommandMeta, Outcome, Plan};
+
+use crate::auth::{self, TokenCheck};
+use crate::domain::Actor;
+use crate::read::ReadModels;
+use crate::store::{EventStore, StoreError};
+
+/// How long a token unknown to the read models may wait for them to catch up
+/// with the database (a token just made at the command line, say).
+const TOKEN_CATCH_UP: Duration = Duration::from_secs(2);
+
+/// The running application over one store.
+pub struct App {
+    /// The event log.
+    pub store: Arc<dyn EventStore>,
+    /// The read models that follow it.
+    pub read: ReadModels,
+}
+
+impl App {
+    /// Starts the application over a store: builds the read models from the
+    /// log and follows it.
+    pub async fn start(store: Arc<dyn EventStore>) -> Result<Arc<App>, StoreError> {
+        let read = ReadModels::start(store.clone()).await?;
+        Ok(Arc::new(App { store, read }))
+    }
+
+    /// The person a bearer token belongs to, or `Unauthenticated`.
+    pub async fn authenticate(&self, token: &str) -> Result<Actor, AppError> {
+        let first = auth::check(&self.read.directory(), token);
+        let result = match first {
+            TokenCheck::Unknown => {
+                self.read.catch_up(TOKEN_CATCH_UP).await?;
+                auth::check(&self.read.directory(), token)
+            }
+            other => other,
+        };
+        match result {
+            TokenCheck::Valid(actor) => Ok(actor),
+            TokenCheck::Unknown | TokenCheck::Invalid => Err(AppError::Unauthenticated),
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Commands that shape the organisation: people, tokens, teams, groups.
+
+use serde_json::json;
+
+use super::{App, AppError, CommandMeta, Outcome, Plan};
+use crate::auth::{self, NewToken};
+use crate::domain::events::DomainEvent;
+use crate::domain::group::{self, GroupCommand, GroupState};
+use crate::domain::organisation;
+use crate::domain::person::{self, PersonCommand, PersonEvent, PersonState};
+use crate::domain::team::{self, TeamCommand, TeamState};
+use crate::domain::{Caller, DomainError, GroupId, OrgRole, PersonId, TeamId, TeamRole, TokenId};
+
+/// A command's outcome with the token it issued (`None` when it repeats an
+/// earlier command: a token's secret is shown once).
+#[derive(Debug, Clone)]
+pub struct TokenOutcome {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The token's id.
+    pub token_id: TokenId,
+    /// The whole token, shown once.
+    pub token: Option<String>,
+}
+
+fn new_token() -> Result<NewToken, AppError> {
+    auth::new_token().map_err(|e| AppError::Internal(e.into()))
+}
+
+impl App {
+    /// Creates the first admin with a token; refused once the organisation
+    /// has been founded.
+    pub async fn bootstrap(&self, name: &str, email: &str) -> Result<TokenOutcome, AppError> {
+        let meta = CommandMeta::new(Caller::Operator, None);
+        let token = new_token()?;
+        let person = PersonId::random();
+        let input = json!({ "name": name, "email": email });
+        let outcome = self
+            .execute(&meta, "bootstrap", &input, || async {
+                let (org, org_version) = self
+                    .load(organisation::STREAM, organisation::evolve)
+                    .await?;
+                let founded = organisation::found(&org, person, &meta.caller)?;
+                let register = PersonCommand::Register {
+                    name: name.to_string(),
+                    email: email.to_string(),
+                    org_role: Some(OrgRole::Admin),
+                };
+                let mut registered =
+                    person::decide(&PersonState::default(), register, &meta.caller)?;
+                let state = registered
+                    .events
+                    .iter()
+                    .fold(PersonState::default(), person::evolve);
+                let issue = PersonCommand::IssueToken {
+                    token_id: token.id,
+                    secret_hash: token.secret_hash.clone(),
+                };
+                registered
+                    .events
+                    .extend(person::decide(&state, issue, &meta.caller)?.events);
+                Ok(Plan::default().write(person.stream(), 0, registered).write(
+                    organisation::STREAM.to_string(),
+                    org_version,
+                    founded,
+                ))
+            })
+            .await
+            .map_err(|error| match error {
+                // Two bootstraps raced: the loser sees the organisation founded.
+                AppError::Conflict(_) => {
+                    AppError::Domain(DomainError::InvalidState("an admin already exists".into()))
+                }
+                other => other,
+            })?;
+        Ok(TokenOutcome {
+            outcome,
+            token_id: token.id,
+            token: Some(token.token),
+        })
+    }
+
+    /// Registers a person.
+    pub async fn register_person(
+        &self,
+        meta: &CommandMeta,
+        name: &str,
+        email: &str,
+        org_role: Option<OrgRole>,
+    ) -> Result<Outcome, AppError> {
+        let person = PersonId::random();
+        let input = json!({ "name": name, "email": email, "orgRole": org_role });
+        self.execute(meta, "registerPerson", &input, || async {
+            let command = PersonCommand::Register {
+                name: name.to_string(),
+                email: email.to_string(),
+                org_role,
+            };
+            let decided = person::decide(&PersonState::default(), command, &meta.caller)?;
+            if self.read.directory().email_taken(email) {
+                return Err(DomainError::InvalidState(format!(
+                    "someone is already registered with {}",
+                    email.trim()
+                ))
+                .into());
+            }
+            Ok(Plan::default().write(person.stream(), 0, decided))
+        })
+        .await
+    }
+
+    /// Issues a new token for a person.
+    pub async fn issue_token(
+        &self,
+        meta: &CommandMeta,
+        person: PersonId,
+    ) -> Result<TokenOutcome, AppError> {
+        let token = new_token()?;
+        let input = json!({ "personId": person });
+        let outcome = self
+            .execute(meta, "issueToken", &input, || async {
+                let (state, version) = self.load(&person.stream(), person::evolve).await?;
+                let command = PersonCommand::IssueToken {
+                    token_id: token.id,
+                    secret_hash: token.secret_hash.clone(),
+                };
+                let decided = person::decide(&state, command, &meta.caller)?;
+                Ok(Plan::default().write(person.stream(), version, decided))
+            })
+            .await?;
+        if outcome.replayed {
+            // The secret of the original token was shown once and is not
+            // kept; its id is in the stored event.
+            let stored = self
+                .store
+                .read_all(outcome.position.saturating_sub(1), 1)
+                .await?;
+            let token_id = stored
+                .first()
+                .and_then(|e| PersonEvent::from_stored(&e.event_type, &e.payload))
+                .and_then(|e| match e {
+                    PersonEvent::TokenIssued { token_id, .. } => Some(token_id),
+                    _ => None,
+                })
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("no TokenIssued at {}", outcome.position))
+                })?;
+            return Ok(TokenOutcome {
+                outcome,
+                token_id,
+                token: None,
+            });
+        }
+        Ok(TokenOutcome {
+            outcome,
+            token_id: token.id,
+            token: Some(token.token),
+        })
+    }
+
+    /// Revokes a token; the admin or the token's owner may.
+    pub async fn revoke_token(
+        &self,
+        meta: &CommandMeta,
+        token_id: TokenId,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "tokenId": token_id });
+        self.execute(meta, "revokeToken", &input, || async {
+            let owner = self
+                .read
+                .directory()
+                .token(token_id)
+                .map(|t| t.person)
+                .ok_or_else(|| DomainError::NotFound(format!("no token {token_id}")))?;
+            let (state, version) = self.load(&owner.stream(), person::evolve).await?;
+            let decided = person::decide(
+                &state,
+                PersonCommand::RevokeToken { owner, token_id },
+                &meta.caller,
+            )?;
+            Ok(Plan::default().write(owner.stream(), version, decided))
+        })
+        .await
+    }
+
+    /// Forms a team.
+    pub async fn form_team(&self, meta: &CommandMeta, name: &str) -> Result<Outcome, AppError> {
+        let team = TeamId::random();
+        let input = json!({ "name": name });
+        self.execute(meta, "formTeam", &input, || async {
+            let command = TeamCommand::Form {
+                name: name.to_string(),
+            };
+            let decided = team::decide(&TeamState::default(), command, &meta.caller)?;
+            Ok(Plan::default().write(team.stream(), 0, decided))
+        })
+        .await
+    }
+
+    /// Adds a person to a team in a role.
+    pub async fn join_team(
+        &self,
+        meta: &CommandMeta,
+        team_id: TeamId,
+        person_id: PersonId,
+        role: TeamRole,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "teamId": team_id, "personId": person_id, "role": role });
+        self.execute(meta, "joinTeam", &input, || async {
+            let (state, version) = self.load(&team_id.stream(), team::evolve).await?;
+            let (person, _) = self.load(&person_id.stream(), person::evolve).await?;
+            let command = TeamCommand::Join {
+                person_id,
+                role,
+                person_registered: person.registered,
+            };
+            let decided = team::decide(&state, command, &meta.caller)?;
+            Ok(Plan::default().write(team_id.stream(), version, decided))
+        })
+        .await
+    }
+
+    /// Takes a person out of a team.
+    pub async fn leave_team(
+        &self,
+        meta: &CommandMeta,
+        team_id: TeamId,
+        person_id: PersonId,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "teamId": team_id, "personId": person_id });
+        self.execute(meta, "leaveTeam", &input, || async {
+            let (state, version) = self.load(&team_id.stream(), team::evolve).await?;
+            let decided = team::decide(&state, TeamCommand::Leave { person_id }, &meta.caller)?;
+            Ok(Plan::default().write(team_id.stream(), version, decided))
+        })
+        .await
+    }
+
+    /// Forms a cross-team group of existing teams with a mandate.
+    pub async fn form_group(
+        &self,
+        meta: &CommandMeta,
+        name: &str,
+        team_ids: &[TeamId],
+        mandate: &[String],
+    ) -> Result<Outcome, AppError> {
+        let group = GroupId::random();
+        let input = json!({ "name": name, "teamIds": team_ids, "mandate": mandate });
+        self.execute(meta, "formGroup", &input, || async {
+            // Teams are never removed, so their existence needs no version check.
+            let mut missing_teams = Vec::new();
+            for team_id in team_ids {
+                let (state, _) = self.load(&team_id.stream(), team::evolve).await?;
+                if !state.formed {
+                    missing_teams.push(*team_id);
+                }
+            }
+            let command = GroupCommand::Form {
+                name: name.to_string(),
+                team_ids: team_ids.to_vec(),
+                mandate: mandate.to_vec(),
+                missing_teams,
+            };
+            let decided = group::decide(&GroupState::default(), command, &meta.caller)?;
+            Ok(Plan::default().write(group.stream(), 0, decided))
+        })
+        .await
+    }
+
+    /// Delegates a member of a member team as its representative in a group.
+    pub async fn delegate_representative(
+        &self,
+        meta: &CommandMeta,
+        group_id: GroupId,
+        team_id: TeamId,
+        person_id: PersonId,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "groupId": group_id, "teamId": team_id, "personId": person_id });
+        self.execute(meta, "delegateRepresentative", &input, || async {
+            let (state, version) = self.load(&group_id.stream(), group::evolve).await?;
+            let (team, team_version) = self.load(&team_id.stream(), team::evolve).await?;
+            let command = GroupCommand::Delegate {
+                team_id,
+                person_id,
+                team,
+            };
+            let decided = group::decide(&state, command, &meta.caller)?;
+            // The person's membership must still hold when this commits.
+            Ok(Plan::default()
+                .write(group_id.stream(), version, decided)
+                .check(team_id.stream(), team_version))
+        })
+        .await
+    }
+}

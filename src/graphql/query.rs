@@ -1,0 +1,91 @@
+//! The query root.
+
+use async_graphql::connection::{Connection, OpaqueCursor};
+use async_graphql::{Context, Object, ID};
+
+use super::connection::page;
+use super::error::{actor, not_found, GqlResult, OrGraphql};
+use super::types::{app, Group, Person, Team};
+use crate::domain::{GroupId, TeamId};
+
+/// The root of every query. Everything but `version` needs a token.
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The version of advice-log answering this request.
+    async fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    /// The person the token belongs to.
+    async fn me(&self, ctx: &Context<'_>) -> GqlResult<Person> {
+        let me = actor(ctx)?;
+        let directory = app(ctx).read.directory();
+        directory
+            .person(me.person)
+            .cloned()
+            .map(Person)
+            .ok_or_else(|| not_found("person", me.person))
+    }
+
+    /// Every team, in the order they were formed.
+    async fn teams(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<OpaqueCursor<u64>, Team>> {
+        actor(ctx)?;
+        let items = app(ctx)
+            .read
+            .directory()
+            .teams()
+            .map(|t| (t.formed_position, Team(t.clone())))
+            .collect();
+        page(items, first, after)
+    }
+
+    /// One team.
+    async fn team(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Team> {
+        actor(ctx)?;
+        let id = TeamId::parse(&id).gql()?;
+        app(ctx)
+            .read
+            .directory()
+            .team(id)
+            .cloned()
+            .map(Team)
+            .ok_or_else(|| not_found("team", id))
+    }
+
+    /// Every cross-team group, in the order they were formed.
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<OpaqueCursor<u64>, Group>> {
+        actor(ctx)?;
+        let items = app(ctx)
+            .read
+            .directory()
+            .groups()
+            .map(|g| (g.formed_position, Group(g.clone())))
+            .collect();
+        page(items, first, after)
+    }
+
+    /// One cross-team group.
+    async fn group(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Group> {
+        actor(ctx)?;
+        let id = GroupId::parse(&id).gql()?;
+        app(ctx)
+            .read
+            .directory()
+            .group(id)
+            .cloned()
+            .map(Group)
+            .ok_or_else(|| not_found("group", id))
+    }
+}

@@ -1,0 +1,259 @@
+//! The organisation's GraphQL types: people, teams, memberships, groups.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, Object, ID};
+use chrono::{DateTime, Utc};
+
+use super::error::{actor, forbidden, GqlResult};
+use crate::app::App;
+use crate::read::directory::{GroupView, MembershipView, PersonView, RepresentativeView, TeamView};
+
+/// A person's role in the organisation as a whole.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::OrgRole")]
+pub enum OrgRole {
+    /// Shapes the organisation: people, teams, groups, budgets.
+    Admin,
+    /// Reads everything, writes nothing.
+    Auditor,
+}
+
+/// A person's role in a team.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::TeamRole")]
+pub enum TeamRole {
+    /// Counts toward the team's decisions.
+    Member,
+    /// Advises and facilitates; never proposes, votes or decides.
+    Coach,
+}
+
+pub(crate) fn app<'a>(ctx: &Context<'a>) -> &'a Arc<App> {
+    ctx.data_unchecked::<Arc<App>>()
+}
+
+/// Someone with an account.
+pub struct Person(pub PersonView);
+
+#[Object]
+impl Person {
+    /// Their id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Their name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Their e-mail address: shown to admins, auditors and the person
+    /// themselves; anyone else gets `FORBIDDEN`.
+    async fn email(&self, ctx: &Context<'_>) -> GqlResult<&str> {
+        let viewer = actor(ctx)?;
+        if viewer.is_admin() || viewer.is_auditor() || viewer.person == self.0.id {
+            Ok(&self.0.email)
+        } else {
+            Err(forbidden(
+                "e-mail addresses are shown only to admins, auditors and the person themselves",
+            ))
+        }
+    }
+
+    /// Their organisation role, if any.
+    async fn org_role(&self) -> Option<OrgRole> {
+        self.0.org_role.map(OrgRole::from)
+    }
+
+    /// When they were registered.
+    async fn registered_at(&self) -> DateTime<Utc> {
+        self.0.registered_at
+    }
+
+    /// The teams they are in now, with their role in each.
+    async fn teams(&self, ctx: &Context<'_>) -> Vec<Membership> {
+        let directory = app(ctx).read.directory();
+        directory
+            .teams_of(self.0.id)
+            .into_iter()
+            .flat_map(|team| {
+                team.current_members()
+                    .filter(|m| m.person == self.0.id)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+            .map(Membership)
+            .collect()
+    }
+}
+
+/// One spell of a person in a team.
+pub struct Membership(pub MembershipView);
+
+#[Object]
+impl Membership {
+    /// The person.
+    async fn person(&self, ctx: &Context<'_>) -> Option<Person> {
+        app(ctx)
+            .read
+            .directory()
+            .person(self.0.person)
+            .cloned()
+            .map(Person)
+    }
+
+    /// The team.
+    async fn team(&self, ctx: &Context<'_>) -> Option<Team> {
+        app(ctx)
+            .read
+            .directory()
+            .team(self.0.team)
+            .cloned()
+            .map(Team)
+    }
+
+    /// Their role in this spell.
+    async fn role(&self) -> TeamRole {
+        self.0.role.into()
+    }
+
+    /// When they joined.
+    async fn joined_at(&self) -> DateTime<Utc> {
+        self.0.joined_at
+    }
+
+    /// When they left, if they did.
+    async fn left_at(&self) -> Option<DateTime<Utc>> {
+        self.0.left_at
+    }
+}
+
+/// A team.
+pub struct Team(pub TeamView);
+
+#[Object]
+impl Team {
+    /// Its id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Its name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// When it was formed.
+    async fn formed_at(&self) -> DateTime<Utc> {
+        self.0.formed_at
+    }
+
+    /// Its members and coaches. With `includeFormer`, also every earlier
+    /// spell of people who left (history is never overwritten).
+    async fn members(&self, #[graphql(default = false)] include_former: bool) -> Vec<Membership> {
+        self.0
+            .memberships
+            .iter()
+            .filter(|m| include_former || m.left_at.is_none())
+            .cloned()
+            .map(Membership)
+            .collect()
+    }
+
+    /// The cross-team groups this team belongs to.
+    async fn groups(&self, ctx: &Context<'_>) -> Vec<Group> {
+        let directory = app(ctx).read.directory();
+        directory
+            .groups_of(self.0.id)
+            .into_iter()
+            .cloned()
+            .map(Group)
+            .collect()
+    }
+}
+
+/// A cross-team group of representatives with a delegated mandate.
+pub struct Group(pub GroupView);
+
+#[Object]
+impl Group {
+    /// Its id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Its name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// When it was formed.
+    async fn formed_at(&self) -> DateTime<Utc> {
+        self.0.formed_at
+    }
+
+    /// Its member teams.
+    async fn teams(&self, ctx: &Context<'_>) -> Vec<Team> {
+        let directory = app(ctx).read.directory();
+        self.0
+            .teams
+            .iter()
+            .filter_map(|id| directory.team(*id).cloned())
+            .map(Team)
+            .collect()
+    }
+
+    /// The decision areas its member teams delegated to it.
+    async fn mandate(&self) -> &[String] {
+        &self.0.mandate
+    }
+
+    /// Its current representatives: delegated by a member team and still a
+    /// `MEMBER` of that team.
+    async fn representatives(&self, ctx: &Context<'_>) -> Vec<Representative> {
+        let directory = app(ctx).read.directory();
+        self.0
+            .representatives
+            .iter()
+            .filter(|r| {
+                self.0.teams.contains(&r.team)
+                    && directory.team(r.team).and_then(|t| t.role_of(r.person))
+                        == Some(crate::domain::TeamRole::Member)
+            })
+            .cloned()
+            .map(Representative)
+            .collect()
+    }
+}
+
+/// A person delegated by a team to a group.
+pub struct Representative(pub RepresentativeView);
+
+#[Object]
+impl Representative {
+    /// The person.
+    async fn person(&self, ctx: &Context<'_>) -> Option<Person> {
+        app(ctx)
+            .read
+            .directory()
+            .person(self.0.person)
+            .cloned()
+            .map(Person)
+    }
+
+    /// The team they represent.
+    async fn team(&self, ctx: &Context<'_>) -> Option<Team> {
+        app(ctx)
+            .read
+            .directory()
+            .team(self.0.team)
+            .cloned()
+            .map(Team)
+    }
+
+    /// When they were delegated.
+    async fn since(&self) -> DateTime<Utc> {
+        self.0.since
+    }
+}

@@ -1,0 +1,437 @@
+//! The organisation directory: people, tokens, teams and groups as they stand,
+//! built from the log in position order. Pure: [`Directory::apply`] takes one
+//! stored event at a time.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::events::DomainEvent;
+use crate::domain::group::GroupEvent;
+use crate::domain::organisation::OrganisationEvent;
+use crate::domain::person::PersonEvent;
+use crate::domain::team::TeamEvent;
+use crate::domain::{GroupId, OrgRole, PersonId, TeamId, TeamRole, TokenId};
+use crate::store::RecordedEvent;
+
+/// A person as the directory shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonView {
+    /// Their id.
+    pub id: PersonId,
+    /// Their name.
+    pub name: String,
+    /// Their e-mail address (shown to admins, auditors and themselves).
+    pub email: String,
+    /// Their organisation role.
+    pub org_role: Option<OrgRole>,
+    /// When they were registered.
+    pub registered_at: DateTime<Utc>,
+}
+
+/// A token as the directory knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenView {
+    /// Whose it is.
+    pub person: PersonId,
+    /// Hex SHA-256 of its secret.
+    pub secret_hash: String,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
+/// One spell of a person in a team: joining, and leaving if they left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MembershipView {
+    /// The team.
+    pub team: TeamId,
+    /// The person.
+    pub person: PersonId,
+    /// Their role in that spell.
+    pub role: TeamRole,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+    /// When they left, if they did.
+    pub left_at: Option<DateTime<Utc>>,
+}
+
+/// A team as the directory shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamView {
+    /// Its id.
+    pub id: TeamId,
+    /// Its name.
+    pub name: String,
+    /// When it was formed.
+    pub formed_at: DateTime<Utc>,
+    /// The position of its founding event (its place in lists).
+    pub formed_position: u64,
+    /// Every spell of every person, in the order they joined.
+    pub memberships: Vec<MembershipView>,
+}
+
+impl TeamView {
+    /// The spells still running: the current members.
+    pub fn current_members(&self) -> impl Iterator<Item = &MembershipView> {
+        self.memberships.iter().filter(|m| m.left_at.is_none())
+    }
+
+    /// A person's current role, if they are in the team.
+    pub fn role_of(&self, person: PersonId) -> Option<TeamRole> {
+        self.current_members()
+            .find(|m| m.person == person)
+            .map(|m| m.role)
+    }
+}
+
+/// A representative delegated to a group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepresentativeView {
+    /// The team represented.
+    pub team: TeamId,
+    /// The person representing it.
+    pub person: PersonId,
+    /// When they were delegated.
+    pub since: DateTime<Utc>,
+}
+
+/// A group as the directory shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupView {
+    /// Its id.
+    pub id: GroupId,
+    /// Its name.
+    pub name: String,
+    /// When it was formed.
+    pub formed_at: DateTime<Utc>,
+    /// The position of its founding event (its place in lists).
+    pub formed_position: u64,
+    /// Its member teams.
+    pub teams: Vec<TeamId>,
+    /// The decision areas delegated to it.
+    pub mandate: Vec<String>,
+    /// Every delegation, in order.
+    pub representatives: Vec<RepresentativeView>,
+}
+
+/// The directory of the whole organisation.
+#[derive(Debug, Default)]
+pub struct Directory {
+    position: u64,
+    founded: bool,
+    persons: HashMap<PersonId, PersonView>,
+    tokens: HashMap<TokenId, TokenView>,
+    teams: HashMap<TeamId, TeamView>,
+    team_order: Vec<TeamId>,
+    groups: HashMap<GroupId, GroupView>,
+    group_order: Vec<GroupId>,
+    teams_of: HashMap<PersonId, BTreeSet<TeamId>>,
+}
+
+impl Directory {
+    /// The position of the last event applied.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Whether the organisation has been founded (its first admin exists).
+    pub fn founded(&self) -> bool {
+        self.founded
+    }
+
+    /// A person by id.
+    pub fn person(&self, id: PersonId) -> Option<&PersonView> {
+        self.persons.get(&id)
+    }
+
+    /// Whether someone is registered with this e-mail address (any case).
+    pub fn email_taken(&self, email: &str) -> bool {
+        self.persons
+            .values()
+            .any(|p| p.email.eq_ignore_ascii_case(email.trim()))
+    }
+
+    /// A token by id.
+    pub fn token(&self, id: TokenId) -> Option<&TokenView> {
+        self.tokens.get(&id)
+    }
+
+    /// A team by id.
+    pub fn team(&self, id: TeamId) -> Option<&TeamView> {
+        self.teams.get(&id)
+    }
+
+    /// Every team, in the order they were formed.
+    pub fn teams(&self) -> impl Iterator<Item = &TeamView> {
+        self.team_order.iter().filter_map(|id| self.teams.get(id))
+    }
+
+    /// A group by id.
+    pub fn group(&self, id: GroupId) -> Option<&GroupView> {
+        self.groups.get(&id)
+    }
+
+    /// Every group, in the order they were formed.
+    pub fn groups(&self) -> impl Iterator<Item = &GroupView> {
+        self.group_order.iter().filter_map(|id| self.groups.get(id))
+    }
+
+    /// The teams a person is currently in, in the order the teams were formed.
+    pub fn teams_of(&self, person: PersonId) -> Vec<&TeamView> {
+        let Some(ids) = self.teams_of.get(&person) else {
+            return Vec::new();
+        };
+        let mut teams: Vec<&TeamView> = ids.iter().filter_map(|id| self.teams.get(id)).collect();
+        teams.sort_by_key(|t| t.formed_position);
+        teams
+    }
+
+    /// The groups a team is a member of.
+    pub fn groups_of(&self, team: TeamId) -> Vec<&GroupView> {
+        self.groups().filter(|g| g.teams.contains(&team)).collect()
+    }
+
+    /// Applies the next event of the log. Events of other kinds (proposals,
+    /// budgets) are passed over; positions already applied are ignored.
+    pub fn apply(&mut self, event: &RecordedEvent) {
+        if event.position <= self.position {
+            return;
+        }
+        self.position = event.position;
+        let at = event.recorded_at;
+        let stream = event.stream_id.as_str();
+        if let Some(id) = PersonId::from_stream(stream) {
+            if let Some(e) = PersonEvent::from_stored(&event.event_type, &event.payload) {
+                self.apply_person(id, e, at);
+            }
+        } else if let Some(id) = TeamId::from_stream(stream) {
+            if let Some(e) = TeamEvent::from_stored(&event.event_type, &event.payload) {
+                self.apply_team(id, e, at, event.position);
+            }
+        } else if let Some(id) = GroupId::from_stream(stream) {
+            if let Some(e) = GroupEvent::from_stored(&event.event_type, &event.payload) {
+                self.apply_group(id, e, at, event.position);
+            }
+        } else if stream == crate::domain::organisation::STREAM {
+            if let Some(OrganisationEvent::OrganisationFounded { .. }) =
+                OrganisationEvent::from_stored(&event.event_type, &event.payload)
+            {
+                self.founded = true;
+            }
+        }
+    }
+
+    fn apply_person(&mut self, id: PersonId, event: PersonEvent, at: DateTime<Utc>) {
+        match event {
+            PersonEvent::PersonRegistered {
+                name,
+                email,
+                org_role,
+            } => {
+                self.persons.insert(
+                    id,
+                    PersonView {
+                        id,
+                        name,
+                        email,
+                        org_role,
+                        registered_at: at,
+                    },
+                );
+            }
+            PersonEvent::TokenIssued {
+                token_id,
+                secret_hash,
+            } => {
+                self.tokens.insert(
+                    token_id,
+                    TokenView {
+                        person: id,
+                        secret_hash,
+                        revoked: false,
+                    },
+                );
+            }
+            PersonEvent::TokenRevoked { token_id } => {
+                if let Some(token) = self.tokens.get_mut(&token_id) {
+                    token.revoked = true;
+                }
+            }
+        }
+    }
+
+    fn apply_team(&mut self, id: TeamId, event: TeamEvent, at: DateTime<Utc>, position: u64) {
+        match event {
+            TeamEvent::TeamFormed { name } => {
+                self.teams.insert(
+                    id,
+                    TeamView {
+                        id,
+                        name,
+                        formed_at: at,
+                        formed_position: position,
+                        memberships: Vec::new(),
+                    },
+                );
+                self.team_order.push(id);
+            }
+            TeamEvent::MemberJoined { person_id, role } => {
+                if let Some(team) = self.teams.get_mut(&id) {
+                    team.memberships.push(MembershipView {
+                        team: id,
+                        person: person_id,
+                        role,
+                        joined_at: at,
+                        left_at: None,
+                    });
+                    self.teams_of.entry(person_id).or_default().insert(id);
+                }
+            }
+            TeamEvent::MemberLeft { person_id } => {
+                if let Some(team) = self.teams.get_mut(&id) {
+                    for spell in team.memberships.iter_mut() {
+                        if spell.person == person_id && spell.left_at.is_none() {
+                            spell.left_at = Some(at);
+                        }
+                    }
+                }
+                if let Some(teams) = self.teams_of.get_mut(&person_id) {
+                    teams.remove(&id);
+                }
+            }
+        }
+    }
+
+    fn apply_group(&mut self, id: GroupId, event: GroupEvent, at: DateTime<Utc>, position: u64) {
+        match event {
+            GroupEvent::GroupFormed {
+                name,
+                team_ids,
+                mandate,
+            } => {
+                self.groups.insert(
+                    id,
+                    GroupView {
+                        id,
+                        name,
+                        formed_at: at,
+                        formed_position: position,
+                        teams: team_ids,
+                        mandate,
+                        representatives: Vec::new(),
+                    },
+                );
+                self.group_order.push(id);
+            }
+            GroupEvent::RepresentativeDelegated { team_id, person_id } => {
+                if let Some(group) = self.groups.get_mut(&id) {
+                    group.representatives.push(RepresentativeView {
+                        team: team_id,
+                        person: person_id,
+                        since: at,
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::store::canonical::event_leaf_hash;
+
+    fn stored<E: DomainEvent>(position: u64, stream: String, event: &E) -> RecordedEvent {
+        let (event_type, payload) = event.to_stored();
+        let mut stored = RecordedEvent {
+            position,
+            event_id: Uuid::new_v4(),
+            stream_id: stream,
+            stream_version: position,
+            event_type,
+            schema_version: 1,
+            payload,
+            metadata: json!({}),
+            recorded_at: Utc::now(),
+            leaf_hash: [0; 32],
+        };
+        stored.leaf_hash = event_leaf_hash(&stored);
+        stored
+    }
+
+    #[test]
+    fn membership_history_is_kept_when_people_leave_and_rejoin() {
+        let (team, ann) = (TeamId::random(), PersonId::random());
+        let mut directory = Directory::default();
+        let events = [
+            TeamEvent::TeamFormed {
+                name: "Rota".into(),
+            },
+            TeamEvent::MemberJoined {
+                person_id: ann,
+                role: TeamRole::Member,
+            },
+            TeamEvent::MemberLeft { person_id: ann },
+            TeamEvent::MemberJoined {
+                person_id: ann,
+                role: TeamRole::Coach,
+            },
+        ];
+        for (i, event) in events.iter().enumerate() {
+            directory.apply(&stored(i as u64 + 1, team.stream(), event));
+        }
+        let view = directory.team(team).expect("team");
+        assert_eq!(view.memberships.len(), 2);
+        assert!(view.memberships[0].left_at.is_some());
+        assert_eq!(view.role_of(ann), Some(TeamRole::Coach));
+        assert_eq!(directory.teams_of(ann).len(), 1);
+        assert_eq!(directory.position(), 4);
+    }
+
+    #[test]
+    fn tokens_are_found_by_id_and_revocation_sticks() {
+        let (person, token) = (PersonId::random(), TokenId::random());
+        let mut directory = Directory::default();
+        directory.apply(&stored(
+            1,
+            person.stream(),
+            &PersonEvent::PersonRegistered {
+                name: "Ann".into(),
+                email: "Ann@Example.org".into(),
+                org_role: None,
+            },
+        ));
+        directory.apply(&stored(
+            2,
+            person.stream(),
+            &PersonEvent::TokenIssued {
+                token_id: token,
+                secret_hash: "h".into(),
+            },
+        ));
+        assert_eq!(
+            directory.token(token).map(|t| (t.person, t.revoked)),
+            Some((person, false))
+        );
+        assert!(directory.email_taken("ann@example.org"));
+        directory.apply(&stored(
+            3,
+            person.stream(),
+            &PersonEvent::TokenRevoked { token_id: token },
+        ));
+        assert!(directory.token(token).expect("token").revoked);
+        // An event applied twice changes nothing.
+        directory.apply(&stored(
+            2,
+            person.stream(),
+            &PersonEvent::TokenIssued {
+                token_id: token,
+                secret_hash: "h".into(),
+            },
+        ));
+        assert!(directory.token(token).expect("token").revoked);
+    }
+}
