@@ -17,19 +17,8 @@ pub fn page<T: OutputType>(
     first: Option<i32>,
     after: Option<String>,
 ) -> GqlResult<Connection<OpaqueCursor<u64>, T>> {
-    let first = match first {
-        None => DEFAULT_PAGE,
-        Some(n) if n < 0 => return Err(invalid_input("first must not be negative".into())),
-        Some(n) => usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE),
-    };
-    let after = match after {
-        None => None,
-        Some(cursor) => Some(
-            OpaqueCursor::<u64>::decode_cursor(&cursor)
-                .map_err(|_| invalid_input(format!("{cursor:?} is not a cursor of this list")))?
-                .0,
-        ),
-    };
+    let first = page_size(first)?;
+    let after = decode_after(after)?;
     let mut rest = items
         .into_iter()
         .filter(|(key, _)| after.is_none_or(|a| *key > a))
@@ -44,4 +33,23 @@ pub fn page<T: OutputType>(
     let mut connection = Connection::new(after.is_some(), rest.peek().is_some());
     connection.edges = edges;
     Ok(connection)
+}
+
+/// The page size a client asked for, defaulted and capped.
+pub fn page_size(first: Option<i32>) -> GqlResult<usize> {
+    match first {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if n < 0 => Err(invalid_input("first must not be negative".into())),
+        Some(n) => Ok(usize::try_from(n).unwrap_or(MAX_PAGE).min(MAX_PAGE)),
+    }
+}
+
+/// The key an `after` cursor stands for.
+pub fn decode_after(after: Option<String>) -> GqlResult<Option<u64>> {
+    match after {
+        None => Ok(None),
+        Some(cursor) => OpaqueCursor::<u64>::decode_cursor(&cursor)
+            .map(|c| Some(c.0))
+            .map_err(|_| invalid_input(format!("{cursor:?} is not a cursor of this list"))),
+    }
 }

@@ -2,18 +2,23 @@
 
 pub mod connection;
 pub mod error;
+pub mod event;
 pub mod mutation;
 pub mod query;
 pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{MergedObject, SDLExportOptions, Schema};
 
 use crate::app::App;
 pub use error::Viewer;
+pub use event::Subscription;
 pub use mutation::Mutation;
-pub use query::Query;
+
+/// The root of every query.
+#[derive(MergedObject, Default)]
+pub struct Query(query::OrganisationQuery, event::EventsQuery);
 
 /// The deepest query the server runs.
 pub const MAX_DEPTH: usize = 16;
@@ -21,11 +26,11 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// The schema the server executes.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema over the application, with depth and complexity limits.
 pub fn build(app: Arc<App>) -> AppSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation, Subscription)
         .data(app)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -35,7 +40,7 @@ pub fn build(app: Arc<App>) -> AppSchema {
 /// The schema as SDL, with types, fields, arguments and enum items sorted, as
 /// kept in `schema/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation, Subscription)
         .finish()
         .sdl_with_options(
             SDLExportOptions::new()

@@ -8,11 +8,12 @@ use super::error::{actor, not_found, GqlResult, OrGraphql};
 use super::types::{app, Group, Person, Team};
 use crate::domain::{GroupId, TeamId};
 
-/// The root of every query. Everything but `version` needs a token.
-pub struct Query;
+/// Queries about the organisation. Everything but `version` needs a token.
+#[derive(Default)]
+pub struct OrganisationQuery;
 
 #[Object]
-impl Query {
+impl OrganisationQuery {
     /// The version of advice-log answering this request.
     async fn version(&self) -> &'static str {
         env!("CARGO_PKG_VERSION")

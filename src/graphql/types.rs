@@ -50,10 +50,10 @@ impl Person {
 
     /// Their e-mail address: shown to admins, auditors and the person
     /// themselves; anyone else gets `FORBIDDEN`.
-    async fn email(&self, ctx: &Context<'_>) -> GqlResult<&str> {
+    async fn email(&self, ctx: &Context<'_>) -> GqlResult<Option<&str>> {
         let viewer = actor(ctx)?;
         if viewer.is_admin() || viewer.is_auditor() || viewer.person == self.0.id {
-            Ok(&self.0.email)
+            Ok(Some(&self.0.email))
         } else {
             Err(forbidden(
                 "e-mail addresses are shown only to admins, auditors and the person themselves",

@@ -2,13 +2,18 @@
 //! malformed or oversized body gets a GraphQL-shaped error with a code.
 
 use async_graphql::http::parse_query_string;
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
 use async_graphql::BatchRequest;
+use async_graphql::Data;
 use async_graphql_axum::GraphQLResponse;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
 use axum::http::header::AUTHORIZATION;
+use axum::http::header::UPGRADE;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -51,17 +56,19 @@ pub async fn post(
     GraphQLResponse::from(state.schema.execute_batch(request).await).into_response()
 }
 
-/// `GET /graphql?query=...`: queries only, as GraphQL over HTTP allows.
-pub async fn get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let viewer = match viewer(&state, &headers).await {
+/// `GET /graphql`: a WebSocket upgrade (`graphql-transport-ws` or the older
+/// `graphql-ws`) for subscriptions, or `?query=...` for queries only, as
+/// GraphQL over HTTP allows.
+pub async fn get(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let viewer = match viewer(&state, &parts.headers).await {
         Ok(viewer) => viewer,
         Err(response) => return response,
     };
-    let request = match parse_query_string(query.as_deref().unwrap_or_default()) {
+    if parts.headers.contains_key(UPGRADE) {
+        return websocket(state, &mut parts, viewer).await;
+    }
+    let request = match parse_query_string(parts.uri.query().unwrap_or_default()) {
         Ok(request) => request,
         Err(error) => {
             return request_error(
@@ -73,10 +80,62 @@ pub async fn get(
     if changes_state(&request) {
         return request_error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "mutations and subscriptions must be sent with POST".into(),
+            "mutations and subscriptions must be sent with POST (subscriptions over a WebSocket)"
+                .into(),
         );
     }
     GraphQLResponse::from(state.schema.execute(request.data(viewer)).await).into_response()
+}
+
+/// Upgrades to a GraphQL WebSocket. The token may come in the upgrade
+/// request's `Authorization` header or in the `connection_init` payload as
+/// `{"Authorization": "Bearer <token>"}` (or `authorization`, or `token`); a
+/// bad token there closes the connection as unauthorized.
+async fn websocket(state: AppState, parts: &mut Parts, viewer: Viewer) -> Response {
+    let protocol = match GraphQLProtocol::from_request_parts(parts, &state).await {
+        Ok(protocol) => protocol,
+        Err(status) => {
+            return request_error(
+                status,
+                "name a GraphQL WebSocket subprotocol (graphql-transport-ws)".into(),
+            )
+        }
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let schema = state.schema.clone();
+    let app = state.app.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let mut data = Data::default();
+                    match init_token(&payload) {
+                        None => data.insert(viewer),
+                        Some(token) => match app.authenticate(token).await {
+                            Ok(actor) => data.insert(Viewer(Some(actor))),
+                            Err(_) => {
+                                return Err(async_graphql::Error::new(
+                                    "UNAUTHENTICATED: the token is not valid",
+                                ))
+                            }
+                        },
+                    }
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// The bearer token in a `connection_init` payload, if any.
+fn init_token(payload: &serde_json::Value) -> Option<&str> {
+    ["Authorization", "authorization", "token"]
+        .iter()
+        .find_map(|key| payload.get(*key).and_then(serde_json::Value::as_str))
+        .map(|value| value.strip_prefix("Bearer ").unwrap_or(value).trim())
 }
 
 /// Whether a GET request names anything but a query. A document that does

@@ -3,8 +3,11 @@
 
 mod support;
 
+mod cli;
 mod http;
+mod organisation;
 mod permissions;
 mod schema;
 mod store_basics;
 mod store_concurrency;
+mod subscription;

@@ -1,0 +1,180 @@
+//! Stored events as GraphQL objects, the raw `events` list (admins and
+//! auditors), and the live `events` subscription.
+
+use async_graphql::connection::{Connection, Edge, OpaqueCursor};
+use async_graphql::{Context, Json, Object, Subscription, ID};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+
+use super::connection::{decode_after, page_size};
+use super::error::{actor, forbidden, not_found, GqlResult, OrGraphql};
+use super::types::app;
+use crate::domain::{GroupId, TeamId};
+use crate::read::directory::Directory;
+use crate::store::{follow, RecordedEvent};
+
+/// One event of the log, exactly as stored.
+pub struct Event(pub RecordedEvent);
+
+#[Object]
+impl Event {
+    /// Its global position (1..n, gap-free).
+    async fn position(&self) -> u64 {
+        self.0.position
+    }
+
+    /// Its id.
+    async fn event_id(&self) -> ID {
+        ID(self.0.event_id.to_string())
+    }
+
+    /// The stream it belongs to.
+    async fn stream_id(&self) -> &str {
+        &self.0.stream_id
+    }
+
+    /// Its version within the stream.
+    async fn stream_version(&self) -> u64 {
+        self.0.stream_version
+    }
+
+    /// What happened.
+    async fn event_type(&self) -> &str {
+        &self.0.event_type
+    }
+
+    /// The version of the payload's shape.
+    async fn schema_version(&self) -> i32 {
+        self.0.schema_version
+    }
+
+    /// What happened, as JSON.
+    async fn payload(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.payload)
+    }
+
+    /// Actor, acting role, command id, correlation id, reason.
+    async fn metadata(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.metadata)
+    }
+
+    /// When the server recorded it.
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
+
+    /// SHA-256(0x00 || canonical bytes), hex.
+    async fn leaf_hash(&self) -> String {
+        hex::encode(self.0.leaf_hash)
+    }
+}
+
+/// Which events a team or group follows.
+#[derive(Debug, Clone, Copy)]
+pub struct EventFilter {
+    team: Option<TeamId>,
+    group: Option<GroupId>,
+}
+
+impl EventFilter {
+    /// Whether the event belongs to the team or group followed.
+    pub fn admits(&self, event: &RecordedEvent, _directory: &Directory) -> bool {
+        let team = self.team.is_some_and(|t| event.stream_id == t.stream());
+        let group = self.group.is_some_and(|g| event.stream_id == g.stream());
+        team || group
+    }
+}
+
+/// The raw log, for admins and auditors.
+#[derive(Default)]
+pub struct EventsQuery;
+
+#[Object]
+impl EventsQuery {
+    /// The raw event log in position order (admins and auditors only), or one
+    /// stream's events with `streamId`.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        stream_id: Option<String>,
+    ) -> GqlResult<Connection<OpaqueCursor<u64>, Event>> {
+        let viewer = actor(ctx)?;
+        if !(viewer.is_admin() || viewer.is_auditor()) {
+            return Err(forbidden("the raw event log is for admins and auditors"));
+        }
+        let first = page_size(first)?;
+        let after = decode_after(after)?.unwrap_or(0);
+        let store = &app(ctx).store;
+        let limit = u32::try_from(first + 1).unwrap_or(u32::MAX);
+        let mut events = match stream_id {
+            Some(stream) => {
+                let all = store.read_stream(&stream).await.gql()?;
+                all.into_iter()
+                    .filter(|e| e.position > after)
+                    .take(first + 1)
+                    .collect()
+            }
+            None => store.read_all(after, limit).await.gql()?,
+        };
+        let has_next = events.len() > first;
+        events.truncate(first);
+        let mut connection = Connection::new(after > 0, has_next);
+        connection.edges = events
+            .into_iter()
+            .map(|e| Edge::new(OpaqueCursor(e.position), Event(e)))
+            .collect();
+        Ok(connection)
+    }
+}
+
+/// The subscription root.
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// A team's or group's events: every one after position `after` (0 for
+    /// all), then new ones as they are committed, in order, once each.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        team_id: Option<ID>,
+        group_id: Option<ID>,
+        #[graphql(default = 0)] after: u64,
+    ) -> async_graphql::Result<impl Stream<Item = Event>> {
+        actor(ctx)?;
+        let app = app(ctx).clone();
+        let team = team_id.map(|id| TeamId::parse(&id)).transpose().gql()?;
+        let group = group_id.map(|id| GroupId::parse(&id)).transpose().gql()?;
+        {
+            let directory = app.read.directory();
+            if let Some(team) = team {
+                directory
+                    .team(team)
+                    .ok_or_else(|| not_found("team", team))?;
+            }
+            if let Some(group) = group {
+                directory
+                    .group(group)
+                    .ok_or_else(|| not_found("group", group))?;
+            }
+        }
+        if team.is_none() && group.is_none() {
+            return Err(super::error::invalid_input(
+                "name a teamId or a groupId to follow".into(),
+            ));
+        }
+        let filter = EventFilter { team, group };
+        let events = follow(app.store.clone(), after)
+            .take_while(|next| futures::future::ready(next.is_ok()))
+            .filter_map(move |next| {
+                let admitted = match next {
+                    Ok(event) if filter.admits(&event, &app.read.directory()) => Some(Event(event)),
+                    _ => None,
+                };
+                futures::future::ready(admitted)
+            });
+        Ok(events)
+    }
+}

@@ -1,0 +1,117 @@
+//! The `advice-log` binary itself: bootstrap, tokens, migrate, and serve with
+//! a clean stop on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::support::{TestApp, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_advice-log");
+
+fn run(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", db.raw_url())
+        .env("ADVICE_LOG_LOG", "warn")
+        .output()
+        .expect("run advice-log")
+}
+
+fn last_line(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Waits (a little) until the server has seen what another process wrote.
+async fn eventually_status(app: &TestApp, token: &str, want: u16) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, _) = app
+            .graphql_as(Some(token), "{ me { id } }", json!({}))
+            .await;
+        if status == want || Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+on_both_backends! {
+    async fn bootstrap_and_tokens_from_the_command_line(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let migrated = run(&db, &["migrate"]);
+        assert!(migrated.status.success(), "{migrated:?}");
+
+        let boot = run(&db, &["bootstrap", "--name", "Ada Admin", "--email", "ada@example.org"]);
+        assert!(boot.status.success(), "{boot:?}");
+        let token = last_line(&boot);
+        assert!(token.starts_with("al_"), "the token is alone on the last line: {token:?}");
+
+        let again = run(&db, &["bootstrap", "--name", "Eve", "--email", "eve@example.org"]);
+        assert!(!again.status.success(), "a second bootstrap is refused");
+        assert!(String::from_utf8_lossy(&again.stderr).contains("an admin already exists"), "{again:?}");
+
+        let app = TestApp::spawn(&db).await;
+        let me = app.ok(&token, "{ me { id orgRole } }", json!({})).await;
+        assert_eq!(me["me"]["orgRole"], "ADMIN");
+        let admin_id = me["me"]["id"].as_str().expect("id").to_string();
+
+        let created = run(&db, &["token", "create", "--person", &admin_id]);
+        assert!(created.status.success(), "{created:?}");
+        let second = last_line(&created);
+        assert!(second.starts_with("al_") && second != token);
+        assert_eq!(eventually_status(&app, &second, 200).await, 200);
+
+        let revoked = run(&db, &["token", "revoke", "--id", &second]);
+        assert!(revoked.status.success(), "{revoked:?}");
+        assert_eq!(eventually_status(&app, &second, 401).await, 401, "a revoked token stops working");
+        assert_eq!(eventually_status(&app, &token, 200).await, 200, "the other token still works");
+
+        let unknown = run(&db, &["token", "create", "--person", &uuid::Uuid::new_v4().to_string()]);
+        assert!(!unknown.status.success());
+        assert!(String::from_utf8_lossy(&unknown.stderr).contains("NOT_FOUND"), "{unknown:?}");
+        app.stop().await;
+    }
+}
+
+on_both_backends! {
+    async fn serve_answers_and_stops_cleanly_on_sigterm(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("DATABASE_URL", db.raw_url())
+            .env("ADVICE_LOG_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start advice-log serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("a first line").expect("text");
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {first:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        let body: serde_json::Value = reqwest::Client::new()
+            .post(format!("{url}/graphql"))
+            .json(&json!({"query": "{ __typename }"}))
+            .send().await.expect("request")
+            .json().await.expect("JSON");
+        assert_eq!(body, json!({"data": {"__typename": "Query"}}));
+
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+        assert!(killed.success());
+        let status = child.wait().expect("wait");
+        assert!(status.success(), "serve exits 0 after SIGTERM: {status:?}");
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        assert!(rest.iter().any(|l| l.contains("stopped cleanly")), "{rest:?}");
+    }
+}

@@ -1,0 +1,132 @@
+//! Subscriptions over `graphql-transport-ws`, authenticated in the
+//! connection-init payload.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::on_both_backends;
+use crate::support::{TestApp, TestDb};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp) -> Socket {
+    let url = format!("{}/graphql", app.base.replace("http://", "ws://"));
+    let mut request = url.into_client_request().expect("request");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connect")
+        .0
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .expect("send");
+}
+
+/// The next JSON message, or, if the server closed the connection, its close
+/// code and reason.
+async fn next(socket: &mut Socket) -> Result<Value, Option<(u16, String)>> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s");
+        match message {
+            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).expect("JSON")),
+            Some(Ok(Message::Close(frame))) => {
+                return Err(frame.map(|f| (u16::from(f.code), f.reason.to_string())))
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Err(None),
+        }
+    }
+}
+
+const FORM_TEAM: &str =
+    "mutation($input: FormTeamInput!) { formTeam(input: $input) { team { id } position } }";
+const REGISTER: &str =
+    "mutation($input: RegisterPersonInput!) { registerPerson(input: $input) { person { id } } }";
+const JOIN: &str = "mutation($input: JoinTeamInput!) { joinTeam(input: $input) { position } }";
+
+on_both_backends! {
+    async fn a_token_in_connection_init_opens_a_live_feed_of_a_team(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        let (_, admin) = app.bootstrap().await;
+        let team = app.ok(&admin, FORM_TEAM, json!({"input": {"name": "Rota"}})).await["formTeam"]["team"]["id"].as_str().expect("id").to_string();
+        let other = app.ok(&admin, FORM_TEAM, json!({"input": {"name": "Elsewhere"}})).await["formTeam"]["team"]["id"].as_str().expect("id").to_string();
+        let join = |person: String, team: String| json!({"input": {"teamId": team, "personId": person, "role": "MEMBER"}});
+        let first = app.ok(&admin, REGISTER, json!({"input": {"name": "A", "email": "a@example.org"}})).await["registerPerson"]["person"]["id"].as_str().expect("id").to_string();
+        app.ok(&admin, JOIN, join(first.clone(), team.clone())).await;
+
+        let mut socket = connect(&app).await;
+        send(&mut socket, json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {admin}")}})).await;
+        assert_eq!(next(&mut socket).await.expect("ack")["type"], "connection_ack");
+        send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($team: ID!) { events(teamId: $team) { position eventType streamId } }",
+            "variables": {"team": team},
+        }})).await;
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let message = next(&mut socket).await.expect("an event");
+            assert_eq!(message["type"], "next", "{message}");
+            seen.push(message["payload"]["data"]["events"].clone());
+        }
+        assert_eq!(seen.iter().map(|e| e["eventType"].clone()).collect::<Vec<_>>(), vec![json!("TeamFormed"), json!("MemberJoined")]);
+
+        // Live: a write to the team arrives; a write elsewhere does not.
+        let second = app.ok(&admin, REGISTER, json!({"input": {"name": "B", "email": "b@example.org"}})).await["registerPerson"]["person"]["id"].as_str().expect("id").to_string();
+        app.ok(&admin, JOIN, join(second.clone(), other.clone())).await;
+        let position = app.ok(&admin, JOIN, join(second, team.clone())).await["joinTeam"]["position"].as_u64().expect("position");
+        let live = next(&mut socket).await.expect("a live event");
+        assert_eq!(live["payload"]["data"]["events"]["position"].as_u64(), Some(position), "{live}");
+        assert_eq!(live["payload"]["data"]["events"]["streamId"], json!(format!("team-{team}")));
+        app.stop().await;
+    }
+}
+
+on_both_backends! {
+    async fn a_bad_token_in_connection_init_is_refused(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        let mut socket = connect(&app).await;
+        let bad = format!("al_{}_{}", uuid::Uuid::new_v4().simple(), "ab".repeat(32));
+        send(&mut socket, json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {bad}")}})).await;
+        // async-graphql closes a refused graphql-transport-ws init with 1002
+        // and the reason; nothing is served on the connection.
+        let (code, reason) = next(&mut socket).await.expect_err("closed").expect("a close frame");
+        assert_eq!(code, 1002);
+        assert!(reason.contains("UNAUTHENTICATED"), "{reason}");
+        app.stop().await;
+    }
+}
+
+on_both_backends! {
+    async fn no_token_gets_unauthenticated(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        let (_, admin) = app.bootstrap().await;
+        let team = app.ok(&admin, FORM_TEAM, json!({"input": {"name": "Rota"}})).await["formTeam"]["team"]["id"].as_str().expect("id").to_string();
+        let mut socket = connect(&app).await;
+        send(&mut socket, json!({"type": "connection_init", "payload": {}})).await;
+        assert_eq!(next(&mut socket).await.expect("ack")["type"], "connection_ack");
+        send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($team: ID!) { events(teamId: $team) { position } }", "variables": {"team": team},
+        }})).await;
+        let message = next(&mut socket).await.expect("an answer");
+        let text = message.to_string();
+        assert!(text.contains("UNAUTHENTICATED"), "{message}");
+        assert!(!text.contains("\"position\""), "no event leaks: {message}");
+        app.stop().await;
+    }
+}
