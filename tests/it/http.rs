@@ -24,6 +24,10 @@ on_both_backends! {
         assert_eq!(page.status().as_u16(), 200);
         assert!(page.text().await.expect("text").contains("graphiql"));
 
+        let wide = format!("{{ {} }}", (0..6000).map(|i| format!("v{i}: version")).collect::<Vec<_>>().join(" "));
+        let (_, body) = app.graphql(&wide).await;
+        assert!(body["errors"][0]["message"].as_str().expect("message").contains("too complex"), "{}", &body.to_string()[..200.min(body.to_string().len())]);
+
         let health = app.client.get(format!("{}/healthz", app.base)).send().await.expect("healthz");
         assert_eq!(health.status().as_u16(), 200);
         let ready: serde_json::Value = app.client

@@ -167,6 +167,29 @@ on_both_backends! {
             assert_eq!(person["email"], Value::Null);
         }
 
+        // Lists are Relay connections: page through the teams one at a time.
+        let query = "query($after: String) { teams(first: 1, after: $after) { edges { cursor node { name } } pageInfo { hasNextPage } } }";
+        let page1 = app.ok(&org.nurse.1, query, json!({})).await;
+        assert_eq!(page1["teams"]["edges"][0]["node"]["name"], "Community nursing");
+        assert_eq!(page1["teams"]["pageInfo"]["hasNextPage"], true);
+        let page2 = app.ok(&org.nurse.1, query, json!({"after": page1["teams"]["edges"][0]["cursor"]})).await;
+        assert_eq!(page2["teams"]["edges"][0]["node"]["name"], "North ambulance station");
+        assert_eq!(page2["teams"]["pageInfo"]["hasNextPage"], false);
+        let (_, body) = app.graphql_as(Some(&org.nurse.1), query, json!({"after": "not a cursor"})).await;
+        assert_eq!(error_code(&body), Some("INVALID_INPUT"), "{body}");
+
+        // The raw event log is for admins and auditors.
+        let events = "{ events(first: 3) { edges { node { position eventType } } pageInfo { hasNextPage } } }";
+        for token in [&org.admin, &org.auditor.1] {
+            let data = app.ok(token, events, json!({})).await;
+            assert_eq!(data["events"]["edges"][0]["node"], json!({"position": 1, "eventType": "PersonRegistered"}));
+            assert_eq!(data["events"]["pageInfo"]["hasNextPage"], true);
+        }
+        for token in [&org.nurse.1, &org.coach.1] {
+            let (_, body) = app.graphql_as(Some(token), events, json!({})).await;
+            assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+        }
+
         // A single team and group by id.
         let data = app.ok(&org.paramedic.1, "query($t: ID!, $g: ID!) { team(id: $t) { name groups { name } } group(id: $g) { name teams { id } } }", json!({"t": org.nursing, "g": org.training})).await;
         assert_eq!(data["team"], json!({"name": "Community nursing", "groups": [{"name": "Staff training"}]}));
