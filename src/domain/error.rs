@@ -16,6 +16,16 @@ pub enum DomainError {
     /// The command does not fit the current state.
     #[error("{0}")]
     InvalidState(String),
+    /// Under the advice rule, requested advisers have not answered and the
+    /// advice deadline has not passed.
+    #[error("{0}")]
+    AdvicePending(String),
+    /// Under the consent rule, an objection is still open.
+    #[error("{0}")]
+    ObjectionsOpen(String),
+    /// Under the threshold rule, too few eligible members agree.
+    #[error("{0}")]
+    ThresholdNotMet(String),
 }
 
 impl DomainError {
@@ -26,6 +36,9 @@ impl DomainError {
             DomainError::NotFound(_) => "NOT_FOUND",
             DomainError::InvalidInput(_) => "INVALID_INPUT",
             DomainError::InvalidState(_) => "INVALID_STATE",
+            DomainError::AdvicePending(_) => "ADVICE_PENDING",
+            DomainError::ObjectionsOpen(_) => "OBJECTIONS_OPEN",
+            DomainError::ThresholdNotMet(_) => "THRESHOLD_NOT_MET",
         }
     }
 }

@@ -62,6 +62,10 @@ id_type!(
     GroupId, "group", "group"
 );
 id_type!(
+    /// A proposal.
+    ProposalId, "proposal", "proposal"
+);
+id_type!(
     /// An API token (its id, not its secret).
     TokenId, "token", "token"
 );

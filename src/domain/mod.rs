@@ -10,12 +10,13 @@ pub mod group;
 pub mod ids;
 pub mod organisation;
 pub mod person;
+pub mod proposal;
 pub mod roles;
 pub mod team;
 pub mod validate;
 
 pub use error::DomainError;
-pub use ids::{GroupId, PersonId, TeamId, TokenId};
+pub use ids::{GroupId, PersonId, ProposalId, TeamId, TokenId};
 pub use roles::{ActingRole, Actor, Caller, OrgRole, TeamRole};
 
 /// What a command decided: the events to append and the role the caller acted in.

@@ -38,6 +38,8 @@ pub enum ActingRole {
     Coach,
     /// A person acting on their own account (e.g. revoking their own token).
     Person,
+    /// Someone outside the owner team giving advice or objecting as an adviser.
+    Adviser,
 }
 
 /// An authenticated person.

@@ -21,6 +21,22 @@ pub fn name(what: &str, text: &str) -> Result<String, DomainError> {
     Ok(trimmed.to_string())
 }
 
+/// Trimmed, non-empty text of at most `max` characters.
+pub fn text(what: &str, text: &str, max: usize) -> Result<String, DomainError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(DomainError::InvalidInput(format!(
+            "{what} must not be empty"
+        )));
+    }
+    if trimmed.chars().count() > max {
+        return Err(DomainError::InvalidInput(format!(
+            "{what} must be at most {max} characters"
+        )));
+    }
+    Ok(trimmed.to_string())
+}
+
 /// A plausible e-mail address, trimmed: one `@` with text on both sides, no
 /// white space, a dot in the domain, at most 254 characters.
 pub fn email(text: &str) -> Result<String, DomainError> {

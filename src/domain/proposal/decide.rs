@@ -1,0 +1,639 @@
+//! Deciding proposal commands: every rule of DESIGN.md's "Rules a decision
+//! must pass", and who may do what.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{
+    required_votes, AdviceReason, Adviser, Outcome, Owner, ProposalEvent, ProposalState,
+    Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest, WeighingNote,
+};
+use crate::domain::{
+    validate, ActingRole, Caller, Decided, DomainError, PersonId, TeamId, TeamRole,
+};
+
+/// The longest body accepted, in characters.
+pub const MAX_BODY: usize = 20_000;
+/// The longest advice, reason, note or rationale accepted, in characters.
+pub const MAX_TEXT: usize = 10_000;
+
+/// What the caller and the clock bring to a decision.
+#[derive(Debug, Clone)]
+pub struct ProposalContext {
+    /// Who is calling.
+    pub caller: Caller,
+    /// The time now.
+    pub now: DateTime<Utc>,
+    /// The owner's current members and roles (for a group, its
+    /// representatives count as `MEMBER`s).
+    pub owner_members: BTreeMap<PersonId, TeamRole>,
+    /// The teams the caller is in now, in any role.
+    pub caller_teams: BTreeSet<TeamId>,
+}
+
+/// What can be asked of a proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProposalCommand {
+    /// Raise it.
+    Raise {
+        /// Its team or group.
+        owner: Owner,
+        /// Its title.
+        title: String,
+        /// Its body.
+        body: String,
+        /// Its decision rule.
+        rule: Rule,
+        /// For `THRESHOLD`: the share (0 < p <= 1) of eligible members to agree.
+        threshold: Option<f64>,
+        /// After this, the decision may go ahead without advisers who never answered.
+        advice_deadline: Option<DateTime<Utc>>,
+        /// The decision area.
+        area: Option<String>,
+        /// Spend against the owner group's budget, in minor units.
+        spend: Option<i64>,
+        /// When the decision should be reviewed.
+        review_by: Option<DateTime<Utc>>,
+        /// Who records the decision, if not the proposer.
+        decider: Option<PersonId>,
+    },
+    /// Ask someone (or a whole team) for advice.
+    RequestAdvice {
+        /// The new request's id.
+        request_id: Uuid,
+        /// Who to ask.
+        adviser: Adviser,
+        /// Why.
+        reason: AdviceReason,
+        /// Whether that person or team exists.
+        adviser_exists: bool,
+    },
+    /// Give advice.
+    GiveAdvice {
+        /// The new advice's id.
+        advice_id: Uuid,
+        /// The stance.
+        stance: Stance,
+        /// What to say.
+        text: String,
+    },
+    /// Object: claim the proposal would cause harm.
+    RaiseObjection {
+        /// The new objection's id.
+        objection_id: Uuid,
+        /// The harm.
+        reason: String,
+    },
+    /// Resolve an objection.
+    ResolveObjection {
+        /// Which.
+        objection_id: Uuid,
+        /// How.
+        resolution: Resolution,
+        /// Why, in words.
+        note: String,
+        /// For `RULED_INVALID`: the validity test it failed.
+        validity_test: Option<ValidityTest>,
+    },
+    /// Amend the body.
+    Amend {
+        /// The new body.
+        body: String,
+        /// Why.
+        reason: String,
+    },
+    /// Vote (threshold rule).
+    CastVote {
+        /// Agree or not.
+        agree: bool,
+    },
+    /// Record the decision.
+    Decide {
+        /// Adopted or rejected.
+        outcome: Outcome,
+        /// Why.
+        rationale: String,
+        /// How each advice and objection was weighed.
+        notes: Vec<WeighingNote>,
+    },
+    /// Withdraw it.
+    Withdraw {
+        /// Why.
+        reason: String,
+    },
+    /// Review an adopted decision.
+    Review {
+        /// Keep, amend or revoke.
+        outcome: ReviewOutcome,
+        /// What the review found.
+        note: String,
+        /// When to review next.
+        next_review_by: Option<DateTime<Utc>>,
+    },
+}
+
+fn forbidden(message: &str) -> DomainError {
+    DomainError::Forbidden(message.to_string())
+}
+
+/// The person calling; proposals are made by people, never by auditors or the
+/// operator's command line.
+fn person(ctx: &ProposalContext) -> Result<PersonId, DomainError> {
+    match ctx.caller {
+        Caller::Person(actor) if actor.is_auditor() => {
+            Err(forbidden("auditors read everything and write nothing"))
+        }
+        Caller::Person(actor) => Ok(actor.person),
+        Caller::Operator => Err(forbidden(
+            "proposals are worked on by people, not the command line",
+        )),
+    }
+}
+
+/// The role a person acts in on this proposal.
+fn role_of(ctx: &ProposalContext, person: PersonId) -> ActingRole {
+    match ctx.owner_members.get(&person) {
+        Some(TeamRole::Member) => ActingRole::Member,
+        Some(TeamRole::Coach) => ActingRole::Coach,
+        None => ActingRole::Adviser,
+    }
+}
+
+fn require_open(state: &ProposalState) -> Result<(), DomainError> {
+    match state.status {
+        Status::Open => Ok(()),
+        Status::Unraised => Err(DomainError::NotFound("no such proposal".into())),
+        Status::Decided => Err(DomainError::InvalidState(
+            "the proposal is decided: only a review may follow".into(),
+        )),
+        Status::Withdrawn => Err(DomainError::InvalidState(
+            "the proposal was withdrawn".into(),
+        )),
+    }
+}
+
+fn future(what: &str, time: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<(), DomainError> {
+    match time {
+        Some(time) if time <= now => Err(DomainError::InvalidInput(format!(
+            "{what} must be in the future"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a person was asked for advice, themselves or through a team they are in.
+fn was_asked(state: &ProposalState, person: PersonId, teams: &BTreeSet<TeamId>) -> bool {
+    state.requests.iter().any(|r| match r.adviser {
+        Adviser::Person(p) => p == person,
+        Adviser::Team(t) => teams.contains(&t),
+    })
+}
+
+/// Decides a command against a proposal's state.
+pub fn decide(
+    state: &ProposalState,
+    command: ProposalCommand,
+    ctx: &ProposalContext,
+) -> Result<Decided<ProposalEvent>, DomainError> {
+    let me = person(ctx)?;
+    let role = role_of(ctx, me);
+    let one = |event| Ok(Decided::new(role, vec![event]));
+    match command {
+        ProposalCommand::Raise {
+            owner,
+            title,
+            body,
+            rule,
+            threshold,
+            advice_deadline,
+            area,
+            spend,
+            review_by,
+            decider,
+        } => {
+            if ctx.owner_members.get(&me) != Some(&TeamRole::Member) {
+                return Err(forbidden(match owner {
+                    Owner::Team(_) => {
+                        "only a MEMBER of the team can raise its proposals (coaches advise)"
+                    }
+                    Owner::Group(_) => "only a representative of the group can raise its proposals",
+                }));
+            }
+            if state.status != Status::Unraised {
+                return Err(DomainError::InvalidState(
+                    "this proposal already exists".into(),
+                ));
+            }
+            let title = validate::name("a proposal's title", &title)?;
+            let body = validate::text("a proposal's body", &body, MAX_BODY)?;
+            let threshold_bp = match (rule, threshold) {
+                (Rule::Threshold, Some(p)) if p > 0.0 && p <= 1.0 => {
+                    // Basis points, exact to 0.01%.
+                    Some((p * 10_000.0).round() as u32)
+                }
+                (Rule::Threshold, Some(_)) => {
+                    return Err(DomainError::InvalidInput(
+                        "threshold must be above 0 and at most 1".into(),
+                    ))
+                }
+                (Rule::Threshold, None) => {
+                    return Err(DomainError::InvalidInput(
+                        "the THRESHOLD rule needs a threshold, e.g. 0.5".into(),
+                    ))
+                }
+                (_, Some(_)) => {
+                    return Err(DomainError::InvalidInput(
+                        "threshold applies only to the THRESHOLD rule".into(),
+                    ))
+                }
+                (_, None) => None,
+            };
+            future("the advice deadline", advice_deadline, ctx.now)?;
+            future("the review date", review_by, ctx.now)?;
+            let area = area
+                .map(|a| validate::name("a decision area", &a))
+                .transpose()?;
+            match (owner, spend) {
+                (Owner::Team(_), Some(_)) => {
+                    return Err(DomainError::InvalidInput(
+                        "spend is committed against a group's budget: raise it in the group".into(),
+                    ))
+                }
+                (_, Some(amount)) if amount <= 0 => {
+                    return Err(DomainError::InvalidInput(
+                        "spend must be a positive amount".into(),
+                    ))
+                }
+                _ => {}
+            }
+            let decider = decider.unwrap_or(me);
+            if ctx.owner_members.get(&decider) != Some(&TeamRole::Member) {
+                return Err(DomainError::InvalidInput(
+                    "the decider must be a MEMBER of the proposal's team or group".into(),
+                ));
+            }
+            let eligible = ctx
+                .owner_members
+                .iter()
+                .filter(|(_, r)| **r == TeamRole::Member)
+                .map(|(p, _)| *p)
+                .collect();
+            one(ProposalEvent::ProposalRaised {
+                owner,
+                proposer: me,
+                decider,
+                title,
+                body,
+                rule,
+                threshold_bp,
+                advice_deadline,
+                area,
+                spend,
+                review_by,
+                eligible,
+            })
+        }
+        ProposalCommand::RequestAdvice {
+            request_id,
+            adviser,
+            reason,
+            adviser_exists,
+        } => {
+            require_open(state)?;
+            if Some(me) != state.proposer && Some(me) != state.decider {
+                return Err(forbidden(
+                    "only the proposer or the decider asks for advice",
+                ));
+            }
+            if !adviser_exists {
+                return Err(DomainError::NotFound(match adviser {
+                    Adviser::Person(p) => format!("no person {p}"),
+                    Adviser::Team(t) => format!("no team {t}"),
+                }));
+            }
+            if state.requests.iter().any(|r| r.adviser == adviser) {
+                return Err(DomainError::InvalidState(
+                    "that adviser has already been asked".into(),
+                ));
+            }
+            one(ProposalEvent::AdviceRequested {
+                request_id,
+                adviser,
+                reason,
+            })
+        }
+        ProposalCommand::GiveAdvice {
+            advice_id,
+            stance,
+            text,
+        } => {
+            require_open(state)?;
+            let text = validate::text("advice", &text, MAX_TEXT)?;
+            let answers = state
+                .unanswered()
+                .filter(|r| match r.adviser {
+                    Adviser::Person(p) => p == me,
+                    Adviser::Team(t) => ctx.caller_teams.contains(&t),
+                })
+                .map(|r| r.id)
+                .collect();
+            one(ProposalEvent::AdviceGiven {
+                advice_id,
+                by: me,
+                stance,
+                text,
+                answers,
+            })
+        }
+        ProposalCommand::RaiseObjection {
+            objection_id,
+            reason,
+        } => {
+            require_open(state)?;
+            let member = ctx.owner_members.get(&me) == Some(&TeamRole::Member);
+            if !member && !was_asked(state, me, &ctx.caller_teams) {
+                return Err(forbidden(
+                    "objections come from the proposal's members and the advisers asked (coaches advise)",
+                ));
+            }
+            let reason = validate::text("an objection's reason", &reason, MAX_TEXT)?;
+            one(ProposalEvent::ObjectionRaised {
+                objection_id,
+                by: me,
+                reason,
+            })
+        }
+        ProposalCommand::ResolveObjection {
+            objection_id,
+            resolution,
+            note,
+            validity_test,
+        } => {
+            require_open(state)?;
+            let objection = state
+                .objections
+                .iter()
+                .find(|o| o.id == objection_id)
+                .ok_or_else(|| DomainError::NotFound(format!("no objection {objection_id}")))?;
+            if !objection.is_open() {
+                return Err(DomainError::InvalidState(
+                    "that objection is already resolved".into(),
+                ));
+            }
+            match resolution {
+                Resolution::Integrated | Resolution::Withdrawn if objection.by != me => {
+                    return Err(forbidden(
+                        "only the objector can confirm an objection integrated or withdraw it",
+                    ))
+                }
+                Resolution::RuledInvalid
+                    if ctx.owner_members.get(&me) != Some(&TeamRole::Coach) =>
+                {
+                    return Err(forbidden("only a coach can rule an objection invalid"))
+                }
+                _ => {}
+            }
+            let note = validate::text("the resolution note", &note, MAX_TEXT)?;
+            match (resolution, validity_test) {
+                (Resolution::RuledInvalid, None) => {
+                    return Err(DomainError::InvalidInput(
+                        "ruling an objection invalid must name the validity test it failed".into(),
+                    ))
+                }
+                (Resolution::Integrated | Resolution::Withdrawn, Some(_)) => {
+                    return Err(DomainError::InvalidInput(
+                        "a validity test is named only when ruling an objection invalid".into(),
+                    ))
+                }
+                _ => {}
+            }
+            if resolution == Resolution::Integrated
+                && state.version() <= objection.raised_at_version
+            {
+                return Err(DomainError::InvalidState(
+                    "an objection is integrated by an amendment made after it: amend the proposal first".into(),
+                ));
+            }
+            one(ProposalEvent::ObjectionResolved {
+                objection_id,
+                resolution,
+                note,
+                validity_test,
+            })
+        }
+        ProposalCommand::Amend { body, reason } => {
+            require_open(state)?;
+            if Some(me) != state.proposer {
+                return Err(forbidden("only the proposer amends a proposal"));
+            }
+            let body = validate::text("a proposal's body", &body, MAX_BODY)?;
+            let reason = validate::text("the reason for an amendment", &reason, MAX_TEXT)?;
+            if body == state.body() {
+                return Err(DomainError::InvalidInput(
+                    "the amendment does not change the body".into(),
+                ));
+            }
+            one(ProposalEvent::ProposalAmended {
+                version: state.version() + 1,
+                body,
+                reason,
+            })
+        }
+        ProposalCommand::CastVote { agree } => {
+            require_open(state)?;
+            if state.rule != Some(Rule::Threshold) {
+                return Err(DomainError::InvalidState(
+                    "only proposals under the THRESHOLD rule are voted on".into(),
+                ));
+            }
+            if !state.eligible.contains(&me) {
+                return Err(forbidden(
+                    "only the MEMBERs of the team when the proposal was raised vote (coaches never do)",
+                ));
+            }
+            one(ProposalEvent::VoteCast { by: me, agree })
+        }
+        ProposalCommand::Decide {
+            outcome,
+            rationale,
+            notes,
+        } => {
+            require_open(state)?;
+            if Some(me) != state.decider {
+                return Err(forbidden("only the decider records the decision"));
+            }
+            let rationale = validate::text("the rationale", &rationale, MAX_TEXT)?;
+            let notes = check_notes(state, notes)?;
+            let missing: Vec<Uuid> = state.unanswered().map(|r| r.id).collect();
+            let mut agree_votes = 0;
+            let mut required = 0;
+            match state.rule {
+                Some(Rule::Advice) => check_advice(state, &notes, &missing, ctx.now)?,
+                Some(Rule::Consent) if outcome == Outcome::Adopted => {
+                    let open: Vec<String> = state
+                        .objections
+                        .iter()
+                        .filter(|o| o.is_open())
+                        .map(|o| o.id.to_string())
+                        .collect();
+                    if !open.is_empty() {
+                        return Err(DomainError::ObjectionsOpen(format!(
+                            "objections still open: {}",
+                            open.join(", ")
+                        )));
+                    }
+                }
+                Some(Rule::Threshold) => {
+                    agree_votes = state.agree_votes();
+                    required =
+                        required_votes(state.threshold_bp.unwrap_or(10_000), state.eligible.len());
+                    if outcome == Outcome::Adopted && agree_votes < required {
+                        return Err(DomainError::ThresholdNotMet(format!(
+                            "{agree_votes} of {} eligible members agree; {required} must",
+                            state.eligible.len()
+                        )));
+                    }
+                }
+                _ => {}
+            }
+            one(ProposalEvent::ProposalDecided {
+                outcome,
+                rationale,
+                notes,
+                missing_advisers: missing,
+                agree_votes,
+                required_votes: required,
+            })
+        }
+        ProposalCommand::Withdraw { reason } => {
+            require_open(state)?;
+            if Some(me) != state.proposer {
+                return Err(forbidden("only the proposer withdraws a proposal"));
+            }
+            let reason = validate::text("the reason for withdrawing", &reason, MAX_TEXT)?;
+            one(ProposalEvent::ProposalWithdrawn { reason })
+        }
+        ProposalCommand::Review {
+            outcome,
+            note,
+            next_review_by,
+        } => {
+            match (&state.status, &state.decision) {
+                (Status::Unraised, _) => {
+                    return Err(DomainError::NotFound("no such proposal".into()))
+                }
+                (Status::Decided, Some(d)) if d.outcome == Outcome::Adopted => {}
+                _ => {
+                    return Err(DomainError::InvalidState(
+                        "only an adopted decision can be reviewed".into(),
+                    ))
+                }
+            }
+            if state.revoked() {
+                return Err(DomainError::InvalidState("the decision was revoked".into()));
+            }
+            let member = ctx.owner_members.get(&me) == Some(&TeamRole::Member);
+            if !member && Some(me) != state.decider {
+                return Err(forbidden(
+                    "a decision is reviewed by its decider or a MEMBER of its team",
+                ));
+            }
+            let note = validate::text("the review note", &note, MAX_TEXT)?;
+            future("the next review date", next_review_by, ctx.now)?;
+            if outcome == ReviewOutcome::Revoke && next_review_by.is_some() {
+                return Err(DomainError::InvalidInput(
+                    "a revoked decision has no next review".into(),
+                ));
+            }
+            one(ProposalEvent::DecisionReviewed {
+                outcome,
+                note,
+                next_review_by,
+            })
+        }
+    }
+}
+
+/// Notes must name this proposal's advice or objections, once each.
+fn check_notes(
+    state: &ProposalState,
+    notes: Vec<WeighingNote>,
+) -> Result<Vec<WeighingNote>, DomainError> {
+    let mut seen = BTreeSet::new();
+    let mut checked = Vec::with_capacity(notes.len());
+    for note in notes {
+        let known = state.advice.iter().any(|a| a.id == note.ref_id)
+            || state.objections.iter().any(|o| o.id == note.ref_id);
+        if !known {
+            return Err(DomainError::InvalidInput(format!(
+                "note refId {} is not an advice or objection of this proposal",
+                note.ref_id
+            )));
+        }
+        if !seen.insert(note.ref_id) {
+            return Err(DomainError::InvalidInput(format!(
+                "two notes for {}",
+                note.ref_id
+            )));
+        }
+        let text = validate::text("a weighing note", &note.note, MAX_TEXT)?;
+        checked.push(WeighingNote {
+            ref_id: note.ref_id,
+            note: text,
+        });
+    }
+    Ok(checked)
+}
+
+/// The advice rule: advice was sought; every adviser answered or the deadline
+/// passed; every concern, objection advice and objection has a note.
+fn check_advice(
+    state: &ProposalState,
+    notes: &[WeighingNote],
+    missing: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    if state.requests.is_empty() {
+        return Err(DomainError::AdvicePending(
+            "no advice was asked for: ask the people affected and the experts first".into(),
+        ));
+    }
+    let deadline_passed = state.advice_deadline.is_some_and(|d| now >= d);
+    if !missing.is_empty() && !deadline_passed {
+        let waiting: Vec<String> = state
+            .unanswered()
+            .map(|r| match r.adviser {
+                Adviser::Person(p) => format!("person {p}"),
+                Adviser::Team(t) => format!("team {t}"),
+            })
+            .collect();
+        return Err(DomainError::AdvicePending(format!(
+            "waiting for advice from {}{}",
+            waiting.join(", "),
+            match state.advice_deadline {
+                Some(deadline) => format!(" until {}", deadline.to_rfc3339()),
+                None => String::new(),
+            }
+        )));
+    }
+    let noted: BTreeSet<Uuid> = notes.iter().map(|n| n.ref_id).collect();
+    let needed = state
+        .advice
+        .iter()
+        .filter(|a| a.stance != Stance::Support)
+        .map(|a| a.id)
+        .chain(state.objections.iter().map(|o| o.id));
+    let lacking: Vec<String> = needed
+        .filter(|id| !noted.contains(id))
+        .map(|id| id.to_string())
+        .collect();
+    if !lacking.is_empty() {
+        return Err(DomainError::InvalidInput(format!(
+            "the decision must say how each concern, objecting advice and objection was weighed; no note for {}",
+            lacking.join(", ")
+        )));
+    }
+    Ok(())
+}
