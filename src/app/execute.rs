@@ -34,6 +34,16 @@ pub struct CommandMeta {
 }
 
 impl CommandMeta {
+    /// The same command, recording why.
+    pub fn with_reason(&self, reason: &str) -> Self {
+        CommandMeta {
+            reason: Some(reason.trim().to_string()),
+            ..self.clone()
+        }
+    }
+}
+
+impl CommandMeta {
     /// A command from `caller` with an optional command id.
     pub fn new(caller: Caller, command_id: Option<Uuid>) -> Self {
         CommandMeta {

@@ -4,10 +4,12 @@
 pub mod error;
 pub mod execute;
 pub mod organisation;
+pub mod proposals;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
 pub use execute::{CommandMeta, Outcome, Plan};
 
@@ -26,14 +28,24 @@ pub struct App {
     pub store: Arc<dyn EventStore>,
     /// The read models that follow it.
     pub read: ReadModels,
+    /// The clock the domain decides by.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl App {
     /// Starts the application over a store: builds the read models from the
     /// log and follows it.
     pub async fn start(store: Arc<dyn EventStore>) -> Result<Arc<App>, StoreError> {
+        Self::start_with_clock(store, Arc::new(SystemClock)).await
+    }
+
+    /// Starts the application with a clock of the caller's choosing.
+    pub async fn start_with_clock(
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<App>, StoreError> {
         let read = ReadModels::start(store.clone()).await?;
-        Ok(Arc::new(App { store, read }))
+        Ok(Arc::new(App { store, read, clock }))
     }
 
     /// The person a bearer token belongs to, or `Unauthenticated`.

@@ -9,9 +9,13 @@ use futures::{Stream, StreamExt};
 use super::connection::{decode_after, page_size};
 use super::error::{actor, forbidden, not_found, GqlResult, OrGraphql};
 use super::types::app;
-use crate::domain::{GroupId, TeamId};
+use crate::domain::proposal::Owner;
+use crate::domain::{GroupId, ProposalId, TeamId};
 use crate::read::directory::Directory;
 use crate::store::{follow, RecordedEvent};
+
+/// How long a subscription waits for the read models to reach an event.
+const READ_MODEL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One event of the log, exactly as stored.
 pub struct Event(pub RecordedEvent);
@@ -77,11 +81,23 @@ pub struct EventFilter {
 }
 
 impl EventFilter {
-    /// Whether the event belongs to the team or group followed.
-    pub fn admits(&self, event: &RecordedEvent, _directory: &Directory) -> bool {
-        let team = self.team.is_some_and(|t| event.stream_id == t.stream());
-        let group = self.group.is_some_and(|g| event.stream_id == g.stream());
-        team || group
+    /// Whether the event belongs to the team or group followed: its own
+    /// stream, or the stream of one of its proposals.
+    pub fn admits(&self, event: &RecordedEvent, directory: &Directory) -> bool {
+        let stream = event.stream_id.as_str();
+        if self.team.is_some_and(|t| stream == t.stream())
+            || self.group.is_some_and(|g| stream == g.stream())
+        {
+            return true;
+        }
+        let Some(proposal) = ProposalId::from_stream(stream) else {
+            return false;
+        };
+        match directory.proposal_owner(proposal) {
+            Some(Owner::Team(team)) => self.team == Some(team),
+            Some(Owner::Group(group)) => self.group == Some(group),
+            None => false,
+        }
     }
 }
 
@@ -166,15 +182,20 @@ impl Subscription {
             ));
         }
         let filter = EventFilter { team, group };
+        // Ownership of proposal streams comes from the read models: let them
+        // reach each event before judging it.
         let events = follow(app.store.clone(), after)
             .take_while(|next| futures::future::ready(next.is_ok()))
-            .filter_map(move |next| {
-                let admitted = match next {
-                    Ok(event) if filter.admits(&event, &app.read.directory()) => Some(Event(event)),
-                    _ => None,
-                };
-                futures::future::ready(admitted)
-            });
+            .then(move |next| {
+                let app = app.clone();
+                async move {
+                    let event = next.ok()?;
+                    app.read.wait_for(event.position, READ_MODEL_WAIT).await;
+                    let admitted = filter.admits(&event, &app.read.directory());
+                    admitted.then_some(Event(event))
+                }
+            })
+            .filter_map(futures::future::ready);
         Ok(events)
     }
 }

@@ -4,6 +4,7 @@ pub mod connection;
 pub mod error;
 pub mod event;
 pub mod mutation;
+pub mod proposal;
 pub mod query;
 pub mod types;
 
@@ -14,11 +15,18 @@ use async_graphql::{MergedObject, SDLExportOptions, Schema};
 use crate::app::App;
 pub use error::Viewer;
 pub use event::Subscription;
-pub use mutation::Mutation;
 
 /// The root of every query.
 #[derive(MergedObject, Default)]
-pub struct Query(query::OrganisationQuery, event::EventsQuery);
+pub struct Query(
+    query::OrganisationQuery,
+    proposal::ProposalQuery,
+    event::EventsQuery,
+);
+
+/// The root of every mutation.
+#[derive(MergedObject, Default)]
+pub struct Mutation(mutation::OrganisationMutation, proposal::ProposalMutation);
 
 /// The deepest query the server runs.
 pub const MAX_DEPTH: usize = 16;
@@ -30,7 +38,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Builds the schema over the application, with depth and complexity limits.
 pub fn build(app: Arc<App>) -> AppSchema {
-    Schema::build(Query::default(), Mutation, Subscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .data(app)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -40,7 +48,7 @@ pub fn build(app: Arc<App>) -> AppSchema {
 /// The schema as SDL, with types, fields, arguments and enum items sorted, as
 /// kept in `schema/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation, Subscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .finish()
         .sdl_with_options(
             SDLExportOptions::new()

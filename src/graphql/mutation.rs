@@ -9,10 +9,12 @@ use super::types::{app, Group, OrgRole, Person, Team, TeamRole};
 use crate::app::{CommandMeta, Outcome};
 use crate::domain::{Caller, GroupId, PersonId, TeamId, TokenId};
 
-/// The mutation root.
-pub struct Mutation;
+/// Mutations that shape the organisation.
+#[derive(Default)]
+pub struct OrganisationMutation;
 
-fn meta(ctx: &Context<'_>, command_id: Option<&ID>) -> GqlResult<CommandMeta> {
+/// The caller and command id of a mutation.
+pub fn command_meta(ctx: &Context<'_>, command_id: Option<&ID>) -> GqlResult<CommandMeta> {
     let caller = Caller::Person(actor(ctx)?);
     let command_id = match command_id {
         None => None,
@@ -197,14 +199,14 @@ pub struct GroupPayload {
 }
 
 #[Object]
-impl Mutation {
+impl OrganisationMutation {
     /// Registers a person (admin).
     async fn register_person(
         &self,
         ctx: &Context<'_>,
         input: RegisterPersonInput,
     ) -> GqlResult<PersonPayload> {
-        let meta = meta(ctx, input.command_id.as_ref())?;
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
         let outcome = app(ctx)
             .register_person(
                 &meta,
@@ -227,7 +229,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: IssueTokenInput,
     ) -> GqlResult<IssueTokenPayload> {
-        let meta = meta(ctx, input.command_id.as_ref())?;
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
         let person_id = PersonId::parse(&input.person_id).gql()?;
         let issued = app(ctx).issue_token(&meta, person_id).await.gql()?;
         Ok(IssueTokenPayload {
@@ -245,7 +247,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: RevokeTokenInput,
     ) -> GqlResult<PersonPayload> {
-        let meta = meta(ctx, input.command_id.as_ref())?;
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
         let token_id = TokenId::parse(&input.token_id).gql()?;
         let outcome = app(ctx).revoke_token(&meta, token_id).await.gql()?;
         Ok(PersonPayload {
@@ -257,7 +259,7 @@ impl Mutation {
 
     /// Forms a team (admin).
     async fn form_team(&self, ctx: &Context<'_>, input: FormTeamInput) -> GqlResult<TeamPayload> {
-        let meta = meta(ctx, input.command_id.as_ref())?;
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
         let outcome = app(ctx).form_team(&meta, &input.name).await.gql()?;
         Ok(TeamPayload {
             team: team(ctx, &outcome)?,
@@ -268,7 +270,7 @@ impl Mutation {
 
     /// Adds a person to a team as `MEMBER` or `COACH` (admin).
     async fn join_team(&self, ctx: &Context<'_>, input: JoinTeamInput) -> GqlResult<TeamPayload> {
-        let meta = meta(ctx, input.command_id.as_ref())?;
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
         let team_id = TeamId::parse(&input.team_id).gql()?;
         let person_id = PersonId::parse(&input.person_id).gql()?;
         let outcome = app(ctx)
@@ -284,7 +286,7 @@ impl Mutation {
 
     /// Takes a person out of a team (admin, or the person themselves).
     async fn leave_team(&self, ctx: &Context<'_>, input: LeaveTeamInput) -> GqlResult<TeamPayload> {
-        let meta = meta(ctx, input.command_id.as_ref())?;
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
         let team_id = TeamId::parse(&input.team_id).gql()?;
         let person_id = PersonId::parse(&input.person_id).gql()?;
         let outcome = app(ctx).leave_team(&meta, team_id, person_id).await.gql()?;
@@ -301,7 +303,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: FormGroupInput,
     ) -> GqlResult<GroupPayload> {
-        let meta = meta(ctx, input.command_id.as_ref())?;
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
         let team_ids = input
             .team_ids
             .iter()
@@ -326,7 +328,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: DelegateRepresentativeInput,
     ) -> GqlResult<GroupPayload> {
-        let meta = meta(ctx, input.command_id.as_ref())?;
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
         let group_id = GroupId::parse(&input.group_id).gql()?;
         let team_id = TeamId::parse(&input.team_id).gql()?;
         let person_id = PersonId::parse(&input.person_id).gql()?;

@@ -10,8 +10,9 @@ use crate::domain::events::DomainEvent;
 use crate::domain::group::GroupEvent;
 use crate::domain::organisation::OrganisationEvent;
 use crate::domain::person::PersonEvent;
+use crate::domain::proposal::{Owner, ProposalEvent};
 use crate::domain::team::TeamEvent;
-use crate::domain::{GroupId, OrgRole, PersonId, TeamId, TeamRole, TokenId};
+use crate::domain::{GroupId, OrgRole, PersonId, ProposalId, TeamId, TeamRole, TokenId};
 use crate::store::RecordedEvent;
 
 /// A person as the directory shows them.
@@ -126,6 +127,7 @@ pub struct Directory {
     groups: HashMap<GroupId, GroupView>,
     group_order: Vec<GroupId>,
     teams_of: HashMap<PersonId, BTreeSet<TeamId>>,
+    proposal_owners: HashMap<ProposalId, Owner>,
 }
 
 impl Directory {
@@ -186,6 +188,11 @@ impl Directory {
         teams
     }
 
+    /// The team or group a proposal belongs to.
+    pub fn proposal_owner(&self, id: ProposalId) -> Option<Owner> {
+        self.proposal_owners.get(&id).copied()
+    }
+
     /// The groups a team is a member of.
     pub fn groups_of(&self, team: TeamId) -> Vec<&GroupView> {
         self.groups().filter(|g| g.teams.contains(&team)).collect()
@@ -211,6 +218,12 @@ impl Directory {
         } else if let Some(id) = GroupId::from_stream(stream) {
             if let Some(e) = GroupEvent::from_stored(&event.event_type, &event.payload) {
                 self.apply_group(id, e, at, event.position);
+            }
+        } else if let Some(id) = ProposalId::from_stream(stream) {
+            if let Some(ProposalEvent::ProposalRaised { owner, .. }) =
+                ProposalEvent::from_stored(&event.event_type, &event.payload)
+            {
+                self.proposal_owners.insert(id, owner);
             }
         } else if stream == crate::domain::organisation::STREAM {
             if let Some(OrganisationEvent::OrganisationFounded { .. }) =

@@ -15,6 +15,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+
+use crate::clock::{Clock, SystemClock};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -107,11 +109,20 @@ impl DatabaseUrl {
     }
 }
 
-/// Opens (creating and migrating as needed) the store the URL names.
+/// Opens (creating and migrating as needed) the store the URL names,
+/// recording events by the system clock.
 pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn EventStore>, StoreError> {
+    open_with_clock(url, Arc::new(SystemClock)).await
+}
+
+/// Opens the store the URL names, recording events by `clock`.
+pub async fn open_with_clock(
+    url: &DatabaseUrl,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn EventStore>, StoreError> {
     Ok(match url {
-        DatabaseUrl::Sqlite(url) => Arc::new(SqliteStore::open(url).await?),
-        DatabaseUrl::Postgres(url) => Arc::new(PostgresStore::open(url, 16).await?),
+        DatabaseUrl::Sqlite(url) => Arc::new(SqliteStore::open(url, clock).await?),
+        DatabaseUrl::Postgres(url) => Arc::new(PostgresStore::open(url, 16, clock).await?),
     })
 }
 

@@ -20,6 +20,7 @@ use super::event::{Append, Appended, RecordedEvent};
 use super::plan::{plan_batch, touched, BatchPlan, LogSnapshot};
 use super::sequencer::{advance, BatchCommit, Sequencer};
 use super::{from_i64, to_i64, Backend, EventStore};
+use crate::clock::Clock;
 
 /// The advisory lock key that serialises appends ("advicelo" in ASCII).
 const APPEND_LOCK: i64 = 0x6164_7669_6365_6c6f;
@@ -41,7 +42,11 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects to and migrates the database at `url` (`postgres://...`),
     /// with at most `max_connections` pooled connections.
-    pub async fn open(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+    pub async fn open(
+        url: &str,
+        max_connections: u32,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
@@ -52,7 +57,13 @@ impl PostgresStore {
         listener.listen(CHANNEL).await?;
         let initial = read_head(&pool).await?;
         let head = Arc::new(watch::Sender::new(initial));
-        let sequencer = Sequencer::start(PgCommitter { pool: pool.clone() }, head.clone());
+        let sequencer = Sequencer::start(
+            PgCommitter {
+                clock,
+                pool: pool.clone(),
+            },
+            head.clone(),
+        );
         let listener = tokio::spawn(listen(listener, pool.clone(), head.clone()));
         Ok(PostgresStore {
             pool,
@@ -124,6 +135,7 @@ impl EventStore for PostgresStore {
 }
 
 struct PgCommitter {
+    clock: Arc<dyn Clock>,
     pool: PgPool,
 }
 
@@ -136,7 +148,7 @@ impl BatchCommit for PgCommitter {
             .execute(&mut *tx)
             .await?;
         let snapshot = snapshot(&mut tx, appends).await?;
-        let plan = plan_batch(snapshot, appends, Utc::now());
+        let plan = plan_batch(snapshot, appends, self.clock.now());
         if !plan.rows.is_empty() {
             insert(&mut tx, &plan.rows).await?;
             sqlx::query("SELECT pg_notify($1, $2)")

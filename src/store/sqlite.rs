@@ -23,6 +23,7 @@ use super::event::{Append, Appended, RecordedEvent};
 use super::plan::{plan_batch, touched, BatchPlan, LogSnapshot};
 use super::sequencer::{advance, BatchCommit, Sequencer};
 use super::{from_i64, to_i64, Backend, EventStore};
+use crate::clock::Clock;
 
 /// SQLite's limit on bound parameters is 32766; stay well below it.
 const IDS_PER_QUERY: usize = 500;
@@ -45,7 +46,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) and migrates the database at `url`
     /// (`sqlite://PATH` or `sqlite:PATH`).
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -65,6 +66,7 @@ impl SqliteStore {
         let head = Arc::new(watch::Sender::new(initial));
         let sequencer = Sequencer::start(
             SqliteCommitter {
+                clock,
                 pool: writer.clone(),
             },
             head.clone(),
@@ -143,6 +145,7 @@ impl EventStore for SqliteStore {
 }
 
 struct SqliteCommitter {
+    clock: Arc<dyn Clock>,
     pool: SqlitePool,
 }
 
@@ -151,7 +154,7 @@ impl BatchCommit for SqliteCommitter {
     async fn commit_batch(&self, appends: &[Append]) -> Result<BatchPlan, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let snapshot = snapshot(&mut tx, appends).await?;
-        let plan = plan_batch(snapshot, appends, Utc::now());
+        let plan = plan_batch(snapshot, appends, self.clock.now());
         for chunk in plan.rows.chunks(ROWS_PER_INSERT) {
             let mut insert =
                 QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({COLUMNS}) "));

@@ -7,6 +7,7 @@ mod cli;
 mod http;
 mod organisation;
 mod permissions;
+mod proposals;
 mod schema;
 mod store_basics;
 mod store_concurrency;

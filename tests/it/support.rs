@@ -94,8 +94,26 @@ impl TestApp {
 
     /// Starts the server on `db` accepting bodies up to `body_limit` bytes.
     pub async fn spawn_with_limit(db: &TestDb, body_limit: usize) -> TestApp {
-        let store = db.store().await;
-        let app = App::start(store.clone())
+        Self::start(db, body_limit, Arc::new(advice_log::app::SystemClock)).await
+    }
+
+    /// Starts the server on `db` with a clock the test moves.
+    pub async fn spawn_with_clock(
+        db: &TestDb,
+        clock: Arc<advice_log::app::ManualClock>,
+    ) -> TestApp {
+        Self::start(db, advice_log::http::DEFAULT_BODY_LIMIT, clock).await
+    }
+
+    async fn start(
+        db: &TestDb,
+        body_limit: usize,
+        clock: Arc<dyn advice_log::app::Clock>,
+    ) -> TestApp {
+        let store = store::open_with_clock(&db.url, clock.clone())
+            .await
+            .expect("open the event store");
+        let app = App::start_with_clock(store.clone(), clock)
             .await
             .expect("start the application");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,0 +1,425 @@
+//! Commands on proposals, and loading a proposal as it stands (or stood).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{App, AppError, CommandMeta, Outcome, Plan};
+use crate::domain::events::DomainEvent;
+use crate::domain::proposal::{
+    self, AdviceReason, Adviser, Owner, ProposalCommand, ProposalContext, ProposalEvent,
+    ProposalId, ProposalState, Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest,
+    WeighingNote,
+};
+use crate::domain::team;
+use crate::domain::{DomainError, PersonId, TeamId, TeamRole};
+use crate::store::RecordedEvent;
+
+/// A proposal rebuilt from its stream.
+#[derive(Debug, Clone)]
+pub struct LoadedProposal {
+    /// Its id.
+    pub id: ProposalId,
+    /// Its state.
+    pub state: ProposalState,
+    /// Its stream version.
+    pub version: u64,
+    /// Its events, in order.
+    pub events: Vec<RecordedEvent>,
+}
+
+/// What `raiseProposal` asks for.
+#[derive(Debug, Clone)]
+pub struct RaiseProposal {
+    /// The owning team.
+    pub owner: Owner,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Decision rule.
+    pub rule: Rule,
+    /// For `THRESHOLD`, the share of members that must agree.
+    pub threshold: Option<f64>,
+    /// The advice deadline.
+    pub advice_deadline: Option<DateTime<Utc>>,
+    /// The decision area.
+    pub area: Option<String>,
+    /// Spend against a group's budget.
+    pub spend: Option<i64>,
+    /// When to review the decision.
+    pub review_by: Option<DateTime<Utc>>,
+    /// Who decides, if not the proposer.
+    pub decider: Option<PersonId>,
+}
+
+/// A command's outcome and the id of what it created (advice, objection, request).
+#[derive(Debug, Clone)]
+pub struct Created {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The new advice, objection or request id.
+    pub id: Uuid,
+}
+
+impl App {
+    /// A proposal as it stands, or as it stood at `as_of`, rebuilt from the log.
+    pub async fn load_proposal(
+        &self,
+        id: ProposalId,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<LoadedProposal, AppError> {
+        let mut events = self.store.read_stream(&id.stream()).await?;
+        if let Some(as_of) = as_of {
+            events.retain(|e| e.recorded_at <= as_of);
+        }
+        let version = events.last().map(|e| e.stream_version).unwrap_or(0);
+        let state = events
+            .iter()
+            .fold(
+                ProposalState::default(),
+                |state, stored| match ProposalEvent::from_stored(
+                    &stored.event_type,
+                    &stored.payload,
+                ) {
+                    Some(event) => proposal::evolve(state, &event, stored.recorded_at),
+                    None => state,
+                },
+            );
+        Ok(LoadedProposal {
+            id,
+            state,
+            version,
+            events,
+        })
+    }
+
+    /// The owner's current members and roles, with its stream and version.
+    async fn owner_members(
+        &self,
+        owner: Owner,
+    ) -> Result<(BTreeMap<PersonId, TeamRole>, String, u64), AppError> {
+        match owner {
+            Owner::Team(team_id) => {
+                let (state, version) = self.load(&team_id.stream(), team::evolve).await?;
+                if !state.formed {
+                    return Err(DomainError::NotFound(format!("no team {team_id}")).into());
+                }
+                Ok((state.members, team_id.stream(), version))
+            }
+            Owner::Group(group_id) => Err(DomainError::InvalidInput(format!(
+                "group {group_id}: proposals of cross-team groups are not supported yet"
+            ))
+            .into()),
+        }
+    }
+
+    async fn context(
+        &self,
+        meta: &CommandMeta,
+        owner: Owner,
+    ) -> Result<(ProposalContext, String, u64), AppError> {
+        let (owner_members, stream, version) = self.owner_members(owner).await?;
+        let caller_teams: BTreeSet<TeamId> = match meta.caller.person() {
+            Some(person) => self
+                .read
+                .directory()
+                .teams_of(person)
+                .iter()
+                .map(|t| t.id)
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        let ctx = ProposalContext {
+            caller: meta.caller,
+            now: self.clock.now(),
+            owner_members,
+            caller_teams,
+        };
+        Ok((ctx, stream, version))
+    }
+
+    /// Raises a proposal.
+    pub async fn raise_proposal(
+        &self,
+        meta: &CommandMeta,
+        raise: RaiseProposal,
+    ) -> Result<Outcome, AppError> {
+        let id = ProposalId::random();
+        let input = json!({
+            "owner": raise.owner, "title": raise.title, "body": raise.body, "rule": raise.rule,
+            "threshold": raise.threshold, "adviceDeadline": raise.advice_deadline, "area": raise.area,
+            "spend": raise.spend, "reviewBy": raise.review_by, "deciderId": raise.decider,
+        });
+        self.execute(meta, "raiseProposal", &input, || async {
+            let (ctx, owner_stream, owner_version) = self.context(meta, raise.owner).await?;
+            let command = ProposalCommand::Raise {
+                owner: raise.owner,
+                title: raise.title.clone(),
+                body: raise.body.clone(),
+                rule: raise.rule,
+                threshold: raise.threshold,
+                advice_deadline: raise.advice_deadline,
+                area: raise.area.clone(),
+                spend: raise.spend,
+                review_by: raise.review_by,
+                decider: raise.decider,
+            };
+            let decided = proposal::decide(&ProposalState::default(), command, &ctx)?;
+            // The eligible members are those of this moment: pin the owner's version.
+            Ok(Plan::default()
+                .write(id.stream(), 0, decided)
+                .check(owner_stream, owner_version))
+        })
+        .await
+    }
+
+    /// Runs a command on an existing proposal.
+    async fn on_proposal(
+        &self,
+        meta: &CommandMeta,
+        name: &str,
+        id: ProposalId,
+        input: Value,
+        command: ProposalCommand,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "proposalId": id, "input": input });
+        self.execute(meta, name, &input, || async {
+            let loaded = self.load_proposal(id, None).await?;
+            let owner = match (loaded.state.status, loaded.state.owner) {
+                (Status::Unraised, _) | (_, None) => {
+                    return Err(DomainError::NotFound(format!("no proposal {id}")).into())
+                }
+                (_, Some(owner)) => owner,
+            };
+            let (ctx, _, _) = self.context(meta, owner).await?;
+            let decided = proposal::decide(&loaded.state, command.clone(), &ctx)?;
+            Ok(Plan::default().write(id.stream(), loaded.version, decided))
+        })
+        .await
+    }
+
+    /// The id a created item got: known when fresh, read back when replayed.
+    async fn created(&self, outcome: Outcome, key: &str, fresh: Uuid) -> Result<Created, AppError> {
+        if !outcome.replayed {
+            return Ok(Created { outcome, id: fresh });
+        }
+        let stored = self
+            .store
+            .read_all(outcome.position.saturating_sub(1), 1)
+            .await?;
+        let id = stored
+            .first()
+            .and_then(|e| e.payload.get(key))
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("no {key} at {}", outcome.position))
+            })?;
+        Ok(Created { outcome, id })
+    }
+
+    /// Asks a person or a whole team for advice.
+    pub async fn request_advice(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        adviser: Adviser,
+        reason: AdviceReason,
+    ) -> Result<Created, AppError> {
+        let request_id = Uuid::new_v4();
+        let adviser_exists = {
+            let directory = self.read.directory();
+            match adviser {
+                Adviser::Person(p) => directory.person(p).is_some(),
+                Adviser::Team(t) => directory.team(t).is_some(),
+            }
+        };
+        let command = ProposalCommand::RequestAdvice {
+            request_id,
+            adviser,
+            reason,
+            adviser_exists,
+        };
+        let input = json!({ "adviser": adviser, "reason": reason });
+        let outcome = self
+            .on_proposal(meta, "requestAdvice", id, input, command)
+            .await?;
+        self.created(outcome, "request_id", request_id).await
+    }
+
+    /// Gives advice.
+    pub async fn give_advice(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        stance: Stance,
+        text: &str,
+    ) -> Result<Created, AppError> {
+        let advice_id = Uuid::new_v4();
+        let command = ProposalCommand::GiveAdvice {
+            advice_id,
+            stance,
+            text: text.to_string(),
+        };
+        let input = json!({ "stance": stance, "text": text });
+        let outcome = self
+            .on_proposal(meta, "giveAdvice", id, input, command)
+            .await?;
+        self.created(outcome, "advice_id", advice_id).await
+    }
+
+    /// Raises an objection.
+    pub async fn raise_objection(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        reason: &str,
+    ) -> Result<Created, AppError> {
+        let objection_id = Uuid::new_v4();
+        let command = ProposalCommand::RaiseObjection {
+            objection_id,
+            reason: reason.to_string(),
+        };
+        let input = json!({ "reason": reason });
+        let meta = meta.with_reason(reason);
+        let outcome = self
+            .on_proposal(&meta, "raiseObjection", id, input, command)
+            .await?;
+        self.created(outcome, "objection_id", objection_id).await
+    }
+
+    /// Resolves an objection.
+    pub async fn resolve_objection(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        objection_id: Uuid,
+        resolution: Resolution,
+        note: &str,
+        validity_test: Option<ValidityTest>,
+    ) -> Result<Outcome, AppError> {
+        let command = ProposalCommand::ResolveObjection {
+            objection_id,
+            resolution,
+            note: note.to_string(),
+            validity_test,
+        };
+        let input = json!({ "objectionId": objection_id, "resolution": resolution, "note": note, "validityTest": validity_test });
+        self.on_proposal(
+            &meta.with_reason(note),
+            "resolveObjection",
+            id,
+            input,
+            command,
+        )
+        .await
+    }
+
+    /// Amends the body.
+    pub async fn amend_proposal(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        body: &str,
+        reason: &str,
+    ) -> Result<Outcome, AppError> {
+        let command = ProposalCommand::Amend {
+            body: body.to_string(),
+            reason: reason.to_string(),
+        };
+        let input = json!({ "body": body, "reason": reason });
+        self.on_proposal(
+            &meta.with_reason(reason),
+            "amendProposal",
+            id,
+            input,
+            command,
+        )
+        .await
+    }
+
+    /// Casts (or changes) a vote.
+    pub async fn cast_vote(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        agree: bool,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "agree": agree });
+        self.on_proposal(
+            meta,
+            "castVote",
+            id,
+            input,
+            ProposalCommand::CastVote { agree },
+        )
+        .await
+    }
+
+    /// Records the decision.
+    pub async fn decide_proposal(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        outcome: proposal::Outcome,
+        rationale: &str,
+        notes: Vec<WeighingNote>,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "outcome": outcome, "rationale": rationale, "notes": notes });
+        let command = ProposalCommand::Decide {
+            outcome,
+            rationale: rationale.to_string(),
+            notes,
+        };
+        self.on_proposal(&meta.with_reason(rationale), "decide", id, input, command)
+            .await
+    }
+
+    /// Withdraws a proposal.
+    pub async fn withdraw_proposal(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        reason: &str,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "reason": reason });
+        let command = ProposalCommand::Withdraw {
+            reason: reason.to_string(),
+        };
+        self.on_proposal(
+            &meta.with_reason(reason),
+            "withdrawProposal",
+            id,
+            input,
+            command,
+        )
+        .await
+    }
+
+    /// Reviews an adopted decision.
+    pub async fn review_decision(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        outcome: ReviewOutcome,
+        note: &str,
+        next_review_by: Option<DateTime<Utc>>,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "outcome": outcome, "note": note, "nextReviewBy": next_review_by });
+        let command = ProposalCommand::Review {
+            outcome,
+            note: note.to_string(),
+            next_review_by,
+        };
+        self.on_proposal(
+            &meta.with_reason(note),
+            "reviewDecision",
+            id,
+            input,
+            command,
+        )
+        .await
+    }
+}

@@ -1,0 +1,1114 @@
+//! Proposals in GraphQL: the `Proposal` type with its advisers, advice,
+//! objections, amendments, votes, decision, trail and compliance; the
+//! `proposal(id, asOf)` query; and the lifecycle mutations.
+
+use async_graphql::{Context, Enum, InputObject, Json, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::error::{actor, invalid_input, not_found, GqlResult, OrGraphql};
+use super::mutation::command_meta;
+use super::types::{app, Person, Team};
+use crate::app::proposals::{LoadedProposal, RaiseProposal};
+use crate::app::Outcome as Written;
+use crate::domain::proposal::{self, compliance, ProposalId, Status};
+use crate::domain::{PersonId, TeamId};
+use crate::store::RecordedEvent;
+
+/// Where a proposal stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ProposalStateKind {
+    /// Open for advice, objections, amendments and votes.
+    Open,
+    /// Decided.
+    Decided,
+    /// Withdrawn by its proposer.
+    Withdrawn,
+}
+
+/// How a proposal is decided.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::proposal::Rule")]
+pub enum Rule {
+    /// After hearing every requested adviser (or the deadline).
+    Advice,
+    /// When no objection is open.
+    Consent,
+    /// When enough eligible members agree.
+    Threshold,
+}
+
+/// Why an adviser is asked.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::proposal::AdviceReason")]
+pub enum AdviceReason {
+    /// They would be affected.
+    Affected,
+    /// They know the subject.
+    Expert,
+}
+
+/// An adviser's stance.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::proposal::Stance")]
+pub enum Stance {
+    /// For it.
+    Support,
+    /// Worried about something.
+    Concern,
+    /// Against it (no veto).
+    Object,
+}
+
+/// How an objection was resolved.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::proposal::Resolution")]
+pub enum Resolution {
+    /// An amendment after it met it; the objector confirmed.
+    Integrated,
+    /// The objector withdrew it.
+    Withdrawn,
+    /// A coach ruled it invalid.
+    RuledInvalid,
+}
+
+/// Where an objection stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ObjectionState {
+    /// Not resolved.
+    Open,
+    /// Integrated by an amendment.
+    Integrated,
+    /// Withdrawn by the objector.
+    Withdrawn,
+    /// Ruled invalid by a coach.
+    RuledInvalid,
+}
+
+/// The validity tests an objection must pass.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::proposal::ValidityTest")]
+pub enum ValidityTest {
+    /// It names no harm, only a preference.
+    NoHarmShown,
+    /// The harm would not be caused by this proposal.
+    NotCausedByProposal,
+    /// It is not about this proposal.
+    NotAboutProposal,
+    /// The proposal is safe enough to try and will be reviewed.
+    SafeToTry,
+}
+
+/// The outcome of a decision.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::proposal::Outcome")]
+pub enum DecisionOutcome {
+    /// Adopted.
+    Adopted,
+    /// Rejected.
+    Rejected,
+}
+
+/// The outcome of a review.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::proposal::ReviewOutcome")]
+pub enum ReviewOutcome {
+    /// It stands.
+    Keep,
+    /// It stands, to be amended by a new proposal.
+    Amend,
+    /// Revoked: it stays in the record, marked revoked.
+    Revoke,
+}
+
+fn person_of(ctx: &Context<'_>, id: PersonId) -> Option<Person> {
+    app(ctx).read.directory().person(id).cloned().map(Person)
+}
+
+fn team_of(ctx: &Context<'_>, id: TeamId) -> Option<Team> {
+    app(ctx).read.directory().team(id).cloned().map(Team)
+}
+
+/// A proposal, as it stands or as it stood at `asOf`.
+pub struct Proposal {
+    loaded: LoadedProposal,
+    at: DateTime<Utc>,
+}
+
+/// The actor recorded in an event's metadata.
+fn actor_of(event: &RecordedEvent) -> Option<PersonId> {
+    event
+        .metadata
+        .get("actor")
+        .and_then(|v| serde_json::from_value::<Option<PersonId>>(v.clone()).ok())
+        .flatten()
+}
+
+#[Object]
+impl Proposal {
+    /// Its id.
+    async fn id(&self) -> ID {
+        ID(self.loaded.id.to_string())
+    }
+
+    /// Its title.
+    async fn title(&self) -> &str {
+        &self.loaded.state.title
+    }
+
+    /// The current body.
+    async fn body(&self) -> &str {
+        self.loaded.state.body()
+    }
+
+    /// The body as first raised.
+    async fn original_body(&self) -> &str {
+        &self.loaded.state.original_body
+    }
+
+    /// The body's version: 1, plus one per amendment.
+    async fn version(&self) -> u32 {
+        self.loaded.state.version()
+    }
+
+    /// `OPEN`, `DECIDED` or `WITHDRAWN`.
+    async fn state(&self) -> ProposalStateKind {
+        match self.loaded.state.status {
+            Status::Decided => ProposalStateKind::Decided,
+            Status::Withdrawn => ProposalStateKind::Withdrawn,
+            Status::Open | Status::Unraised => ProposalStateKind::Open,
+        }
+    }
+
+    /// Its decision rule.
+    async fn rule(&self) -> Option<Rule> {
+        self.loaded.state.rule.map(Rule::from)
+    }
+
+    /// For `THRESHOLD`: the share of eligible members that must agree.
+    async fn threshold(&self) -> Option<f64> {
+        self.loaded
+            .state
+            .threshold_bp
+            .map(|bp| f64::from(bp) / 10_000.0)
+    }
+
+    /// How many members were eligible when it was raised (coaches excluded).
+    async fn eligible_members(&self) -> usize {
+        self.loaded.state.eligible.len()
+    }
+
+    /// The team it belongs to.
+    async fn team(&self, ctx: &Context<'_>) -> Option<Team> {
+        match self.loaded.state.owner {
+            Some(proposal::Owner::Team(team)) => team_of(ctx, team),
+            _ => None,
+        }
+    }
+
+    /// Who raised it.
+    async fn proposer(&self, ctx: &Context<'_>) -> Option<Person> {
+        self.loaded.state.proposer.and_then(|p| person_of(ctx, p))
+    }
+
+    /// Who records the decision.
+    async fn decider(&self, ctx: &Context<'_>) -> Option<Person> {
+        self.loaded.state.decider.and_then(|p| person_of(ctx, p))
+    }
+
+    /// When it was raised.
+    async fn raised_at(&self) -> Option<DateTime<Utc>> {
+        self.loaded.state.raised_at
+    }
+
+    /// The advice deadline.
+    async fn advice_deadline(&self) -> Option<DateTime<Utc>> {
+        self.loaded.state.advice_deadline
+    }
+
+    /// The decision area.
+    async fn area(&self) -> Option<&str> {
+        self.loaded.state.area.as_deref()
+    }
+
+    /// Spend against the owner group's budget, in minor units.
+    async fn spend(&self) -> Option<i64> {
+        self.loaded.state.spend
+    }
+
+    /// When the decision is next due for review.
+    async fn review_by(&self) -> Option<DateTime<Utc>> {
+        self.loaded.state.next_review_by()
+    }
+
+    /// Who was asked for advice, why, and whether they answered.
+    async fn advisers(&self) -> Vec<AdviserEntry> {
+        self.loaded
+            .state
+            .requests
+            .iter()
+            .cloned()
+            .map(AdviserEntry)
+            .collect()
+    }
+
+    /// Every piece of advice, in order.
+    async fn advice(&self) -> Vec<Advice> {
+        self.loaded
+            .state
+            .advice
+            .iter()
+            .cloned()
+            .map(Advice)
+            .collect()
+    }
+
+    /// Every objection, in order.
+    async fn objections(&self) -> Vec<Objection> {
+        self.loaded
+            .state
+            .objections
+            .iter()
+            .cloned()
+            .map(Objection)
+            .collect()
+    }
+
+    /// Every amendment, in order (the original body is `originalBody`).
+    async fn amendments(&self) -> Vec<Amendment> {
+        self.loaded
+            .state
+            .amendments
+            .iter()
+            .map(|a| Amendment {
+                version: a.version,
+                body: a.body.clone(),
+                reason: a.reason.clone(),
+                at: a.at,
+            })
+            .collect()
+    }
+
+    /// Each voter's latest vote.
+    async fn votes(&self) -> Vec<Vote> {
+        self.loaded.state.votes.iter().cloned().map(Vote).collect()
+    }
+
+    /// The decision, once made.
+    async fn decision(&self) -> Option<Decision> {
+        let record = self.loaded.state.decision.clone()?;
+        let by = self
+            .loaded
+            .events
+            .iter()
+            .find(|e| e.event_type == "ProposalDecided")
+            .and_then(actor_of);
+        let missing = self
+            .loaded
+            .state
+            .requests
+            .iter()
+            .filter(|r| record.missing_advisers.contains(&r.id))
+            .cloned()
+            .map(AdviserEntry)
+            .collect();
+        Some(Decision {
+            record,
+            by,
+            missing,
+        })
+    }
+
+    /// Why it was withdrawn, if it was.
+    async fn withdrawn_reason(&self) -> Option<&str> {
+        self.loaded.state.withdrawn_reason.as_deref()
+    }
+
+    /// Reviews of the decision, in order.
+    async fn reviews(&self) -> Vec<Review> {
+        let actors = self
+            .loaded
+            .events
+            .iter()
+            .filter(|e| e.event_type == "DecisionReviewed")
+            .map(actor_of);
+        self.loaded
+            .state
+            .reviews
+            .iter()
+            .cloned()
+            .zip(actors)
+            .map(|(review, by)| Review { review, by })
+            .collect()
+    }
+
+    /// Whether a review revoked the decision (it stays in the record).
+    async fn revoked(&self) -> bool {
+        self.loaded.state.revoked()
+    }
+
+    /// Every event of the proposal, in order, with actor, role, time and reason.
+    async fn trail(&self) -> Vec<TrailEntry> {
+        self.loaded.events.iter().cloned().map(TrailEntry).collect()
+    }
+
+    /// Whether the process was (or is being) followed.
+    async fn compliance(&self) -> Compliance {
+        let c = compliance(&self.loaded.state, self.at);
+        let missing = self
+            .loaded
+            .state
+            .requests
+            .iter()
+            .filter(|r| c.missing_advisers.contains(&r.id))
+            .cloned()
+            .map(AdviserEntry)
+            .collect();
+        let open = self
+            .loaded
+            .state
+            .objections
+            .iter()
+            .filter(|o| c.open_objections.contains(&o.id))
+            .cloned()
+            .map(Objection)
+            .collect();
+        Compliance {
+            advice_process_followed: c.advice_process_followed,
+            missing_advisers: missing,
+            open_objections: open,
+        }
+    }
+}
+
+/// One request for advice.
+pub struct AdviserEntry(proposal::AdviceRequest);
+
+#[Object(name = "Adviser")]
+impl AdviserEntry {
+    /// The request's id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The person asked, if a person was.
+    async fn person(&self, ctx: &Context<'_>) -> Option<Person> {
+        match self.0.adviser {
+            proposal::Adviser::Person(p) => person_of(ctx, p),
+            proposal::Adviser::Team(_) => None,
+        }
+    }
+
+    /// The team asked, if a whole team was (answered once any of its people advises).
+    async fn team(&self, ctx: &Context<'_>) -> Option<Team> {
+        match self.0.adviser {
+            proposal::Adviser::Team(t) => team_of(ctx, t),
+            proposal::Adviser::Person(_) => None,
+        }
+    }
+
+    /// Why they were asked.
+    async fn reason(&self) -> AdviceReason {
+        self.0.reason.into()
+    }
+
+    /// Whether they answered.
+    async fn answered(&self) -> bool {
+        self.0.answered_by.is_some()
+    }
+
+    /// The advice that answered, if any.
+    async fn answered_by(&self) -> Option<ID> {
+        self.0.answered_by.map(|id| ID(id.to_string()))
+    }
+
+    /// When they were asked.
+    async fn requested_at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// One piece of advice.
+pub struct Advice(proposal::AdviceRecord);
+
+#[Object]
+impl Advice {
+    /// Its id (name it in the decision's notes).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The stance.
+    async fn stance(&self) -> Stance {
+        self.0.stance.into()
+    }
+
+    /// What was said.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    /// Who said it.
+    async fn by(&self, ctx: &Context<'_>) -> Option<Person> {
+        person_of(ctx, self.0.by)
+    }
+
+    /// When.
+    async fn given_at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// One objection.
+pub struct Objection(proposal::Objection);
+
+#[Object]
+impl Objection {
+    /// Its id (name it in the decision's notes, or to resolve it).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Where it stands.
+    async fn state(&self) -> ObjectionState {
+        match self.0.resolution {
+            None => ObjectionState::Open,
+            Some((proposal::Resolution::Integrated, _, _)) => ObjectionState::Integrated,
+            Some((proposal::Resolution::Withdrawn, _, _)) => ObjectionState::Withdrawn,
+            Some((proposal::Resolution::RuledInvalid, _, _)) => ObjectionState::RuledInvalid,
+        }
+    }
+
+    /// The harm it claims.
+    async fn reason(&self) -> &str {
+        &self.0.reason
+    }
+
+    /// Who raised it.
+    async fn by(&self, ctx: &Context<'_>) -> Option<Person> {
+        person_of(ctx, self.0.by)
+    }
+
+    /// When.
+    async fn raised_at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+
+    /// How it was resolved, in words.
+    async fn resolution_note(&self) -> Option<&str> {
+        self.0.resolution.as_ref().map(|(_, note, _)| note.as_str())
+    }
+
+    /// For a ruling: the validity test it failed.
+    async fn validity_test(&self) -> Option<ValidityTest> {
+        self.0
+            .resolution
+            .as_ref()
+            .and_then(|(_, _, t)| t.map(ValidityTest::from))
+    }
+}
+
+/// One amendment.
+#[derive(SimpleObject)]
+pub struct Amendment {
+    /// The version it made.
+    version: u32,
+    /// The new body.
+    body: String,
+    /// Why.
+    reason: String,
+    /// When.
+    at: DateTime<Utc>,
+}
+
+/// A member's latest vote.
+pub struct Vote(proposal::Vote);
+
+#[Object]
+impl Vote {
+    /// Agree or not.
+    async fn agree(&self) -> bool {
+        self.0.agree
+    }
+
+    /// Who.
+    async fn by(&self, ctx: &Context<'_>) -> Option<Person> {
+        person_of(ctx, self.0.by)
+    }
+
+    /// When they last voted.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+}
+
+/// A note on how one advice or objection was weighed.
+#[derive(SimpleObject)]
+pub struct WeighingNote {
+    /// The advice or objection.
+    ref_id: ID,
+    /// How it was weighed.
+    note: String,
+}
+
+/// The decision.
+pub struct Decision {
+    record: proposal::DecisionRecord,
+    by: Option<PersonId>,
+    missing: Vec<AdviserEntry>,
+}
+
+#[Object]
+impl Decision {
+    /// Adopted or rejected.
+    async fn outcome(&self) -> DecisionOutcome {
+        self.record.outcome.into()
+    }
+
+    /// Why.
+    async fn rationale(&self) -> &str {
+        &self.record.rationale
+    }
+
+    /// How each advice and objection was weighed.
+    async fn notes(&self) -> Vec<WeighingNote> {
+        self.record
+            .notes
+            .iter()
+            .map(|n| WeighingNote {
+                ref_id: ID(n.ref_id.to_string()),
+                note: n.note.clone(),
+            })
+            .collect()
+    }
+
+    /// Advisers who never answered (the deadline had passed).
+    async fn missing_advisers(&self) -> &[AdviserEntry] {
+        &self.missing
+    }
+
+    /// For `THRESHOLD`: agree votes counted.
+    async fn agree_votes(&self) -> u32 {
+        self.record.agree_votes
+    }
+
+    /// For `THRESHOLD`: agree votes needed.
+    async fn required_votes(&self) -> u32 {
+        self.record.required_votes
+    }
+
+    /// Who recorded it.
+    async fn by(&self, ctx: &Context<'_>) -> Option<Person> {
+        self.by.and_then(|p| person_of(ctx, p))
+    }
+
+    /// When.
+    async fn decided_at(&self) -> DateTime<Utc> {
+        self.record.at
+    }
+}
+
+/// One review.
+pub struct Review {
+    review: proposal::Review,
+    by: Option<PersonId>,
+}
+
+#[Object]
+impl Review {
+    /// Keep, amend or revoke.
+    async fn outcome(&self) -> ReviewOutcome {
+        self.review.outcome.into()
+    }
+
+    /// What the review found.
+    async fn note(&self) -> &str {
+        &self.review.note
+    }
+
+    /// When to review next.
+    async fn next_review_by(&self) -> Option<DateTime<Utc>> {
+        self.review.next_review_by
+    }
+
+    /// Who reviewed.
+    async fn by(&self, ctx: &Context<'_>) -> Option<Person> {
+        self.by.and_then(|p| person_of(ctx, p))
+    }
+
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.review.at
+    }
+}
+
+/// One event of a proposal's trail.
+pub struct TrailEntry(RecordedEvent);
+
+#[Object]
+impl TrailEntry {
+    /// Its log position.
+    async fn position(&self) -> u64 {
+        self.0.position
+    }
+
+    /// What happened.
+    async fn event_type(&self) -> &str {
+        &self.0.event_type
+    }
+
+    /// When it was recorded.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
+    }
+
+    /// Who did it.
+    async fn actor(&self, ctx: &Context<'_>) -> Option<Person> {
+        actor_of(&self.0).and_then(|p| person_of(ctx, p))
+    }
+
+    /// The role they acted in (`MEMBER`, `COACH`, `ADVISER`, ...).
+    async fn role(&self) -> Option<&str> {
+        self.0.metadata.get("role").and_then(|v| v.as_str())
+    }
+
+    /// Why, where the command gave a reason.
+    async fn reason(&self) -> Option<&str> {
+        self.0.metadata.get("reason").and_then(|v| v.as_str())
+    }
+
+    /// The client's command id, if it sent one.
+    async fn command_id(&self) -> Option<&str> {
+        self.0.metadata.get("command_id").and_then(|v| v.as_str())
+    }
+
+    /// What happened, in full.
+    async fn payload(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.payload)
+    }
+}
+
+/// Whether the process was followed.
+#[derive(SimpleObject)]
+pub struct Compliance {
+    /// Advice was sought (advice rule), every adviser answered or the
+    /// deadline passed, and every concern and objection was weighed in the
+    /// decision (advice rule).
+    advice_process_followed: bool,
+    /// Advisers who have not answered (or never did).
+    missing_advisers: Vec<AdviserEntry>,
+    /// Objections still open.
+    open_objections: Vec<Objection>,
+}
+
+/// Queries about proposals.
+#[derive(Default)]
+pub struct ProposalQuery;
+
+#[Object]
+impl ProposalQuery {
+    /// A proposal, or with `asOf`, exactly as it stood at that time.
+    async fn proposal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        as_of: Option<DateTime<Utc>>,
+    ) -> GqlResult<Proposal> {
+        actor(ctx)?;
+        let id = ProposalId::parse(&id).gql()?;
+        let loaded = app(ctx).load_proposal(id, as_of).await.gql()?;
+        if loaded.state.status == Status::Unraised {
+            return Err(not_found("proposal", id));
+        }
+        let at = as_of.unwrap_or_else(|| app(ctx).clock.now());
+        Ok(Proposal { loaded, at })
+    }
+}
+
+/// `raiseProposal` input.
+#[derive(InputObject)]
+pub struct RaiseProposalInput {
+    /// The team whose proposal it is.
+    pub team_id: ID,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// `ADVICE`, `CONSENT` or `THRESHOLD`.
+    pub rule: Rule,
+    /// For `THRESHOLD`: the share of eligible members that must agree (0.5 = half).
+    pub threshold: Option<f64>,
+    /// After this, the decision may go ahead without advisers who never answered.
+    pub advice_deadline: Option<DateTime<Utc>>,
+    /// The decision area.
+    pub area: Option<String>,
+    /// Spend, in minor units (group proposals only).
+    pub spend: Option<i64>,
+    /// When the decision should be reviewed.
+    pub review_by: Option<DateTime<Utc>>,
+    /// Who records the decision (a MEMBER), if not you.
+    pub decider_id: Option<ID>,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `requestAdvice` input: name a person or a team.
+#[derive(InputObject)]
+pub struct RequestAdviceInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// A person to ask.
+    pub person_id: Option<ID>,
+    /// Or a whole team.
+    pub team_id: Option<ID>,
+    /// `AFFECTED` or `EXPERT`.
+    pub reason: AdviceReason,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `giveAdvice` input.
+#[derive(InputObject)]
+pub struct GiveAdviceInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// `SUPPORT`, `CONCERN` or `OBJECT`.
+    pub stance: Stance,
+    /// What you advise.
+    pub text: String,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `raiseObjection` input.
+#[derive(InputObject)]
+pub struct RaiseObjectionInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// The harm the proposal would cause.
+    pub reason: String,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `resolveObjection` input.
+#[derive(InputObject)]
+pub struct ResolveObjectionInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// The objection.
+    pub objection_id: ID,
+    /// `INTEGRATED`, `WITHDRAWN` or `RULED_INVALID`.
+    pub resolution: Resolution,
+    /// Why, in words.
+    pub note: String,
+    /// For `RULED_INVALID`: the validity test it failed.
+    pub validity_test: Option<ValidityTest>,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `amendProposal` input.
+#[derive(InputObject)]
+pub struct AmendProposalInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// The new body.
+    pub body: String,
+    /// Why.
+    pub reason: String,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `castVote` input.
+#[derive(InputObject)]
+pub struct CastVoteInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// Agree or not; only your latest vote counts.
+    pub agree: bool,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// A note on how one advice or objection was weighed.
+#[derive(InputObject)]
+pub struct WeighingNoteInput {
+    /// The advice or objection id.
+    pub ref_id: ID,
+    /// How it was weighed.
+    pub note: String,
+}
+
+/// `decide` input.
+#[derive(InputObject)]
+pub struct DecideInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// `ADOPTED` or `REJECTED`.
+    pub outcome: DecisionOutcome,
+    /// Why.
+    pub rationale: String,
+    /// How each advice and objection was weighed.
+    #[graphql(default)]
+    pub notes: Vec<WeighingNoteInput>,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `withdrawProposal` input.
+#[derive(InputObject)]
+pub struct WithdrawProposalInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// Why.
+    pub reason: String,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `reviewDecision` input.
+#[derive(InputObject)]
+pub struct ReviewDecisionInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// `KEEP`, `AMEND` or `REVOKE`.
+    pub outcome: ReviewOutcome,
+    /// What the review found.
+    pub note: String,
+    /// When to review next.
+    pub next_review_by: Option<DateTime<Utc>>,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// What a proposal mutation answers.
+#[derive(SimpleObject)]
+pub struct ProposalPayload {
+    /// The proposal as it now stands.
+    pub proposal: Proposal,
+    /// The id of what the mutation created (advice request, advice,
+    /// objection), if it created one.
+    pub created_id: Option<ID>,
+    /// The log position of the last event appended.
+    pub position: u64,
+    /// True when this repeats an earlier command id.
+    pub replayed: bool,
+}
+
+async fn payload(
+    ctx: &Context<'_>,
+    id: ProposalId,
+    written: Written,
+    created: Option<Uuid>,
+) -> GqlResult<ProposalPayload> {
+    let loaded = app(ctx).load_proposal(id, None).await.gql()?;
+    Ok(ProposalPayload {
+        proposal: Proposal {
+            loaded,
+            at: app(ctx).clock.now(),
+        },
+        created_id: created.map(|id| ID(id.to_string())),
+        position: written.position,
+        replayed: written.replayed,
+    })
+}
+
+fn uuid(what: &str, id: &ID) -> GqlResult<Uuid> {
+    Uuid::parse_str(id.trim())
+        .map_err(|_| invalid_input(format!("{what} {:?} is not a UUID", id.as_str())))
+}
+
+/// The proposal lifecycle's mutations.
+#[derive(Default)]
+pub struct ProposalMutation;
+
+#[Object]
+impl ProposalMutation {
+    /// Raises a proposal in your team.
+    async fn raise_proposal(
+        &self,
+        ctx: &Context<'_>,
+        input: RaiseProposalInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let raise = RaiseProposal {
+            owner: proposal::Owner::Team(TeamId::parse(&input.team_id).gql()?),
+            title: input.title,
+            body: input.body,
+            rule: input.rule.into(),
+            threshold: input.threshold,
+            advice_deadline: input.advice_deadline,
+            area: input.area,
+            spend: input.spend,
+            review_by: input.review_by,
+            decider: input
+                .decider_id
+                .map(|id| PersonId::parse(&id))
+                .transpose()
+                .gql()?,
+        };
+        let written = app(ctx).raise_proposal(&meta, raise).await.gql()?;
+        payload(ctx, ProposalId(written.subject), written, None).await
+    }
+
+    /// Asks a person (`personId`) or a whole team (`teamId`) for advice.
+    async fn request_advice(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestAdviceInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let adviser = match (&input.person_id, &input.team_id) {
+            (Some(person), None) => proposal::Adviser::Person(PersonId::parse(person).gql()?),
+            (None, Some(team)) => proposal::Adviser::Team(TeamId::parse(team).gql()?),
+            _ => return Err(invalid_input("name either personId or teamId".into())),
+        };
+        let created = app(ctx)
+            .request_advice(&meta, id, adviser, input.reason.into())
+            .await
+            .gql()?;
+        payload(ctx, id, created.outcome, Some(created.id)).await
+    }
+
+    /// Gives advice on a proposal.
+    async fn give_advice(
+        &self,
+        ctx: &Context<'_>,
+        input: GiveAdviceInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let created = app(ctx)
+            .give_advice(&meta, id, input.stance.into(), &input.text)
+            .await
+            .gql()?;
+        payload(ctx, id, created.outcome, Some(created.id)).await
+    }
+
+    /// Raises a reasoned objection.
+    async fn raise_objection(
+        &self,
+        ctx: &Context<'_>,
+        input: RaiseObjectionInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let created = app(ctx)
+            .raise_objection(&meta, id, &input.reason)
+            .await
+            .gql()?;
+        payload(ctx, id, created.outcome, Some(created.id)).await
+    }
+
+    /// Resolves an objection: integrated or withdrawn (by the objector), or
+    /// ruled invalid (by a coach, naming the validity test).
+    async fn resolve_objection(
+        &self,
+        ctx: &Context<'_>,
+        input: ResolveObjectionInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let objection = uuid("objectionId", &input.objection_id)?;
+        let written = app(ctx)
+            .resolve_objection(
+                &meta,
+                id,
+                objection,
+                input.resolution.into(),
+                &input.note,
+                input.validity_test.map(Into::into),
+            )
+            .await
+            .gql()?;
+        payload(ctx, id, written, None).await
+    }
+
+    /// Amends the body (proposer); earlier versions stay.
+    async fn amend_proposal(
+        &self,
+        ctx: &Context<'_>,
+        input: AmendProposalInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let written = app(ctx)
+            .amend_proposal(&meta, id, &input.body, &input.reason)
+            .await
+            .gql()?;
+        payload(ctx, id, written, None).await
+    }
+
+    /// Votes on a `THRESHOLD` proposal; your latest vote counts.
+    async fn cast_vote(
+        &self,
+        ctx: &Context<'_>,
+        input: CastVoteInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let written = app(ctx).cast_vote(&meta, id, input.agree).await.gql()?;
+        payload(ctx, id, written, None).await
+    }
+
+    /// Records the decision (the decider only), with a note for each advice
+    /// and objection on how it was weighed.
+    async fn decide(&self, ctx: &Context<'_>, input: DecideInput) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let notes = input
+            .notes
+            .iter()
+            .map(|n| {
+                Ok(proposal::WeighingNote {
+                    ref_id: uuid("refId", &n.ref_id)?,
+                    note: n.note.clone(),
+                })
+            })
+            .collect::<GqlResult<Vec<_>>>()?;
+        let written = app(ctx)
+            .decide_proposal(&meta, id, input.outcome.into(), &input.rationale, notes)
+            .await
+            .gql()?;
+        payload(ctx, id, written, None).await
+    }
+
+    /// Withdraws a proposal (proposer).
+    async fn withdraw_proposal(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawProposalInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let written = app(ctx)
+            .withdraw_proposal(&meta, id, &input.reason)
+            .await
+            .gql()?;
+        payload(ctx, id, written, None).await
+    }
+
+    /// Reviews an adopted decision: keep, amend or revoke.
+    async fn review_decision(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviewDecisionInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let written = app(ctx)
+            .review_decision(
+                &meta,
+                id,
+                input.outcome.into(),
+                &input.note,
+                input.next_review_by,
+            )
+            .await
+            .gql()?;
+        payload(ctx, id, written, None).await
+    }
+}
