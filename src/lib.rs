@@ -9,6 +9,7 @@ pub mod clock;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+pub mod projection;
 pub mod read;
 pub mod server;
 pub mod store;

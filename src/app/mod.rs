@@ -15,6 +15,7 @@ pub use execute::{CommandMeta, Outcome, Plan};
 
 use crate::auth::{self, TokenCheck};
 use crate::domain::Actor;
+use crate::projection::Projector;
 use crate::read::ReadModels;
 use crate::store::{EventStore, StoreError};
 
@@ -30,6 +31,15 @@ pub struct App {
     pub read: ReadModels,
     /// The clock the domain decides by.
     pub clock: Arc<dyn Clock>,
+    /// The projector feeding the read-model tables.
+    pub projector: Arc<Projector>,
+    projector_task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.projector_task.abort();
+    }
 }
 
 impl App {
@@ -45,7 +55,25 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<App>, StoreError> {
         let read = ReadModels::start(store.clone()).await?;
-        Ok(Arc::new(App { store, read, clock }))
+        let projector = Projector::new(store.clone()).await?;
+        let projector_task = projector.spawn();
+        Ok(Arc::new(App {
+            store,
+            read,
+            clock,
+            projector,
+            projector_task,
+        }))
+    }
+
+    /// Waits until every read model has reached `position`, for at most
+    /// `timeout`; answers whether they did (read-your-writes).
+    pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
+        let (directory, views) = tokio::join!(
+            self.read.wait_for(position, timeout),
+            self.projector.wait_for(position, timeout)
+        );
+        directory && views
     }
 
     /// The person a bearer token belongs to, or `Unauthenticated`.

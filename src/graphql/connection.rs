@@ -45,10 +45,12 @@ pub fn page_size(first: Option<i32>) -> GqlResult<usize> {
 }
 
 /// The key an `after` cursor stands for.
-pub fn decode_after(after: Option<String>) -> GqlResult<Option<u64>> {
+pub fn decode_after<K: serde::Serialize + serde::de::DeserializeOwned>(
+    after: Option<String>,
+) -> GqlResult<Option<K>> {
     match after {
         None => Ok(None),
-        Some(cursor) => OpaqueCursor::<u64>::decode_cursor(&cursor)
+        Some(cursor) => OpaqueCursor::<K>::decode_cursor(&cursor)
             .map(|c| Some(c.0))
             .map_err(|_| invalid_input(format!("{cursor:?} is not a cursor of this list"))),
     }

@@ -7,6 +7,7 @@ pub mod mutation;
 pub mod proposal;
 pub mod query;
 pub mod types;
+pub mod views;
 
 use std::sync::Arc;
 

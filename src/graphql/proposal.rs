@@ -17,6 +17,7 @@ use crate::store::RecordedEvent;
 
 /// Where a proposal stands.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "ProposalState")]
 pub enum ProposalStateKind {
     /// Open for advice, objections, amendments and votes.
     Open,
@@ -24,6 +25,17 @@ pub enum ProposalStateKind {
     Decided,
     /// Withdrawn by its proposer.
     Withdrawn,
+}
+
+impl ProposalStateKind {
+    /// The state's name in the read models.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProposalStateKind::Open => "OPEN",
+            ProposalStateKind::Decided => "DECIDED",
+            ProposalStateKind::Withdrawn => "WITHDRAWN",
+        }
+    }
 }
 
 /// How a proposal is decided.
@@ -133,6 +145,13 @@ fn team_of(ctx: &Context<'_>, id: TeamId) -> Option<Team> {
 pub struct Proposal {
     loaded: LoadedProposal,
     at: DateTime<Utc>,
+}
+
+impl Proposal {
+    /// A proposal as loaded, judged for compliance at `at`.
+    pub fn new(loaded: LoadedProposal, at: DateTime<Utc>) -> Self {
+        Proposal { loaded, at }
+    }
 }
 
 /// The actor recorded in an event's metadata.

@@ -6,6 +6,8 @@ use async_graphql::{Context, Object, ID};
 use super::connection::page;
 use super::error::{actor, not_found, GqlResult, OrGraphql};
 use super::types::{app, Group, Person, Team};
+use super::views::{self, AdviceRequestItem};
+use crate::domain::proposal::Owner;
 use crate::domain::{GroupId, TeamId};
 
 /// Queries about the organisation. Everything but `version` needs a token.
@@ -75,6 +77,41 @@ impl OrganisationQuery {
             .map(|g| (g.formed_position, Group(g.clone())))
             .collect();
         page(items, first, after)
+    }
+
+    /// Open requests for advice to me or to any team I am in, oldest first.
+    async fn my_advice_requests(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<OpaqueCursor<u64>, AdviceRequestItem>> {
+        let me = actor(ctx)?;
+        views::my_advice_requests(ctx, me.person, first, after).await
+    }
+
+    /// Adopted decisions whose review date has come, soonest first; all of
+    /// them, or one team's or group's.
+    async fn due_for_review(
+        &self,
+        ctx: &Context<'_>,
+        team_id: Option<ID>,
+        group_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<views::DueForReview> {
+        actor(ctx)?;
+        let owner = match (team_id, group_id) {
+            (Some(team), None) => Some(Owner::Team(TeamId::parse(&team).gql()?)),
+            (None, Some(group)) => Some(Owner::Group(GroupId::parse(&group).gql()?)),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                return Err(super::error::invalid_input(
+                    "name a teamId or a groupId, not both".into(),
+                ))
+            }
+        };
+        views::due_for_review(ctx, owner, first, after).await
     }
 
     /// One cross-team group.

@@ -5,8 +5,13 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 
+use async_graphql::connection::{Connection, OpaqueCursor};
+
 use super::error::{actor, forbidden, GqlResult};
+use super::proposal::{Proposal, ProposalStateKind};
+use super::views;
 use crate::app::App;
+use crate::domain::proposal::Owner;
 use crate::read::directory::{GroupView, MembershipView, PersonView, RepresentativeView, TeamView};
 
 /// A person's role in the organisation as a whole.
@@ -161,6 +166,39 @@ impl Team {
             .collect()
     }
 
+    /// The team's proposals, newest first, optionally only those in `state`.
+    async fn proposals(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<ProposalStateKind>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+        views::owner_proposals(
+            ctx,
+            Owner::Team(self.0.id),
+            state.map(ProposalStateKind::as_str),
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The team's decisions, most recent first.
+    async fn decisions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+        views::owner_decisions(ctx, Owner::Team(self.0.id), first, after).await
+    }
+
+    /// How the team decides, in numbers.
+    async fn stats(&self, ctx: &Context<'_>) -> GqlResult<views::Stats> {
+        views::owner_stats(ctx, Owner::Team(self.0.id)).await
+    }
+
     /// The cross-team groups this team belongs to.
     async fn groups(&self, ctx: &Context<'_>) -> Vec<Group> {
         let directory = app(ctx).read.directory();
@@ -202,6 +240,39 @@ impl Group {
             .filter_map(|id| directory.team(*id).cloned())
             .map(Team)
             .collect()
+    }
+
+    /// The group's proposals, newest first, optionally only those in `state`.
+    async fn proposals(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<ProposalStateKind>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+        views::owner_proposals(
+            ctx,
+            Owner::Group(self.0.id),
+            state.map(ProposalStateKind::as_str),
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// The group's decisions, most recent first.
+    async fn decisions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+        views::owner_decisions(ctx, Owner::Group(self.0.id), first, after).await
+    }
+
+    /// How the group decides, in numbers.
+    async fn stats(&self, ctx: &Context<'_>) -> GqlResult<views::Stats> {
+        views::owner_stats(ctx, Owner::Group(self.0.id)).await
     }
 
     /// The decision areas its member teams delegated to it.

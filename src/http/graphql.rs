@@ -20,6 +20,12 @@ use axum::Json;
 use serde_json::json;
 
 use super::AppState;
+use crate::graphql::views::proposal_loader;
+
+/// The header that asks to read at least a given log position.
+pub const MIN_POSITION: &str = "advice-log-min-position";
+/// How long a read waits for the read models to reach that position.
+const READ_YOUR_WRITES: std::time::Duration = std::time::Duration::from_secs(5);
 use crate::app::AppError;
 use crate::graphql::Viewer;
 
@@ -52,7 +58,13 @@ pub async fn post(
             )
         }
     };
-    let request = request.data(viewer);
+    if let Err(response) = read_your_writes(&state, &headers).await {
+        return response;
+    }
+    let mut request = request.data(viewer);
+    for single in request.iter_mut() {
+        single.data.insert(proposal_loader(state.app.clone()));
+    }
     GraphQLResponse::from(state.schema.execute_batch(request).await).into_response()
 }
 
@@ -84,7 +96,13 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
                 .into(),
         );
     }
-    GraphQLResponse::from(state.schema.execute(request.data(viewer)).await).into_response()
+    if let Err(response) = read_your_writes(&state, &parts.headers).await {
+        return response;
+    }
+    let request = request
+        .data(viewer)
+        .data(proposal_loader(state.app.clone()));
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 
 /// Upgrades to a GraphQL WebSocket. The token may come in the upgrade
@@ -186,6 +204,35 @@ pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Res
                 "internal error".into(),
             ))
         }
+    }
+}
+
+/// Read-your-writes: a request with `Advice-Log-Min-Position: N` runs only
+/// once every read model has applied position N (a mutation answers the
+/// position it wrote). It waits up to five seconds, then answers 503
+/// `CONFLICT` so the client can retry.
+async fn read_your_writes(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    let Some(value) = headers.get(MIN_POSITION) else {
+        return Ok(());
+    };
+    let position = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| {
+            request_error(
+                StatusCode::BAD_REQUEST,
+                format!("{MIN_POSITION} must be a log position"),
+            )
+        })?;
+    if state.app.wait_for(position, READ_YOUR_WRITES).await {
+        Ok(())
+    } else {
+        Err(coded_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "CONFLICT",
+            format!("the read models have not reached position {position} yet; retry"),
+        ))
     }
 }
 

@@ -9,8 +9,21 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::store::{follow, EventStore, StoreError};
+use crate::domain::events::DomainEvent;
+use crate::domain::proposal::{self, ProposalEvent, ProposalState};
+use crate::store::{follow, EventStore, RecordedEvent, StoreError};
 use directory::Directory;
+
+/// A proposal's state folded from its stored events (in stream order).
+pub fn fold_proposal(events: &[RecordedEvent]) -> ProposalState {
+    events.iter().fold(
+        ProposalState::default(),
+        |state, stored| match ProposalEvent::from_stored(&stored.event_type, &stored.payload) {
+            Some(event) => proposal::evolve(state, &event, stored.recorded_at),
+            None => state,
+        },
+    )
+}
 
 /// How many events a catch-up read takes at a time.
 const PAGE: u32 = 2048;

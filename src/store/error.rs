@@ -46,6 +46,9 @@ pub enum StoreError {
     /// Applying the schema migrations failed.
     #[error("migration failed: {0}")]
     Migration(#[source] Arc<sqlx::migrate::MigrateError>),
+    /// A write was cut short before it committed (nothing of it was kept).
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// The store is shutting down and takes no more appends.
     #[error("the event store is closed")]
     Closed,

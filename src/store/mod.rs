@@ -59,6 +59,12 @@ pub trait EventStore: Send + Sync {
     /// The stored event with this id, if any.
     async fn read_event(&self, event_id: Uuid) -> Result<Option<RecordedEvent>, StoreError>;
 
+    /// Every event of several streams, in position order (one query).
+    async fn read_streams(&self, stream_ids: &[String]) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The read-model tables that live beside this log.
+    fn views(&self) -> Arc<dyn crate::projection::ViewStore>;
+
     /// Every event of one stream, in stream order.
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;
 

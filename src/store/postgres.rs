@@ -33,6 +33,7 @@ const COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type
 
 /// The PostgreSQL event store.
 pub struct PostgresStore {
+    views: Arc<crate::projection::postgres::PgViews>,
     pool: PgPool,
     sequencer: Sequencer,
     head: Arc<watch::Sender<u64>>,
@@ -66,6 +67,7 @@ impl PostgresStore {
         );
         let listener = tokio::spawn(listen(listener, pool.clone(), head.clone()));
         Ok(PostgresStore {
+            views: Arc::new(crate::projection::postgres::PgViews::new(pool.clone())),
             pool,
             sequencer,
             head,
@@ -91,6 +93,20 @@ impl EventStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(decode).transpose()
+    }
+
+    async fn read_streams(&self, stream_ids: &[String]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM events WHERE stream_id = ANY($1) ORDER BY position");
+        let rows = sqlx::query(&sql)
+            .bind(stream_ids)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    fn views(&self) -> Arc<dyn crate::projection::ViewStore> {
+        self.views.clone()
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {

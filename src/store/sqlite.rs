@@ -36,6 +36,7 @@ const COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type
 
 /// The SQLite event store.
 pub struct SqliteStore {
+    views: Arc<crate::projection::sqlite::SqliteViews>,
     reader: SqlitePool,
     writer: SqlitePool,
     sequencer: Sequencer,
@@ -73,6 +74,10 @@ impl SqliteStore {
         );
         let poller = tokio::spawn(poll_external(reader.clone(), head.clone()));
         Ok(SqliteStore {
+            views: Arc::new(crate::projection::sqlite::SqliteViews::new(
+                writer.clone(),
+                reader.clone(),
+            )),
             reader,
             writer,
             sequencer,
@@ -99,6 +104,29 @@ impl EventStore for SqliteStore {
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(decode).transpose()
+    }
+
+    async fn read_streams(&self, stream_ids: &[String]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events = Vec::new();
+        for chunk in stream_ids.chunks(IDS_PER_QUERY) {
+            let mut query = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT {COLUMNS} FROM events WHERE stream_id IN ("
+            ));
+            let mut list = query.separated(", ");
+            for stream in chunk {
+                list.push_bind(stream.as_str());
+            }
+            query.push(") ORDER BY position");
+            for row in query.build().fetch_all(&self.reader).await? {
+                events.push(decode(&row)?);
+            }
+        }
+        events.sort_by_key(|e| e.position);
+        Ok(events)
+    }
+
+    fn views(&self) -> Arc<dyn crate::projection::ViewStore> {
+        self.views.clone()
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {

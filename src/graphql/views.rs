@@ -1,0 +1,389 @@
+//! Lists served from the read-model tables: a team's or group's proposals
+//! and decisions, its statistics, my advice requests, decisions due for
+//! review. Every page's proposals are loaded in one batch (a DataLoader), so
+//! a page never costs a query per row.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::connection::{
+    Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields, OpaqueCursor,
+};
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, Object, OutputType, SimpleObject, ID};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::connection::{decode_after, page_size};
+use super::error::{GqlResult, OrGraphql};
+use super::proposal::{AdviceReason, Proposal};
+use super::types::{app, Person, Team};
+use crate::app::proposals::LoadedProposal;
+use crate::app::App;
+use crate::domain::proposal::{Adviser, Owner, ProposalId};
+use crate::projection::change::median_seconds;
+use crate::projection::rows::{Page, ProposalRow, RequestRow, StatsRow};
+use crate::store::StoreError;
+
+/// Loads many proposals from the log in one query.
+pub struct ProposalLoader(pub Arc<App>);
+
+impl Loader<ProposalId> for ProposalLoader {
+    type Value = LoadedProposal;
+    type Error = Arc<StoreError>;
+
+    async fn load(
+        &self,
+        keys: &[ProposalId],
+    ) -> Result<HashMap<ProposalId, LoadedProposal>, Self::Error> {
+        let streams: Vec<String> = keys.iter().map(|id| id.stream()).collect();
+        let events = self
+            .0
+            .store
+            .read_streams(&streams)
+            .await
+            .map_err(Arc::new)?;
+        let mut by_stream: HashMap<String, Vec<_>> = HashMap::new();
+        for event in events {
+            by_stream
+                .entry(event.stream_id.clone())
+                .or_default()
+                .push(event);
+        }
+        Ok(keys
+            .iter()
+            .filter_map(|id| {
+                let events = by_stream.remove(&id.stream())?;
+                let state = crate::read::fold_proposal(&events);
+                let version = events.last().map(|e| e.stream_version).unwrap_or(0);
+                Some((
+                    *id,
+                    LoadedProposal {
+                        id: *id,
+                        state,
+                        version,
+                        events,
+                    },
+                ))
+            })
+            .collect())
+    }
+}
+
+/// A DataLoader for one request.
+pub fn proposal_loader(app: Arc<App>) -> DataLoader<ProposalLoader> {
+    DataLoader::new(ProposalLoader(app), tokio::spawn)
+}
+
+/// The proposals of some rows, loaded together, in the rows' order.
+async fn proposals_of(
+    ctx: &Context<'_>,
+    ids: impl Iterator<Item = ProposalId>,
+) -> GqlResult<HashMap<ProposalId, LoadedProposal>> {
+    let ids: Vec<ProposalId> = ids.collect();
+    match ctx.data_opt::<DataLoader<ProposalLoader>>() {
+        Some(loader) => loader
+            .load_many(ids)
+            .await
+            .map_err(|e| StoreError::clone(&e))
+            .gql(),
+        None => proposal_loader(app(ctx).clone())
+            .load_many(ids)
+            .await
+            .map_err(|e| StoreError::clone(&e))
+            .gql(),
+    }
+}
+
+/// Names the due-for-review list's types apart from the other proposal lists.
+pub struct DueForReviewConnection;
+
+impl ConnectionNameType for DueForReviewConnection {
+    fn type_name<T: OutputType>() -> String {
+        "DueForReviewConnection".into()
+    }
+}
+
+/// Names the due-for-review list's edges.
+pub struct DueForReviewEdge;
+
+impl EdgeNameType for DueForReviewEdge {
+    fn type_name<T: OutputType>() -> String {
+        "DueForReviewEdge".into()
+    }
+}
+
+/// Decisions due for review, ordered by (review date, raise position).
+pub type DueForReview = Connection<
+    OpaqueCursor<(i64, u64)>,
+    Proposal,
+    EmptyFields,
+    EmptyFields,
+    DueForReviewConnection,
+    DueForReviewEdge,
+>;
+
+/// A connection of proposals from rows fetched one past the page.
+async fn proposal_connection<K, N, E>(
+    ctx: &Context<'_>,
+    mut rows: Vec<ProposalRow>,
+    first: usize,
+    had_cursor: bool,
+    key: impl Fn(&ProposalRow) -> K,
+) -> GqlResult<Connection<OpaqueCursor<K>, Proposal, EmptyFields, EmptyFields, N, E>>
+where
+    K: Serialize + DeserializeOwned + Send + Sync,
+    N: ConnectionNameType,
+    E: EdgeNameType,
+{
+    let has_next = rows.len() > first;
+    rows.truncate(first);
+    let mut loaded = proposals_of(ctx, rows.iter().map(|r| r.id)).await?;
+    let now = app(ctx).clock.now();
+    let mut connection = Connection::new(had_cursor, has_next);
+    for row in &rows {
+        if let Some(proposal) = loaded.remove(&row.id) {
+            connection.edges.push(Edge::new(
+                OpaqueCursor(key(row)),
+                Proposal::new(proposal, now),
+            ));
+        }
+    }
+    Ok(connection)
+}
+
+fn limit(first: usize) -> u32 {
+    u32::try_from(first + 1).unwrap_or(u32::MAX)
+}
+
+/// An owner's proposals, newest first, optionally in one state.
+pub async fn owner_proposals(
+    ctx: &Context<'_>,
+    owner: Owner,
+    state: Option<&str>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+    let first = page_size(first)?;
+    let after = decode_after::<u64>(after)?;
+    let rows = app(ctx)
+        .projector
+        .views()
+        .proposals(
+            owner,
+            state,
+            Page {
+                after,
+                limit: limit(first),
+            },
+        )
+        .await
+        .gql()?;
+    proposal_connection(ctx, rows, first, after.is_some(), |r| r.raised_position).await
+}
+
+/// An owner's decisions, newest first.
+pub async fn owner_decisions(
+    ctx: &Context<'_>,
+    owner: Owner,
+    first: Option<i32>,
+    after: Option<String>,
+) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+    let first = page_size(first)?;
+    let after = decode_after::<u64>(after)?;
+    let rows = app(ctx)
+        .projector
+        .views()
+        .decisions(
+            owner,
+            Page {
+                after,
+                limit: limit(first),
+            },
+        )
+        .await
+        .gql()?;
+    proposal_connection(ctx, rows, first, after.is_some(), |r| {
+        r.decided_position.unwrap_or(0)
+    })
+    .await
+}
+
+/// Adopted decisions due for review by now, soonest first.
+pub async fn due_for_review(
+    ctx: &Context<'_>,
+    owner: Option<Owner>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> GqlResult<DueForReview> {
+    let first = page_size(first)?;
+    let after = decode_after::<(i64, u64)>(after)?;
+    let after = after.and_then(|(micros, position)| {
+        chrono::DateTime::from_timestamp_micros(micros).map(|t| (t, position))
+    });
+    let now = app(ctx).clock.now();
+    let rows = app(ctx)
+        .projector
+        .views()
+        .due_for_review(
+            now,
+            owner,
+            Page {
+                after,
+                limit: limit(first),
+            },
+        )
+        .await
+        .gql()?;
+    proposal_connection(ctx, rows, first, after.is_some(), |r| {
+        (
+            r.review_by.map(|t| t.timestamp_micros()).unwrap_or(0),
+            r.raised_position,
+        )
+    })
+    .await
+}
+
+/// A team's or group's decision statistics.
+#[derive(SimpleObject)]
+pub struct Stats {
+    /// Proposals raised.
+    pub proposals_raised: u64,
+    /// Decisions made.
+    pub decisions_made: u64,
+    /// Of which adopted.
+    pub adopted: u64,
+    /// Median hours from raising a proposal to its decision.
+    pub median_hours_to_decision: Option<f64>,
+    /// Share of advice requests answered (0 to 1), if any were made.
+    pub advice_response_rate: Option<f64>,
+    /// Share of decisions whose advice process was followed (0 to 1), if any.
+    pub advice_process_followed_share: Option<f64>,
+    /// Objections raised.
+    pub objections_raised: u64,
+    /// Objections integrated by an amendment.
+    pub objections_integrated: u64,
+}
+
+fn share(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+impl From<StatsRow> for Stats {
+    fn from(row: StatsRow) -> Self {
+        Stats {
+            proposals_raised: row.proposals,
+            decisions_made: row.decisions,
+            adopted: row.adopted,
+            median_hours_to_decision: median_seconds(row.seconds_to_decision).map(|s| s / 3600.0),
+            advice_response_rate: share(row.requests_answered, row.requests),
+            advice_process_followed_share: share(row.followed, row.decisions),
+            objections_raised: row.objections_raised,
+            objections_integrated: row.objections_integrated,
+        }
+    }
+}
+
+/// An owner's statistics.
+pub async fn owner_stats(ctx: &Context<'_>, owner: Owner) -> GqlResult<Stats> {
+    Ok(app(ctx).projector.views().stats(owner).await.gql()?.into())
+}
+
+/// A request for advice waiting for me or one of my teams.
+pub struct AdviceRequestItem {
+    row: RequestRow,
+    proposal: Proposal,
+}
+
+#[Object(name = "AdviceRequest")]
+impl AdviceRequestItem {
+    /// The request's id.
+    async fn id(&self) -> ID {
+        ID(self.row.request_id.to_string())
+    }
+
+    /// The proposal asking.
+    async fn proposal(&self) -> &Proposal {
+        &self.proposal
+    }
+
+    /// The person asked, if a person was.
+    async fn person(&self, ctx: &Context<'_>) -> Option<Person> {
+        match self.row.adviser {
+            Adviser::Person(p) => app(ctx).read.directory().person(p).cloned().map(Person),
+            Adviser::Team(_) => None,
+        }
+    }
+
+    /// The team asked, if a team was.
+    async fn team(&self, ctx: &Context<'_>) -> Option<Team> {
+        match self.row.adviser {
+            Adviser::Team(t) => app(ctx).read.directory().team(t).cloned().map(Team),
+            Adviser::Person(_) => None,
+        }
+    }
+
+    /// Why.
+    async fn reason(&self) -> Option<AdviceReason> {
+        match self.row.reason.as_str() {
+            "AFFECTED" => Some(AdviceReason::Affected),
+            "EXPERT" => Some(AdviceReason::Expert),
+            _ => None,
+        }
+    }
+
+    /// When it was asked.
+    async fn requested_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.row.requested_at
+    }
+}
+
+/// Open requests for advice from me or any team I am in, oldest first.
+pub async fn my_advice_requests(
+    ctx: &Context<'_>,
+    me: crate::domain::PersonId,
+    first: Option<i32>,
+    after: Option<String>,
+) -> GqlResult<Connection<OpaqueCursor<u64>, AdviceRequestItem>> {
+    let first = page_size(first)?;
+    let after = decode_after::<u64>(after)?;
+    let mut advisers = vec![me.0];
+    advisers.extend(
+        app(ctx)
+            .read
+            .directory()
+            .teams_of(me)
+            .iter()
+            .map(|t| t.id.0),
+    );
+    let mut rows = app(ctx)
+        .projector
+        .views()
+        .pending_requests(
+            &advisers,
+            Page {
+                after,
+                limit: limit(first),
+            },
+        )
+        .await
+        .gql()?;
+    let has_next = rows.len() > first;
+    rows.truncate(first);
+    let loaded = proposals_of(ctx, rows.iter().map(|r| r.proposal)).await?;
+    let now = app(ctx).clock.now();
+    let mut connection = Connection::new(after.is_some(), has_next);
+    for row in rows {
+        if let Some(proposal) = loaded.get(&row.proposal).cloned() {
+            let cursor = OpaqueCursor(row.requested_position);
+            connection.edges.push(Edge::new(
+                cursor,
+                AdviceRequestItem {
+                    row,
+                    proposal: Proposal::new(proposal, now),
+                },
+            ));
+        }
+    }
+    Ok(connection)
+}

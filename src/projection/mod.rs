@@ -1,0 +1,127 @@
+//! Read models in their own tables, fed from the log in position order by a
+//! projector that stores its checkpoint in the same transaction as its
+//! writes, so a crash never applies an event twice or skips one.
+
+pub mod change;
+pub mod postgres;
+pub mod rows;
+pub mod sqlite;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::read::fold_proposal;
+use crate::store::{EventStore, RecordedEvent, StoreError};
+pub use store::ViewStore;
+
+/// The projector's name in `projection_checkpoints`.
+pub const NAME: &str = "views";
+/// How many events one projector transaction takes.
+const PAGE: u32 = 1000;
+/// How long the projector waits for news before looking anyway.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// Feeds the read-model tables from the log.
+pub struct Projector {
+    store: Arc<dyn EventStore>,
+    views: Arc<dyn ViewStore>,
+    applied: watch::Sender<u64>,
+}
+
+impl Projector {
+    /// A projector over a store's read models, starting from their checkpoint.
+    pub async fn new(store: Arc<dyn EventStore>) -> Result<Arc<Self>, StoreError> {
+        let views = store.views();
+        let checkpoint = views.checkpoint().await?;
+        Ok(Arc::new(Projector {
+            store,
+            views,
+            applied: watch::Sender::new(checkpoint),
+        }))
+    }
+
+    /// The read-model tables.
+    pub fn views(&self) -> &Arc<dyn ViewStore> {
+        &self.views
+    }
+
+    /// The position of the last event applied.
+    pub fn applied(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Waits until the read models have applied `position`, for at most
+    /// `timeout`; answers whether they did.
+    pub async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
+        let mut applied = self.applied.subscribe();
+        let reached = tokio::time::timeout(timeout, applied.wait_for(|p| *p >= position)).await;
+        matches!(reached, Ok(Ok(_)))
+    }
+
+    /// Applies every event after the stored checkpoint, a page per
+    /// transaction, calling `progress` with each new checkpoint. Answers the
+    /// checkpoint reached.
+    pub async fn catch_up(
+        &self,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<u64, StoreError> {
+        let mut checkpoint = self.views.checkpoint().await?;
+        loop {
+            let page = self.store.read_all(checkpoint, PAGE).await?;
+            let Some(last) = page.last().map(|e| e.position) else {
+                return Ok(checkpoint);
+            };
+            self.apply_page(&page).await?;
+            checkpoint = last;
+            progress(checkpoint);
+        }
+    }
+
+    async fn apply_page(&self, page: &[RecordedEvent]) -> Result<(), StoreError> {
+        let mut changes = Vec::new();
+        for event in page {
+            let state = if event.event_type == "ProposalDecided" {
+                let mut stream = self.store.read_stream(&event.stream_id).await?;
+                stream.retain(|e| e.position <= event.position);
+                Some(fold_proposal(&stream))
+            } else {
+                None
+            };
+            changes.extend(change::changes(event, state.as_ref()));
+        }
+        let through = page.last().map(|e| e.position).unwrap_or(0);
+        self.views.apply(&changes, through).await?;
+        self.applied.send_replace(through);
+        Ok(())
+    }
+
+    /// Runs the projector until the store closes: catch up, then wait for
+    /// new events. A failed transaction is retried from the stored checkpoint.
+    pub fn spawn(self: &Arc<Self>) -> JoinHandle<()> {
+        let projector = self.clone();
+        tokio::spawn(async move {
+            let mut head = projector.store.watch_head();
+            loop {
+                head.borrow_and_update();
+                match projector.catch_up(&|_| {}).await {
+                    Ok(_) => {}
+                    Err(StoreError::Database(error))
+                        if matches!(*error, sqlx::Error::PoolClosed) =>
+                    {
+                        return
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "the projector failed; retrying from its checkpoint");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        continue;
+                    }
+                }
+                let _ = tokio::time::timeout(RECHECK, head.changed()).await;
+            }
+        })
+    }
+}

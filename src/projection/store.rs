@@ -1,0 +1,67 @@
+//! Where the read models live: one trait, with a SQLite and a PostgreSQL
+//! implementation next to the event store of each.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::change::Change;
+use super::rows::{Page, ProposalRow, RequestRow, StatsRow};
+use crate::domain::proposal::Owner;
+use crate::store::StoreError;
+
+/// The read-model tables.
+#[async_trait]
+pub trait ViewStore: Send + Sync {
+    /// The position of the last event applied.
+    async fn checkpoint(&self) -> Result<u64, StoreError>;
+
+    /// Applies the changes of the events up to `through` and moves the
+    /// checkpoint there, in one transaction: all of it or none.
+    async fn apply(&self, changes: &[Change], through: u64) -> Result<(), StoreError>;
+
+    /// Empties every read model and sets the checkpoint to 0, for a rebuild.
+    async fn reset(&self) -> Result<(), StoreError>;
+
+    /// An owner's proposals, newest first; `page.after` is a raise position.
+    async fn proposals(
+        &self,
+        owner: Owner,
+        state: Option<&str>,
+        page: Page<u64>,
+    ) -> Result<Vec<ProposalRow>, StoreError>;
+
+    /// An owner's decisions, newest first; `page.after` is a decision position.
+    async fn decisions(
+        &self,
+        owner: Owner,
+        page: Page<u64>,
+    ) -> Result<Vec<ProposalRow>, StoreError>;
+
+    /// Unanswered requests of open proposals for any of these advisers
+    /// (people or teams), oldest first; `page.after` is a request position.
+    async fn pending_requests(
+        &self,
+        advisers: &[Uuid],
+        page: Page<u64>,
+    ) -> Result<Vec<RequestRow>, StoreError>;
+
+    /// Adopted, unrevoked decisions due for review by `now`, soonest first,
+    /// optionally of one owner; `page.after` is (review date, raise position).
+    async fn due_for_review(
+        &self,
+        now: DateTime<Utc>,
+        owner: Option<Owner>,
+        page: Page<(DateTime<Utc>, u64)>,
+    ) -> Result<Vec<ProposalRow>, StoreError>;
+
+    /// An owner's statistics.
+    async fn stats(&self, owner: Owner) -> Result<StatsRow, StoreError>;
+
+    /// Every row of every read model, in key order (for comparing builds).
+    async fn dump(&self) -> Result<(Vec<ProposalRow>, Vec<RequestRow>), StoreError>;
+
+    /// Makes the next `apply` write its changes and then fail before moving
+    /// the checkpoint, as a crash at that moment would (for tests).
+    fn crash_before_next_checkpoint(&self);
+}
