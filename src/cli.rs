@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `schema`, `bootstrap`, `token`.
+//! The command line: `serve`, `migrate`, `schema`, `rebuild`, `bootstrap`, `token`.
 
 use std::net::SocketAddr;
 
@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{App, AppError, CommandMeta};
 use crate::domain::{Caller, PersonId};
 use crate::http::DEFAULT_BODY_LIMIT;
+use crate::projection::Projector;
 use crate::server::{serve, shutdown_signal};
 use crate::store::{self, DatabaseUrl};
 
@@ -53,6 +54,8 @@ pub enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Rebuild every read model from the log, from zero (stop the server first).
+    Rebuild,
     /// Create or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -109,6 +112,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
+        Command::Rebuild => {
+            let store = store::open(&url).await?;
+            let result = rebuild(store.clone()).await;
+            store.close().await;
+            let (events, seconds) = result?;
+            println!("rebuilt the read models from {events} events in {seconds:.1} s");
+        }
         Command::Bootstrap { name, email } => {
             let app = App::start(store::open(&url).await?).await?;
             let result = app.bootstrap(&name, &email).await;
@@ -148,6 +158,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Empties the read models and replays the whole log into them, with a
+/// progress bar on standard error.
+async fn rebuild(store: std::sync::Arc<dyn store::EventStore>) -> anyhow::Result<(u64, f64)> {
+    let started = std::time::Instant::now();
+    let head = store.head().await?;
+    let projector = Projector::new(store.clone()).await?;
+    projector.views().reset().await?;
+    let bar = indicatif::ProgressBar::new(head);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "rebuilding {bar:40} {pos}/{len} events ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let reached = projector
+        .catch_up(&|position| bar.set_position(position))
+        .await?;
+    bar.finish();
+    Ok((reached, started.elapsed().as_secs_f64()))
 }
 
 /// An application error as a one-line message with its code.

@@ -12,6 +12,7 @@ use std::time::Duration;
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
 pub use execute::{CommandMeta, Outcome, Plan};
+pub use proposals::RaiseProposal;
 
 use crate::auth::{self, TokenCheck};
 use crate::domain::Actor;
@@ -64,6 +65,12 @@ impl App {
             projector,
             projector_task,
         }))
+    }
+
+    /// Stops the projector task (before rebuilding the read models under a
+    /// running application, say). Nothing feeds the tables afterwards.
+    pub fn stop_projector(&self) {
+        self.projector_task.abort();
     }
 
     /// Waits until every read model has reached `position`, for at most

@@ -74,6 +74,12 @@ on_both_backends! {
         assert_eq!(eventually_status(&app, &second, 401).await, 401, "a revoked token stops working");
         assert_eq!(eventually_status(&app, &token, 200).await, 200, "the other token still works");
 
+        app.stop().await;
+        let rebuilt = run(&db, &["rebuild"]);
+        assert!(rebuilt.status.success(), "{rebuilt:?}");
+        assert!(String::from_utf8_lossy(&rebuilt.stdout).contains("rebuilt the read models from"), "{rebuilt:?}");
+        let app = TestApp::spawn(&db).await;
+
         let unknown = run(&db, &["token", "create", "--person", &uuid::Uuid::new_v4().to_string()]);
         assert!(!unknown.status.success());
         assert!(String::from_utf8_lossy(&unknown.stderr).contains("NOT_FOUND"), "{unknown:?}");

@@ -12,3 +12,4 @@ mod schema;
 mod store_basics;
 mod store_concurrency;
 mod subscription;
+mod views;

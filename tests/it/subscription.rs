@@ -130,3 +130,67 @@ on_both_backends! {
         app.stop().await;
     }
 }
+
+on_both_backends! {
+    async fn replay_then_live_with_no_gap_and_no_duplicate_at_the_seam(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        let (_, admin) = app.bootstrap().await;
+        let team = app.ok(&admin, FORM_TEAM, json!({"input": {"name": "Rota"}})).await["formTeam"]["team"]["id"].as_str().expect("id").to_string();
+        let other = app.ok(&admin, FORM_TEAM, json!({"input": {"name": "Elsewhere"}})).await["formTeam"]["team"]["id"].as_str().expect("id").to_string();
+        let member = app.ok(&admin, REGISTER, json!({"input": {"name": "M", "email": "m@example.org"}})).await["registerPerson"]["person"]["id"].as_str().expect("id").to_string();
+        app.ok(&admin, JOIN, json!({"input": {"teamId": team, "personId": member, "role": "MEMBER"}})).await;
+        let token = app.ok(&admin, "mutation($p: ID!) { issueToken(input: {personId: $p}) { token } }", json!({"p": member})).await["issueToken"]["token"].as_str().expect("token").to_string();
+        let proposal = app.ok(&token, "mutation($t: ID!) { raiseProposal(input: {teamId: $t, title: \"T\", body: \"B\", rule: CONSENT}) { proposal { id } } }", json!({"t": team})).await["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string();
+        let advise = "mutation($p: ID!, $n: String!) { giveAdvice(input: {proposalId: $p, stance: SUPPORT, text: $n}) { position } }";
+        for n in 0..5 {
+            app.ok(&token, advise, json!({"p": proposal, "n": format!("before {n}")})).await;
+        }
+        let after = app.store.head().await.expect("head") - 3;
+
+        // Another client keeps writing (to this team and elsewhere) while we subscribe.
+        let writer = {
+            let app_client = app.client.clone();
+            let url = format!("{}/graphql", app.base);
+            let (token, admin, proposal, other) = (token.clone(), admin.clone(), proposal.clone(), other.clone());
+            tokio::spawn(async move {
+                for n in 0..30 {
+                    let body = json!({"query": advise, "variables": {"p": proposal, "n": format!("during {n}")}});
+                    app_client.post(&url).bearer_auth(&token).json(&body).send().await.expect("write");
+                    if n % 3 == 0 {
+                        let body = json!({"query": "mutation($i: FormTeamInput!) { formTeam(input: $i) { position } }", "variables": {"i": {"name": format!("noise {n}")}}});
+                        app_client.post(&url).bearer_auth(&admin).json(&body).send().await.expect("noise");
+                    }
+                }
+                let _ = other;
+            })
+        };
+        let mut socket = connect(&app).await;
+        send(&mut socket, json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}})).await;
+        assert_eq!(next(&mut socket).await.expect("ack")["type"], "connection_ack");
+        send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($team: ID!, $after: Int!) { events(teamId: $team, after: $after) { position streamId } }",
+            "variables": {"team": team, "after": after},
+        }})).await;
+        writer.await.expect("writer");
+
+        // Everything of this team after `after`, as the log has it.
+        let mut expected = Vec::new();
+        let mut cursor = after;
+        loop {
+            let page = app.store.read_all(cursor, 1000).await.expect("read");
+            let Some(last) = page.last() else { break };
+            cursor = last.position;
+            expected.extend(page.iter().filter(|e| e.stream_id == format!("team-{team}") || e.stream_id == format!("proposal-{proposal}")).map(|e| e.position));
+        }
+        assert_eq!(expected.len(), 33, "3 before subscribing, 30 during");
+        let mut seen = Vec::new();
+        while seen.len() < expected.len() {
+            let message = next(&mut socket).await.expect("an event");
+            assert_eq!(message["type"], "next", "{message}");
+            seen.push(message["payload"]["data"]["events"]["position"].as_u64().expect("position"));
+        }
+        assert_eq!(seen, expected, "every event once, in order, across the seam");
+        app.stop().await;
+    }
+}
