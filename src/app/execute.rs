@@ -15,8 +15,10 @@ use crate::domain::{ActingRole, Caller, Decided};
 use crate::store::{Append, EventData, ExpectedVersion, RecordedEvent, StoreError, StreamAppend};
 
 /// How often a command is re-decided after a concurrent change before the
-/// caller is told `CONFLICT`.
-const ATTEMPTS: usize = 5;
+/// caller is told `CONFLICT`. Every round of a contended stream lets at least
+/// one command through, so this bounds the contenders that all succeed or
+/// get their own answer (say, 64 adoptions racing for one budget).
+const ATTEMPTS: usize = 256;
 /// How long a mutation waits for the read models to show its own write.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
 /// Names the event ids derived from a command id.

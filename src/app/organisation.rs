@@ -4,12 +4,14 @@ use serde_json::json;
 
 use super::{App, AppError, CommandMeta, Outcome, Plan};
 use crate::auth::{self, NewToken};
+use crate::domain::budget::{self, BudgetEvent, BudgetState};
 use crate::domain::events::DomainEvent;
 use crate::domain::group::{self, GroupCommand, GroupState};
 use crate::domain::organisation;
 use crate::domain::person::{self, PersonCommand, PersonEvent, PersonState};
 use crate::domain::team::{self, TeamCommand, TeamState};
 use crate::domain::{Caller, DomainError, GroupId, OrgRole, PersonId, TeamId, TeamRole, TokenId};
+use crate::store::RecordedEvent;
 
 /// A command's outcome with the token it issued (`None` when it repeats an
 /// earlier command: a token's secret is shown once).
@@ -289,6 +291,96 @@ impl App {
             Ok(Plan::default()
                 .write(group_id.stream(), version, decided)
                 .check(team_id.stream(), team_version))
+        })
+        .await
+    }
+}
+
+impl App {
+    /// Allocates money to a group's budget (admin); negative adjustments
+    /// need a reason and never take the remaining budget below zero.
+    pub async fn allocate_budget(
+        &self,
+        meta: &CommandMeta,
+        group_id: GroupId,
+        amount: i64,
+        reason: Option<String>,
+        period: Option<String>,
+    ) -> Result<Outcome, AppError> {
+        let input =
+            json!({ "groupId": group_id, "amount": amount, "reason": reason, "period": period });
+        let meta = match &reason {
+            Some(reason) => meta.with_reason(reason),
+            None => meta.clone(),
+        };
+        self.execute(&meta, "allocateBudget", &input, || async {
+            let (group, group_version) = self.load(&group_id.stream(), group::evolve).await?;
+            if !group.formed {
+                return Err(DomainError::NotFound(format!("no group {group_id}")).into());
+            }
+            let stream = budget::stream(group_id);
+            let (state, version) = self.load(&stream, budget::evolve).await?;
+            let decided =
+                budget::allocate(&state, amount, reason.clone(), period.clone(), &meta.caller)?;
+            Ok(Plan::default()
+                .write(stream, version, decided)
+                .check(group_id.stream(), group_version))
+        })
+        .await
+    }
+
+    /// A group's budget and the events of its ledger.
+    pub async fn load_budget(
+        &self,
+        group_id: GroupId,
+    ) -> Result<(BudgetState, Vec<RecordedEvent>), AppError> {
+        let events = self.store.read_stream(&budget::stream(group_id)).await?;
+        let state = events
+            .iter()
+            .filter_map(|e| BudgetEvent::from_stored(&e.event_type, &e.payload))
+            .fold(BudgetState::default(), |s, e| budget::evolve(s, &e));
+        Ok((state, events))
+    }
+
+    /// Adds an existing team to a group (admin).
+    pub async fn join_group(
+        &self,
+        meta: &CommandMeta,
+        group_id: GroupId,
+        team_id: TeamId,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "groupId": group_id, "teamId": team_id });
+        self.execute(meta, "joinGroup", &input, || async {
+            let (state, version) = self.load(&group_id.stream(), group::evolve).await?;
+            let (team, _) = self.load(&team_id.stream(), team::evolve).await?;
+            let command = GroupCommand::AddTeam {
+                team_id,
+                team_exists: team.formed,
+            };
+            let decided = group::decide(&state, command, &meta.caller)?;
+            Ok(Plan::default().write(group_id.stream(), version, decided))
+        })
+        .await
+    }
+
+    /// Takes a team out of a group (admin, or a `MEMBER` of the team); its
+    /// representatives stop acting for it.
+    pub async fn leave_group(
+        &self,
+        meta: &CommandMeta,
+        group_id: GroupId,
+        team_id: TeamId,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "groupId": group_id, "teamId": team_id });
+        self.execute(meta, "leaveGroup", &input, || async {
+            let (state, version) = self.load(&group_id.stream(), group::evolve).await?;
+            let (team, _) = self.load(&team_id.stream(), team::evolve).await?;
+            let decided = group::decide(
+                &state,
+                GroupCommand::RemoveTeam { team_id, team },
+                &meta.caller,
+            )?;
+            Ok(Plan::default().write(group_id.stream(), version, decided))
         })
         .await
     }

@@ -7,15 +7,54 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{App, AppError, CommandMeta, Outcome, Plan};
+use crate::domain::budget::{self, BudgetEvent, BudgetState};
 use crate::domain::events::DomainEvent;
 use crate::domain::proposal::{
     self, AdviceReason, Adviser, Owner, ProposalCommand, ProposalContext, ProposalEvent,
     ProposalId, ProposalState, Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest,
     WeighingNote,
 };
-use crate::domain::team;
-use crate::domain::{DomainError, PersonId, TeamId, TeamRole};
+use crate::domain::{group, team};
+use crate::domain::{Decided, DomainError, PersonId, TeamId, TeamRole};
 use crate::store::RecordedEvent;
+
+/// What a proposal command knows of its owner.
+struct OwnerContext {
+    ctx: ProposalContext,
+    stream: String,
+    version: u64,
+    member_teams: Vec<TeamId>,
+    budget: Option<(BudgetState, u64)>,
+}
+
+/// What a proposal's new events do to its group's budget: adopting commits
+/// the spend; revoking an adopted decision releases it.
+fn budget_effects(
+    id: ProposalId,
+    state: &ProposalState,
+    events: &[ProposalEvent],
+    budget_state: &BudgetState,
+) -> Result<Vec<BudgetEvent>, AppError> {
+    let mut effects = Vec::new();
+    for event in events {
+        match event {
+            ProposalEvent::ProposalDecided {
+                outcome: proposal::Outcome::Adopted,
+                ..
+            } => {
+                if let Some(spend) = state.spend {
+                    effects.extend(budget::commit(budget_state, id, spend)?);
+                }
+            }
+            ProposalEvent::DecisionReviewed {
+                outcome: ReviewOutcome::Revoke,
+                ..
+            } => effects.extend(budget::release(budget_state, id)),
+            _ => {}
+        }
+    }
+    Ok(effects)
+}
 
 /// A proposal rebuilt from its stream.
 #[derive(Debug, Clone)]
@@ -96,32 +135,14 @@ impl App {
         })
     }
 
-    /// The owner's current members and roles, with its stream and version.
-    async fn owner_members(
-        &self,
-        owner: Owner,
-    ) -> Result<(BTreeMap<PersonId, TeamRole>, String, u64), AppError> {
-        match owner {
-            Owner::Team(team_id) => {
-                let (state, version) = self.load(&team_id.stream(), team::evolve).await?;
-                if !state.formed {
-                    return Err(DomainError::NotFound(format!("no team {team_id}")).into());
-                }
-                Ok((state.members, team_id.stream(), version))
-            }
-            Owner::Group(group_id) => Err(DomainError::InvalidInput(format!(
-                "group {group_id}: proposals of cross-team groups are not supported yet"
-            ))
-            .into()),
-        }
-    }
-
-    async fn context(
+    /// What a command on an owner's proposal needs to know of the owner:
+    /// its members (for a group, its current representatives as `MEMBER`s
+    /// and its member teams' coaches as `COACH`es), mandate and budget.
+    async fn owner_context(
         &self,
         meta: &CommandMeta,
         owner: Owner,
-    ) -> Result<(ProposalContext, String, u64), AppError> {
-        let (owner_members, stream, version) = self.owner_members(owner).await?;
+    ) -> Result<OwnerContext, AppError> {
         let caller_teams: BTreeSet<TeamId> = match meta.caller.person() {
             Some(person) => self
                 .read
@@ -132,13 +153,68 @@ impl App {
                 .collect(),
             None => BTreeSet::new(),
         };
-        let ctx = ProposalContext {
+        let mut ctx = ProposalContext {
             caller: meta.caller,
             now: self.clock.now(),
-            owner_members,
+            owner_members: BTreeMap::new(),
             caller_teams,
+            mandate: None,
+            budget_remaining: None,
         };
-        Ok((ctx, stream, version))
+        match owner {
+            Owner::Team(team_id) => {
+                let (state, version) = self.load(&team_id.stream(), team::evolve).await?;
+                if !state.formed {
+                    return Err(DomainError::NotFound(format!("no team {team_id}")).into());
+                }
+                ctx.owner_members = state.members;
+                Ok(OwnerContext {
+                    ctx,
+                    stream: team_id.stream(),
+                    version,
+                    member_teams: Vec::new(),
+                    budget: None,
+                })
+            }
+            Owner::Group(group_id) => {
+                let (state, version) = self.load(&group_id.stream(), group::evolve).await?;
+                if !state.formed {
+                    return Err(DomainError::NotFound(format!("no group {group_id}")).into());
+                }
+                let mut teams = BTreeMap::new();
+                for team_id in &state.teams {
+                    teams.insert(
+                        *team_id,
+                        self.load(&team_id.stream(), team::evolve).await?.0,
+                    );
+                }
+                for team in teams.values() {
+                    for (person, role) in &team.members {
+                        if *role == TeamRole::Coach {
+                            ctx.owner_members.insert(*person, TeamRole::Coach);
+                        }
+                    }
+                }
+                for (team_id, person) in &state.representatives {
+                    let still_member = teams.get(team_id).and_then(|t| t.role_of(*person))
+                        == Some(TeamRole::Member);
+                    if still_member {
+                        ctx.owner_members.insert(*person, TeamRole::Member);
+                    }
+                }
+                let (budget_state, budget_version) =
+                    self.load(&budget::stream(group_id), budget::evolve).await?;
+                ctx.mandate = Some(state.mandate.clone());
+                ctx.budget_remaining = Some(budget_state.remaining());
+                Ok(OwnerContext {
+                    ctx,
+                    stream: group_id.stream(),
+                    version,
+                    member_teams: state.teams.iter().copied().collect(),
+                    budget: Some((budget_state, budget_version)),
+                })
+            }
+        }
     }
 
     /// Raises a proposal.
@@ -154,7 +230,12 @@ impl App {
             "spend": raise.spend, "reviewBy": raise.review_by, "deciderId": raise.decider,
         });
         self.execute(meta, "raiseProposal", &input, || async {
-            let (ctx, owner_stream, owner_version) = self.context(meta, raise.owner).await?;
+            let known = self.owner_context(meta, raise.owner).await?;
+            let auto_requests = known
+                .member_teams
+                .iter()
+                .map(|team| (Uuid::new_v4(), *team))
+                .collect();
             let command = ProposalCommand::Raise {
                 owner: raise.owner,
                 title: raise.title.clone(),
@@ -166,12 +247,13 @@ impl App {
                 spend: raise.spend,
                 review_by: raise.review_by,
                 decider: raise.decider,
+                auto_requests,
             };
-            let decided = proposal::decide(&ProposalState::default(), command, &ctx)?;
+            let decided = proposal::decide(&ProposalState::default(), command, &known.ctx)?;
             // The eligible members are those of this moment: pin the owner's version.
             Ok(Plan::default()
                 .write(id.stream(), 0, decided)
-                .check(owner_stream, owner_version))
+                .check(known.stream, known.version))
         })
         .await
     }
@@ -194,9 +276,23 @@ impl App {
                 }
                 (_, Some(owner)) => owner,
             };
-            let (ctx, _, _) = self.context(meta, owner).await?;
-            let decided = proposal::decide(&loaded.state, command.clone(), &ctx)?;
-            Ok(Plan::default().write(id.stream(), loaded.version, decided))
+            let known = self.owner_context(meta, owner).await?;
+            let decided = proposal::decide(&loaded.state, command.clone(), &known.ctx)?;
+            let role = decided.role;
+            let budget_write = match (owner, &known.budget) {
+                (Owner::Group(group), Some((budget_state, budget_version))) => {
+                    let effects = budget_effects(id, &loaded.state, &decided.events, budget_state)?;
+                    (!effects.is_empty()).then(|| (budget::stream(group), *budget_version, effects))
+                }
+                _ => None,
+            };
+            let mut plan = Plan::default().write(id.stream(), loaded.version, decided);
+            if let Some((stream, version, effects)) = budget_write {
+                // The spend and the decision land in one atomic append, each
+                // stream at its expected version.
+                plan = plan.write(stream, version, Decided::new(role, effects));
+            }
+            Ok(plan)
         })
         .await
     }

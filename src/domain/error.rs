@@ -26,6 +26,12 @@ pub enum DomainError {
     /// Under the threshold rule, too few eligible members agree.
     #[error("{0}")]
     ThresholdNotMet(String),
+    /// The group's remaining budget is smaller than the spend.
+    #[error("{0}")]
+    BudgetExceeded(String),
+    /// The decision area is not in the group's mandate.
+    #[error("{0}")]
+    OutsideMandate(String),
 }
 
 impl DomainError {
@@ -39,6 +45,8 @@ impl DomainError {
             DomainError::AdvicePending(_) => "ADVICE_PENDING",
             DomainError::ObjectionsOpen(_) => "OBJECTIONS_OPEN",
             DomainError::ThresholdNotMet(_) => "THRESHOLD_NOT_MET",
+            DomainError::BudgetExceeded(_) => "BUDGET_EXCEEDED",
+            DomainError::OutsideMandate(_) => "OUTSIDE_MANDATE",
         }
     }
 }

@@ -44,6 +44,16 @@ pub enum GroupEvent {
         /// The person representing it.
         person_id: PersonId,
     },
+    /// A team joined the group.
+    TeamJoinedGroup {
+        /// The team.
+        team_id: TeamId,
+    },
+    /// A team left the group; its representatives no longer act for it.
+    TeamLeftGroup {
+        /// The team.
+        team_id: TeamId,
+    },
 }
 
 impl DomainEvent for GroupEvent {}
@@ -68,6 +78,20 @@ pub enum GroupCommand {
         team_id: TeamId,
         /// The person to represent it.
         person_id: PersonId,
+        /// That team's current state.
+        team: TeamState,
+    },
+    /// Add a team to the group (admin).
+    AddTeam {
+        /// The team.
+        team_id: TeamId,
+        /// Whether it exists.
+        team_exists: bool,
+    },
+    /// Take a team out of the group (admin, or a `MEMBER` of that team).
+    RemoveTeam {
+        /// The team.
+        team_id: TeamId,
         /// That team's current state.
         team: TeamState,
     },
@@ -185,6 +209,58 @@ pub fn decide(
                 vec![GroupEvent::RepresentativeDelegated { team_id, person_id }],
             ))
         }
+        GroupCommand::AddTeam {
+            team_id,
+            team_exists,
+        } => {
+            let role = caller.require_admin("add teams to groups")?;
+            require_formed(state)?;
+            if !team_exists {
+                return Err(DomainError::NotFound(format!("no team {team_id}")));
+            }
+            if state.teams.contains(&team_id) {
+                return Err(DomainError::InvalidState(
+                    "that team is already in the group".into(),
+                ));
+            }
+            Ok(Decided::new(
+                role,
+                vec![GroupEvent::TeamJoinedGroup { team_id }],
+            ))
+        }
+        GroupCommand::RemoveTeam { team_id, team } => {
+            caller.refuse_auditor("change groups")?;
+            let role = match caller {
+                Caller::Operator => ActingRole::Operator,
+                Caller::Person(actor) if actor.is_admin() => ActingRole::Admin,
+                Caller::Person(actor) if team.role_of(actor.person) == Some(TeamRole::Member) => {
+                    ActingRole::Member
+                }
+                Caller::Person(_) => {
+                    return Err(DomainError::Forbidden(
+                        "only an admin or a member of the team can take it out of a group".into(),
+                    ))
+                }
+            };
+            require_formed(state)?;
+            if !state.teams.contains(&team_id) {
+                return Err(DomainError::InvalidState(
+                    "that team is not in the group".into(),
+                ));
+            }
+            Ok(Decided::new(
+                role,
+                vec![GroupEvent::TeamLeftGroup { team_id }],
+            ))
+        }
+    }
+}
+
+fn require_formed(state: &GroupState) -> Result<(), DomainError> {
+    if state.formed {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound("no such group".into()))
     }
 }
 
@@ -203,6 +279,15 @@ pub fn evolve(mut state: GroupState, event: &GroupEvent) -> GroupState {
         }
         GroupEvent::RepresentativeDelegated { team_id, person_id } => {
             state.representatives.push((*team_id, *person_id));
+        }
+        GroupEvent::TeamJoinedGroup { team_id } => {
+            state.teams.insert(*team_id);
+        }
+        GroupEvent::TeamLeftGroup { team_id } => {
+            state.teams.remove(team_id);
+            // Its delegations end with its membership; a team that rejoins
+            // delegates afresh.
+            state.representatives.retain(|(team, _)| team != team_id);
         }
     }
     state
@@ -416,6 +501,85 @@ mod tests {
         assert_eq!(
             decide(&state, again, &admin()).expect_err("twice").code(),
             "INVALID_STATE"
+        );
+    }
+
+    #[test]
+    fn a_team_leaving_the_group_takes_its_representatives_with_it() {
+        let member = PersonId::random();
+        let team = team_with(&[(member, TeamRole::Member)]);
+        let team_id = TeamId::random();
+        let state = evolve(
+            group_of(team_id),
+            &GroupEvent::RepresentativeDelegated {
+                team_id,
+                person_id: member,
+            },
+        );
+        let left = decide(
+            &state,
+            GroupCommand::RemoveTeam {
+                team_id,
+                team: team.clone(),
+            },
+            &caller(member, None),
+        )
+        .expect("a member may");
+        let state = left.events.iter().fold(state, evolve);
+        assert!(state.teams.is_empty());
+        assert!(state.representatives.is_empty());
+        let again = GroupCommand::Delegate {
+            team_id,
+            person_id: member,
+            team: team.clone(),
+        };
+        assert_eq!(
+            decide(&state, again, &admin())
+                .expect_err("not in group")
+                .code(),
+            "INVALID_STATE"
+        );
+        assert_eq!(
+            decide(&state, GroupCommand::RemoveTeam { team_id, team }, &admin())
+                .expect_err("gone")
+                .code(),
+            "INVALID_STATE"
+        );
+    }
+
+    #[test]
+    fn only_admins_add_teams_and_only_once() {
+        let team_id = TeamId::random();
+        let state = GroupState {
+            formed: true,
+            ..GroupState::default()
+        };
+        let add = GroupCommand::AddTeam {
+            team_id,
+            team_exists: true,
+        };
+        assert_eq!(
+            decide(&state, add.clone(), &caller(PersonId::random(), None))
+                .expect_err("member")
+                .code(),
+            "FORBIDDEN"
+        );
+        let state = decide(&state, add.clone(), &admin())
+            .expect("added")
+            .events
+            .iter()
+            .fold(state, evolve);
+        assert_eq!(
+            decide(&state, add, &admin()).expect_err("twice").code(),
+            "INVALID_STATE"
+        );
+        let ghost = GroupCommand::AddTeam {
+            team_id: TeamId::random(),
+            team_exists: false,
+        };
+        assert_eq!(
+            decide(&state, ghost, &admin()).expect_err("unknown").code(),
+            "NOT_FOUND"
         );
     }
 

@@ -4,6 +4,7 @@
 //! Each aggregate module has `decide(state, command, caller) -> events` and
 //! `evolve(state, event) -> state`; permissions are part of deciding.
 
+pub mod budget;
 pub mod error;
 pub mod events;
 pub mod group;

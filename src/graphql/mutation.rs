@@ -149,6 +149,32 @@ pub struct DelegateRepresentativeInput {
     pub command_id: Option<ID>,
 }
 
+/// `allocateBudget` input.
+#[derive(InputObject)]
+pub struct AllocateBudgetInput {
+    /// The group.
+    pub group_id: ID,
+    /// Minor units (e.g. pence); negative for an adjustment down.
+    pub amount: i64,
+    /// Why (required for a negative adjustment).
+    pub reason: Option<String>,
+    /// A period label, such as a financial year.
+    pub period: Option<String>,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `joinGroup` and `leaveGroup` input.
+#[derive(InputObject)]
+pub struct GroupTeamInput {
+    /// The group.
+    pub group_id: ID,
+    /// The team joining or leaving.
+    pub team_id: ID,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
 /// A mutation's answer about a person.
 #[derive(SimpleObject)]
 pub struct PersonPayload {
@@ -314,6 +340,60 @@ impl OrganisationMutation {
             .form_group(&meta, &input.name, &team_ids, &input.mandate)
             .await
             .gql()?;
+        Ok(GroupPayload {
+            group: group(ctx, &outcome)?,
+            position: outcome.position,
+            replayed: outcome.replayed,
+        })
+    }
+
+    /// Allocates money to a group's budget (admin).
+    async fn allocate_budget(
+        &self,
+        ctx: &Context<'_>,
+        input: AllocateBudgetInput,
+    ) -> GqlResult<GroupPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let group_id = GroupId::parse(&input.group_id).gql()?;
+        let outcome = app(ctx)
+            .allocate_budget(&meta, group_id, input.amount, input.reason, input.period)
+            .await
+            .gql()?;
+        Ok(GroupPayload {
+            group: group(ctx, &outcome)?,
+            position: outcome.position,
+            replayed: outcome.replayed,
+        })
+    }
+
+    /// Adds a team to a group (admin).
+    async fn join_group(
+        &self,
+        ctx: &Context<'_>,
+        input: GroupTeamInput,
+    ) -> GqlResult<GroupPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let group_id = GroupId::parse(&input.group_id).gql()?;
+        let team_id = TeamId::parse(&input.team_id).gql()?;
+        let outcome = app(ctx).join_group(&meta, group_id, team_id).await.gql()?;
+        Ok(GroupPayload {
+            group: group(ctx, &outcome)?,
+            position: outcome.position,
+            replayed: outcome.replayed,
+        })
+    }
+
+    /// Takes a team out of a group (admin, or a `MEMBER` of the team); its
+    /// representatives stop acting for it.
+    async fn leave_group(
+        &self,
+        ctx: &Context<'_>,
+        input: GroupTeamInput,
+    ) -> GqlResult<GroupPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let group_id = GroupId::parse(&input.group_id).gql()?;
+        let team_id = TeamId::parse(&input.team_id).gql()?;
+        let outcome = app(ctx).leave_group(&meta, group_id, team_id).await.gql()?;
         Ok(GroupPayload {
             group: group(ctx, &outcome)?,
             position: outcome.position,

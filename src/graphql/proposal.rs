@@ -12,7 +12,7 @@ use super::types::{app, Person, Team};
 use crate::app::proposals::{LoadedProposal, RaiseProposal};
 use crate::app::Outcome as Written;
 use crate::domain::proposal::{self, compliance, ProposalId, Status};
-use crate::domain::{PersonId, TeamId};
+use crate::domain::{GroupId, PersonId, TeamId};
 use crate::store::RecordedEvent;
 
 /// Where a proposal stands.
@@ -221,6 +221,19 @@ impl Proposal {
     async fn team(&self, ctx: &Context<'_>) -> Option<Team> {
         match self.loaded.state.owner {
             Some(proposal::Owner::Team(team)) => team_of(ctx, team),
+            _ => None,
+        }
+    }
+
+    /// The cross-team group it belongs to.
+    async fn group(&self, ctx: &Context<'_>) -> Option<super::types::Group> {
+        match self.loaded.state.owner {
+            Some(proposal::Owner::Group(group)) => app(ctx)
+                .read
+                .directory()
+                .group(group)
+                .cloned()
+                .map(super::types::Group),
             _ => None,
         }
     }
@@ -744,11 +757,14 @@ impl ProposalQuery {
     }
 }
 
-/// `raiseProposal` input.
+/// `raiseProposal` input: name a team (you are a `MEMBER`) or a group (you
+/// are a representative).
 #[derive(InputObject)]
 pub struct RaiseProposalInput {
     /// The team whose proposal it is.
-    pub team_id: ID,
+    pub team_id: Option<ID>,
+    /// Or the cross-team group whose proposal it is.
+    pub group_id: Option<ID>,
     /// Title.
     pub title: String,
     /// Body.
@@ -945,15 +961,22 @@ pub struct ProposalMutation;
 
 #[Object]
 impl ProposalMutation {
-    /// Raises a proposal in your team.
+    /// Raises a proposal in your team, or in a group you represent your team in
+    /// (a group's proposal names an `area` of its mandate; every member team is
+    /// asked for advice).
     async fn raise_proposal(
         &self,
         ctx: &Context<'_>,
         input: RaiseProposalInput,
     ) -> GqlResult<ProposalPayload> {
         let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let owner = match (&input.team_id, &input.group_id) {
+            (Some(team), None) => proposal::Owner::Team(TeamId::parse(team).gql()?),
+            (None, Some(group)) => proposal::Owner::Group(GroupId::parse(group).gql()?),
+            _ => return Err(invalid_input("name either teamId or groupId".into())),
+        };
         let raise = RaiseProposal {
-            owner: proposal::Owner::Team(TeamId::parse(&input.team_id).gql()?),
+            owner,
             title: input.title,
             body: input.body,
             rule: input.rule.into(),

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use async_graphql::connection::{Connection, OpaqueCursor};
 
-use super::error::{actor, forbidden, GqlResult};
+use super::error::{actor, forbidden, GqlResult, OrGraphql};
 use super::proposal::{Proposal, ProposalStateKind};
 use super::views;
 use crate::app::App;
@@ -275,6 +275,12 @@ impl Group {
         views::owner_stats(ctx, Owner::Group(self.0.id)).await
     }
 
+    /// Its delegated budget: allocations, commitments, and the ledger.
+    async fn budget(&self, ctx: &Context<'_>) -> GqlResult<Budget> {
+        let (state, events) = app(ctx).load_budget(self.0.id).await.gql()?;
+        Ok(Budget { state, events })
+    }
+
     /// The decision areas its member teams delegated to it.
     async fn mandate(&self) -> &[String] {
         &self.0.mandate
@@ -326,5 +332,125 @@ impl Representative {
     /// When they were delegated.
     async fn since(&self) -> DateTime<Utc> {
         self.0.since
+    }
+}
+
+/// A group's budget.
+pub struct Budget {
+    state: crate::domain::budget::BudgetState,
+    events: Vec<crate::store::RecordedEvent>,
+}
+
+#[Object]
+impl Budget {
+    /// Everything allocated, adjustments included (minor units).
+    async fn allocated(&self) -> i64 {
+        self.state.allocated
+    }
+
+    /// Spend committed by adopted decisions and not released.
+    async fn committed(&self) -> i64 {
+        self.state.committed
+    }
+
+    /// What is left to commit: allocated minus committed, never negative.
+    async fn remaining(&self) -> i64 {
+        self.state.remaining()
+    }
+
+    /// The ledger, oldest first: each allocation, commitment and release.
+    async fn entries(&self) -> Vec<BudgetEntry> {
+        self.events.iter().cloned().map(BudgetEntry).collect()
+    }
+}
+
+/// What a ledger entry records.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum BudgetEntryKind {
+    /// Money allocated (or, negative, taken back) by an admin.
+    Allocation,
+    /// Spend committed by an adopted decision.
+    Commitment,
+    /// A commitment released by revoking its decision.
+    Release,
+}
+
+/// One entry of a group's budget ledger.
+pub struct BudgetEntry(crate::store::RecordedEvent);
+
+impl BudgetEntry {
+    fn event(&self) -> Option<crate::domain::budget::BudgetEvent> {
+        use crate::domain::events::DomainEvent;
+        crate::domain::budget::BudgetEvent::from_stored(&self.0.event_type, &self.0.payload)
+    }
+}
+
+#[Object]
+impl BudgetEntry {
+    /// Its log position.
+    async fn position(&self) -> u64 {
+        self.0.position
+    }
+
+    /// Allocation, commitment or release.
+    async fn kind(&self) -> Option<BudgetEntryKind> {
+        use crate::domain::budget::BudgetEvent as E;
+        Some(match self.event()? {
+            E::BudgetAllocated { .. } => BudgetEntryKind::Allocation,
+            E::SpendCommitted { .. } => BudgetEntryKind::Commitment,
+            E::SpendReleased { .. } => BudgetEntryKind::Release,
+        })
+    }
+
+    /// Its effect on the remaining budget, in minor units (a commitment is negative).
+    async fn amount(&self) -> i64 {
+        use crate::domain::budget::BudgetEvent as E;
+        match self.event() {
+            Some(E::BudgetAllocated { amount, .. }) | Some(E::SpendReleased { amount, .. }) => {
+                amount
+            }
+            Some(E::SpendCommitted { amount, .. }) => -amount,
+            None => 0,
+        }
+    }
+
+    /// The period label of an allocation.
+    async fn period(&self) -> Option<String> {
+        match self.event()? {
+            crate::domain::budget::BudgetEvent::BudgetAllocated { period, .. } => period,
+            _ => None,
+        }
+    }
+
+    /// Why, where given.
+    async fn reason(&self) -> Option<&str> {
+        self.0.metadata.get("reason").and_then(|v| v.as_str())
+    }
+
+    /// The decision that committed or released the spend.
+    async fn proposal(&self, ctx: &Context<'_>) -> GqlResult<Option<super::proposal::Proposal>> {
+        use crate::domain::budget::BudgetEvent as E;
+        let id = match self.event() {
+            Some(E::SpendCommitted { proposal_id, .. })
+            | Some(E::SpendReleased { proposal_id, .. }) => proposal_id,
+            _ => return Ok(None),
+        };
+        let loaded = app(ctx).load_proposal(id, None).await.gql()?;
+        Ok(Some(super::proposal::Proposal::new(
+            loaded,
+            app(ctx).clock.now(),
+        )))
+    }
+
+    /// Who caused it.
+    async fn by(&self, ctx: &Context<'_>) -> Option<Person> {
+        let actor = self.0.metadata.get("actor")?;
+        let id: crate::domain::PersonId = serde_json::from_value(actor.clone()).ok()?;
+        app(ctx).read.directory().person(id).cloned().map(Person)
+    }
+
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.recorded_at
     }
 }

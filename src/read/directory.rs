@@ -345,6 +345,17 @@ impl Directory {
                     });
                 }
             }
+            GroupEvent::TeamJoinedGroup { team_id } => {
+                if let Some(group) = self.groups.get_mut(&id) {
+                    group.teams.push(team_id);
+                }
+            }
+            GroupEvent::TeamLeftGroup { team_id } => {
+                if let Some(group) = self.groups.get_mut(&id) {
+                    group.teams.retain(|t| *t != team_id);
+                    group.representatives.retain(|r| r.team != team_id);
+                }
+            }
         }
     }
 }

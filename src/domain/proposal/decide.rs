@@ -31,6 +31,10 @@ pub struct ProposalContext {
     pub owner_members: BTreeMap<PersonId, TeamRole>,
     /// The teams the caller is in now, in any role.
     pub caller_teams: BTreeSet<TeamId>,
+    /// For a group's proposal: the decision areas of its mandate.
+    pub mandate: Option<Vec<String>>,
+    /// For a group's proposal: what is left of its budget.
+    pub budget_remaining: Option<i64>,
 }
 
 /// What can be asked of a proposal.
@@ -58,6 +62,9 @@ pub enum ProposalCommand {
         review_by: Option<DateTime<Utc>>,
         /// Who records the decision, if not the proposer.
         decider: Option<PersonId>,
+        /// For a group: each member team, asked for advice as affected, with
+        /// the request's id.
+        auto_requests: Vec<(Uuid, TeamId)>,
     },
     /// Ask someone (or a whole team) for advice.
     RequestAdvice {
@@ -212,6 +219,7 @@ pub fn decide(
             spend,
             review_by,
             decider,
+            auto_requests,
         } => {
             if ctx.owner_members.get(&me) != Some(&TeamRole::Member) {
                 return Err(forbidden(match owner {
@@ -255,6 +263,23 @@ pub fn decide(
             let area = area
                 .map(|a| validate::name("a decision area", &a))
                 .transpose()?;
+            if let Owner::Group(_) = owner {
+                let mandate = ctx.mandate.as_deref().unwrap_or_default();
+                match &area {
+                    None => {
+                        return Err(DomainError::InvalidInput(
+                            "a group's proposal must name the decision area it falls in".into(),
+                        ))
+                    }
+                    Some(area) if !mandate.iter().any(|m| m.eq_ignore_ascii_case(area)) => {
+                        return Err(DomainError::OutsideMandate(format!(
+                            "{area:?} is not in the group's mandate ({})",
+                            mandate.join(", ")
+                        )))
+                    }
+                    Some(_) => {}
+                }
+            }
             match (owner, spend) {
                 (Owner::Team(_), Some(_)) => {
                     return Err(DomainError::InvalidInput(
@@ -280,7 +305,7 @@ pub fn decide(
                 .filter(|(_, r)| **r == TeamRole::Member)
                 .map(|(p, _)| *p)
                 .collect();
-            one(ProposalEvent::ProposalRaised {
+            let mut events = vec![ProposalEvent::ProposalRaised {
                 owner,
                 proposer: me,
                 decider,
@@ -293,7 +318,15 @@ pub fn decide(
                 spend,
                 review_by,
                 eligible,
-            })
+            }];
+            events.extend(auto_requests.into_iter().map(|(request_id, team)| {
+                ProposalEvent::AdviceRequested {
+                    request_id,
+                    adviser: Adviser::Team(team),
+                    reason: AdviceReason::Affected,
+                }
+            }));
+            Ok(Decided::new(role, events))
         }
         ProposalCommand::RequestAdvice {
             request_id,
@@ -466,6 +499,14 @@ pub fn decide(
             }
             let rationale = validate::text("the rationale", &rationale, MAX_TEXT)?;
             let notes = check_notes(state, notes)?;
+            if let (Outcome::Adopted, Some(spend)) = (outcome, state.spend) {
+                let remaining = ctx.budget_remaining.unwrap_or(0);
+                if spend > remaining {
+                    return Err(DomainError::BudgetExceeded(format!(
+                        "the spend of {spend} is more than the {remaining} left in the group's budget"
+                    )));
+                }
+            }
             let missing: Vec<Uuid> = state.unanswered().map(|r| r.id).collect();
             let mut agree_votes = 0;
             let mut required = 0;

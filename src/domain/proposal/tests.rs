@@ -63,6 +63,8 @@ impl World {
             now: self.now,
             owner_members: self.members(),
             caller_teams: teams,
+            mandate: None,
+            budget_remaining: None,
         }
     }
 
@@ -78,6 +80,7 @@ impl World {
             spend: None,
             review_by: None,
             decider: None,
+            auto_requests: vec![],
         }
     }
 }
@@ -1003,5 +1006,121 @@ mod property {
                 }
             }
         }
+    }
+}
+
+// ---- groups: mandate, member teams, budget ----
+
+mod groups {
+    use super::*;
+    use crate::domain::GroupId;
+
+    fn group_ctx(w: &World, who: PersonId, remaining: i64) -> ProposalContext {
+        let mut ctx = w.ctx(who);
+        ctx.mandate = Some(vec!["training".into(), "courses".into()]);
+        ctx.budget_remaining = Some(remaining);
+        ctx
+    }
+
+    fn raise(w: &World, area: Option<&str>, spend: Option<i64>) -> ProposalCommand {
+        ProposalCommand::Raise {
+            owner: Owner::Group(GroupId::random()),
+            title: "First-aid refresher for all stations".into(),
+            body: "Book two trainers for March.".into(),
+            rule: Rule::Consent,
+            threshold: None,
+            advice_deadline: None,
+            area: area.map(str::to_string),
+            spend,
+            review_by: None,
+            decider: None,
+            auto_requests: vec![(Uuid::new_v4(), w.team), (Uuid::new_v4(), w.other_team)],
+        }
+    }
+
+    #[test]
+    fn a_group_proposal_must_name_an_area_inside_the_mandate() {
+        let w = World::new();
+        let ctx = group_ctx(&w, w.ann, 1_000);
+        assert_eq!(
+            refused(&ProposalState::default(), raise(&w, None, None), &ctx),
+            "INVALID_INPUT"
+        );
+        assert_eq!(
+            refused(
+                &ProposalState::default(),
+                raise(&w, Some("rotas"), None),
+                &ctx
+            ),
+            "OUTSIDE_MANDATE"
+        );
+        assert!(run(
+            ProposalState::default(),
+            raise(&w, Some("Training"), None),
+            &ctx
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn every_member_team_is_asked_for_advice_as_affected() {
+        let w = World::new();
+        let state = ok(
+            ProposalState::default(),
+            raise(&w, Some("training"), Some(500)),
+            &group_ctx(&w, w.ann, 1_000),
+        );
+        let asked: Vec<Adviser> = state.requests.iter().map(|r| r.adviser).collect();
+        assert_eq!(
+            asked,
+            vec![Adviser::Team(w.team), Adviser::Team(w.other_team)]
+        );
+        assert!(state
+            .requests
+            .iter()
+            .all(|r| r.reason == AdviceReason::Affected));
+    }
+
+    #[test]
+    fn adopting_a_spend_larger_than_the_remaining_budget_is_refused() {
+        let w = World::new();
+        let state = ok(
+            ProposalState::default(),
+            raise(&w, Some("training"), Some(500)),
+            &group_ctx(&w, w.ann, 1_000),
+        );
+        assert_eq!(
+            refused(
+                &state,
+                decide_cmd(Outcome::Adopted, &[]),
+                &group_ctx(&w, w.ann, 499)
+            ),
+            "BUDGET_EXCEEDED"
+        );
+        assert!(run(
+            state.clone(),
+            decide_cmd(Outcome::Rejected, &[]),
+            &group_ctx(&w, w.ann, 0)
+        )
+        .is_ok());
+        assert!(run(
+            state,
+            decide_cmd(Outcome::Adopted, &[]),
+            &group_ctx(&w, w.ann, 500)
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_spend_must_be_positive() {
+        let w = World::new();
+        assert_eq!(
+            refused(
+                &ProposalState::default(),
+                raise(&w, Some("training"), Some(0)),
+                &group_ctx(&w, w.ann, 1_000)
+            ),
+            "INVALID_INPUT"
+        );
     }
 }
