@@ -1,11 +1,21 @@
-//! The command line: `serve`, `migrate`, `schema`, `rebuild`, `bootstrap`, `token`.
+//! The command line: `serve`, `migrate`, `schema`, `rebuild`, `verify`,
+//! `checkpoint`, `export`, `verify-bundle`, `bootstrap`, `token`.
 
 use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{App, AppError, CommandMeta};
-use crate::domain::{Caller, PersonId};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::app::{App, AppError, CommandMeta, SystemClock};
+use crate::assurance::bundle::{export, verify_bundle, Selection};
+use crate::assurance::keys::{LogKey, VerifierKey};
+use crate::assurance::service::{Assurance, CheckpointPolicy};
+use crate::assurance::tree::LogTree;
+use crate::assurance::verify::verify_log;
+use crate::domain::proposal::ProposalId;
+use crate::domain::{Caller, PersonId, TeamId};
 use crate::http::DEFAULT_BODY_LIMIT;
 use crate::projection::Projector;
 use crate::server::{serve, shutdown_signal};
@@ -24,6 +34,16 @@ pub struct Cli {
     )]
     pub database_url: String,
 
+    /// The Ed25519 key that signs checkpoints (created on first start,
+    /// readable by its owner only).
+    #[arg(
+        long,
+        env = "ADVICE_LOG_SIGNING_KEY",
+        default_value = "advice-log.key",
+        global = true
+    )]
+    pub signing_key: PathBuf,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -40,6 +60,44 @@ pub enum Command {
         /// Largest request body accepted, in bytes.
         #[arg(long, env = "ADVICE_LOG_MAX_BODY_BYTES", default_value_t = DEFAULT_BODY_LIMIT)]
         max_body_bytes: usize,
+        /// Issue a signed checkpoint after this many new events...
+        #[arg(long, default_value_t = 1000)]
+        checkpoint_every_events: u64,
+        /// ...or after this many seconds if anything new was appended.
+        #[arg(long, default_value_t = 60)]
+        checkpoint_every_seconds: u64,
+    },
+    /// Recompute every leaf hash and the tree, and check every checkpoint.
+    Verify {
+        /// The log's verifier key (`name+id+base64`); by default the public
+        /// half of the signing key.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Sign and store a checkpoint of the log as it is now, and print it.
+    Checkpoint,
+    /// Write an audit bundle that verifies offline.
+    Export {
+        /// One proposal's record.
+        #[arg(long, conflicts_with_all = ["team", "all"])]
+        proposal: Option<String>,
+        /// A team's record and its proposals'.
+        #[arg(long, conflicts_with_all = ["proposal", "all"])]
+        team: Option<String>,
+        /// The whole log.
+        #[arg(long, conflicts_with_all = ["proposal", "team"])]
+        all: bool,
+        /// The folder to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check an audit bundle with no database and no network.
+    VerifyBundle {
+        /// The bundle's folder.
+        dir: PathBuf,
+        /// The log's verifier key; by default the one in the bundle.
+        #[arg(long)]
+        public_key: Option<String>,
     },
     /// Create the database if needed and apply any pending migrations.
     Migrate,
@@ -85,7 +143,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve {
             listen,
             max_body_bytes,
+            checkpoint_every_events,
+            checkpoint_every_seconds,
         } => {
+            let (key, created) = LogKey::load_or_create(&cli.signing_key)?;
+            if created {
+                println!(
+                    "created the signing key {} ({})",
+                    cli.signing_key.display(),
+                    key.verifier().encode()
+                );
+            }
             let store = store::open(&url).await?;
             let head = store.head().await?;
             let listener = tokio::net::TcpListener::bind(listen)
@@ -98,7 +166,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 store.backend()
             );
             println!("  GraphiQL: http://{addr}/   GraphQL: http://{addr}/graphql   health: /healthz /readyz");
-            let app = App::start(store).await?;
+            let policy = CheckpointPolicy {
+                every_events: checkpoint_every_events.max(1),
+                every: std::time::Duration::from_secs(checkpoint_every_seconds.max(1)),
+            };
+            let app = App::start_full(store, Arc::new(SystemClock), Some((key, policy))).await?;
             serve(listener, app, max_body_bytes, shutdown_signal()).await?;
             println!("advice-log stopped cleanly");
         }
@@ -112,6 +184,93 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
+        Command::Verify { public_key } => {
+            let verifier = match public_key {
+                Some(text) => VerifierKey::decode(&text)?,
+                None => read_key(&cli.signing_key)?.verifier(),
+            };
+            let store = store::open(&url).await?;
+            let head = store.head().await?;
+            let bar = progress(head, "verifying");
+            let tree = LogTree::new(store.clone());
+            let report =
+                verify_log(store.as_ref(), &tree, &verifier, &|p| bar.set_position(p)).await;
+            bar.finish();
+            store.close().await;
+            let report = report?;
+            match report.finding {
+                None => println!(
+                    "verified: {} events, every leaf hash and {} checkpoints (signatures, roots, consistency)",
+                    report.events, report.checkpoints
+                ),
+                Some(finding) => {
+                    anyhow::bail!("verification FAILED at position {}: {}", finding.position, finding.check)
+                }
+            }
+        }
+        Command::Checkpoint => {
+            let key = read_key(&cli.signing_key)?;
+            let store = store::open(&url).await?;
+            let assurance = Assurance::new(store.clone(), key);
+            let issued = assurance.issue(chrono::Utc::now()).await;
+            store.close().await;
+            match issued? {
+                Some(checkpoint) => print!("{}", checkpoint.note),
+                None => println!("the log is empty: nothing to sign"),
+            }
+        }
+        Command::Export {
+            proposal,
+            team,
+            all,
+            out,
+        } => {
+            let selection = match (proposal, team, all) {
+                (Some(id), None, false) => {
+                    Selection::Proposal(ProposalId::parse(&id).map_err(|e| explain(e.into()))?)
+                }
+                (None, Some(id), false) => {
+                    Selection::Team(TeamId::parse(&id).map_err(|e| explain(e.into()))?)
+                }
+                (None, None, true) => Selection::All,
+                _ => anyhow::bail!("name one of --proposal ID, --team ID or --all"),
+            };
+            let key = read_key(&cli.signing_key)?;
+            let store = store::open(&url).await?;
+            let assurance = Assurance::new(store.clone(), key);
+            let head = store.head().await?;
+            let bar = progress(head, "exporting");
+            let exported = export(
+                store.as_ref(),
+                &assurance,
+                selection,
+                &out,
+                chrono::Utc::now(),
+                &|p| bar.set_position(p),
+            )
+            .await;
+            bar.finish();
+            store.close().await;
+            println!(
+                "wrote {} events to {}; check it with `advice-log verify-bundle {}`",
+                exported?,
+                out.display(),
+                out.display()
+            );
+        }
+        Command::VerifyBundle { dir, public_key } => {
+            let key = public_key.map(|k| VerifierKey::decode(&k)).transpose()?;
+            let report = verify_bundle(&dir, key.as_ref())?;
+            let whose = if key.is_some() {
+                "the given key"
+            } else {
+                "the key in the bundle (pass --public-key to check against the log's key you hold)"
+            };
+            println!(
+                "bundle verified: {} events proven in the checkpoint of {} events, signed by {whose}",
+                report.events, report.tree_size
+            );
+        }
         Command::Rebuild => {
             let store = store::open(&url).await?;
             let result = rebuild(store.clone()).await;
@@ -160,6 +319,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A progress bar on standard error.
+fn progress(length: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(length);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:40}} {{pos}}/{{len}} events ({{per_sec}})"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Reads the signing key, which must exist.
+fn read_key(path: &std::path::Path) -> anyhow::Result<LogKey> {
+    if !path.exists() {
+        anyhow::bail!(
+            "no signing key at {} (the server creates it on first start; or pass --public-key / --signing-key)",
+            path.display()
+        );
+    }
+    Ok(LogKey::load_or_create(path)?.0)
+}
+
 /// Empties the read models and replays the whole log into them, with a
 /// progress bar on standard error.
 async fn rebuild(store: std::sync::Arc<dyn store::EventStore>) -> anyhow::Result<(u64, f64)> {
@@ -167,13 +349,7 @@ async fn rebuild(store: std::sync::Arc<dyn store::EventStore>) -> anyhow::Result
     let head = store.head().await?;
     let projector = Projector::new(store.clone()).await?;
     projector.views().reset().await?;
-    let bar = indicatif::ProgressBar::new(head);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "rebuilding {bar:40} {pos}/{len} events ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = progress(head, "rebuilding");
     let reached = projector
         .catch_up(&|position| bar.set_position(position))
         .await?;

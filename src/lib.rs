@@ -3,6 +3,7 @@
 //! GraphQL.
 
 pub mod app;
+pub mod assurance;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -14,6 +14,8 @@ pub use error::AppError;
 pub use execute::{CommandMeta, Outcome, Plan};
 pub use proposals::RaiseProposal;
 
+use crate::assurance::keys::LogKey;
+use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::auth::{self, TokenCheck};
 use crate::domain::Actor;
 use crate::projection::Projector;
@@ -34,12 +36,16 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// The projector feeding the read-model tables.
     pub projector: Arc<Projector>,
-    projector_task: tokio::task::JoinHandle<()>,
+    /// The Merkle tree and signing key, when the service has a key.
+    pub assurance: Option<Arc<Assurance>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        self.projector_task.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
     }
 }
 
@@ -55,22 +61,40 @@ impl App {
         store: Arc<dyn EventStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<App>, StoreError> {
+        Self::start_full(store, clock, None).await
+    }
+
+    /// Starts the application; with a signing key it also issues signed
+    /// checkpoints by `policy` and serves proofs.
+    pub async fn start_full(
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+        signing: Option<(LogKey, CheckpointPolicy)>,
+    ) -> Result<Arc<App>, StoreError> {
         let read = ReadModels::start(store.clone()).await?;
         let projector = Projector::new(store.clone()).await?;
-        let projector_task = projector.spawn();
+        let mut tasks = vec![projector.spawn()];
+        let assurance = signing.map(|(key, policy)| {
+            let assurance = Arc::new(Assurance::new(store.clone(), key));
+            tasks.push(assurance.spawn(policy, clock.clone()));
+            assurance
+        });
         Ok(Arc::new(App {
             store,
             read,
             clock,
             projector,
-            projector_task,
+            assurance,
+            tasks,
         }))
     }
 
     /// Stops the projector task (before rebuilding the read models under a
     /// running application, say). Nothing feeds the tables afterwards.
     pub fn stop_projector(&self) {
-        self.projector_task.abort();
+        if let Some(task) = self.tasks.first() {
+            task.abort();
+        }
     }
 
     /// Waits until every read model has reached `position`, for at most

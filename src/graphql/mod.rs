@@ -1,5 +1,6 @@
 //! The GraphQL schema: its root types, limits and SDL export.
 
+pub mod assurance;
 pub mod connection;
 pub mod error;
 pub mod event;
@@ -23,11 +24,16 @@ pub struct Query(
     query::OrganisationQuery,
     proposal::ProposalQuery,
     event::EventsQuery,
+    assurance::AssuranceQuery,
 );
 
 /// The root of every mutation.
 #[derive(MergedObject, Default)]
-pub struct Mutation(mutation::OrganisationMutation, proposal::ProposalMutation);
+pub struct Mutation(
+    mutation::OrganisationMutation,
+    proposal::ProposalMutation,
+    assurance::AssuranceMutation,
+);
 
 /// The deepest query the server runs.
 pub const MAX_DEPTH: usize = 16;

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/public-key", get(public_key))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -64,6 +65,14 @@ async fn graphiql() -> Html<String> {
 /// The process is up.
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// The key that signs checkpoints, as a C2SP verifier key.
+async fn public_key(State(state): State<AppState>) -> Response {
+    match &state.app.assurance {
+        Some(assurance) => format!("{}\n", assurance.key.verifier().encode()).into_response(),
+        None => (StatusCode::NOT_FOUND, "this server has no signing key\n").into_response(),
+    }
 }
 
 /// The process is up and its database answers.

@@ -62,6 +62,15 @@ pub trait EventStore: Send + Sync {
     /// Every event of several streams, in position order (one query).
     async fn read_streams(&self, stream_ids: &[String]) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// The stored leaf hashes of up to `limit` events after position `after`.
+    async fn leaf_hashes(&self, after: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError>;
+
+    /// Stores a signed checkpoint (append-only; one per tree size).
+    async fn store_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
+
+    /// Every stored checkpoint, smallest tree first.
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError>;
+
     /// The read-model tables that live beside this log.
     fn views(&self) -> Arc<dyn crate::projection::ViewStore>;
 
@@ -82,6 +91,19 @@ pub trait EventStore: Send + Sync {
 
     /// Finishes every queued append, then closes the database connections.
     async fn close(&self);
+}
+
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// How many events the tree covers.
+    pub tree_size: u64,
+    /// Its root hash.
+    pub root: [u8; 32],
+    /// The signed note (C2SP tlog-checkpoint).
+    pub note: String,
+    /// When it was issued.
+    pub issued_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A parsed `--database-url`.

@@ -105,6 +105,63 @@ impl EventStore for PostgresStore {
         rows.iter().map(decode).collect()
     }
 
+    async fn leaf_hashes(&self, after: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT position, leaf_hash FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+        )
+        .bind(to_i64(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(position, hash)| {
+                hash.try_into().map_err(|_| StoreError::Corrupt {
+                    position: from_i64(position),
+                    reason: "leaf hash is not 32 bytes".into(),
+                })
+            })
+            .collect()
+    }
+
+    async fn store_checkpoint(
+        &self,
+        checkpoint: &super::StoredCheckpoint,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO checkpoints (tree_size, root, note, issued_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tree_size) DO NOTHING",
+        )
+        .bind(to_i64(checkpoint.tree_size))
+        .bind(checkpoint.root.to_vec())
+        .bind(&checkpoint.note)
+        .bind(checkpoint.issued_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<super::StoredCheckpoint>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>, String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT tree_size, root, note, issued_at FROM checkpoints ORDER BY tree_size",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(size, root, note, issued_at)| {
+                let tree_size = from_i64(size);
+                Ok(super::StoredCheckpoint {
+                    tree_size,
+                    root: root.try_into().map_err(|_| StoreError::Corrupt {
+                        position: tree_size,
+                        reason: "checkpoint root is not 32 bytes".into(),
+                    })?,
+                    note,
+                    issued_at,
+                })
+            })
+            .collect()
+    }
+
     fn views(&self) -> Arc<dyn crate::projection::ViewStore> {
         self.views.clone()
     }

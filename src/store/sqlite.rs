@@ -125,6 +125,63 @@ impl EventStore for SqliteStore {
         Ok(events)
     }
 
+    async fn leaf_hashes(&self, after: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT position, leaf_hash FROM events WHERE position > ? ORDER BY position LIMIT ?",
+        )
+        .bind(to_i64(after))
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|(position, hash)| {
+                hash.try_into().map_err(|_| StoreError::Corrupt {
+                    position: from_i64(position),
+                    reason: "leaf hash is not 32 bytes".into(),
+                })
+            })
+            .collect()
+    }
+
+    async fn store_checkpoint(
+        &self,
+        checkpoint: &super::StoredCheckpoint,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO checkpoints (tree_size, root, note, issued_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (tree_size) DO NOTHING",
+        )
+        .bind(to_i64(checkpoint.tree_size))
+        .bind(checkpoint.root.to_vec())
+        .bind(&checkpoint.note)
+        .bind(format_time(&checkpoint.issued_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<super::StoredCheckpoint>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>, String, String)> = sqlx::query_as(
+            "SELECT tree_size, root, note, issued_at FROM checkpoints ORDER BY tree_size",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|(size, root, note, at)| {
+                let tree_size = from_i64(size);
+                Ok(super::StoredCheckpoint {
+                    tree_size,
+                    root: root.try_into().map_err(|_| StoreError::Corrupt {
+                        position: tree_size,
+                        reason: "checkpoint root is not 32 bytes".into(),
+                    })?,
+                    note,
+                    issued_at: parse_time(tree_size, &at)?,
+                })
+            })
+            .collect()
+    }
+
     fn views(&self) -> Arc<dyn crate::projection::ViewStore> {
         self.views.clone()
     }

@@ -90,22 +90,25 @@ on_both_backends! {
 on_both_backends! {
     async fn serve_answers_and_stops_cleanly_on_sigterm(backend: Backend) {
         let db = TestDb::new(backend).await;
+        let keys = tempfile::tempdir().expect("dir");
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("DATABASE_URL", db.raw_url())
+            .env("ADVICE_LOG_SIGNING_KEY", keys.path().join("signing.key"))
             .env("ADVICE_LOG_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
             .expect("start advice-log serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let first = lines.next().expect("a first line").expect("text");
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string))
+            .expect("a line with the URL")
             .trim_end_matches('/')
             .to_string();
+        assert!(keys.path().join("signing.key").exists(), "the signing key is created on first start");
         let body: serde_json::Value = reqwest::Client::new()
             .post(format!("{url}/graphql"))
             .json(&json!({"query": "{ __typename }"}))
@@ -119,5 +122,60 @@ on_both_backends! {
         assert!(status.success(), "serve exits 0 after SIGTERM: {status:?}");
         let rest: Vec<String> = lines.map_while(Result::ok).collect();
         assert!(rest.iter().any(|l| l.contains("stopped cleanly")), "{rest:?}");
+    }
+}
+
+on_both_backends! {
+    async fn verify_export_and_verify_bundle_from_the_command_line(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let keys = tempfile::tempdir().expect("dir");
+        let key_path = keys.path().join("signing.key");
+        let (key, _) = advice_log::assurance::keys::LogKey::load_or_create(&key_path).expect("key");
+        let with_key = |args: &[&str]| {
+            Command::new(BIN)
+                .args(args)
+                .env("DATABASE_URL", db.raw_url())
+                .env("ADVICE_LOG_SIGNING_KEY", &key_path)
+                .env("ADVICE_LOG_LOG", "warn")
+                .output()
+                .expect("run advice-log")
+        };
+        assert!(with_key(&["bootstrap", "--name", "Ada", "--email", "ada@example.org"]).status.success());
+        let checkpoint = with_key(&["checkpoint"]);
+        assert!(checkpoint.status.success(), "{checkpoint:?}");
+        assert!(String::from_utf8_lossy(&checkpoint.stdout).contains(&format!("{}\n3\n", key.name())));
+
+        let verified = with_key(&["verify"]);
+        assert!(verified.status.success(), "{verified:?}");
+        assert!(String::from_utf8_lossy(&verified.stdout).contains("verified: 3 events"), "{verified:?}");
+
+        let out = tempfile::tempdir().expect("dir");
+        let bundle = out.path().join("bundle");
+        let exported = with_key(&["export", "--all", "--out", bundle.to_str().expect("path")]);
+        assert!(exported.status.success(), "{exported:?}");
+        let checked = Command::new(BIN).args(["verify-bundle", bundle.to_str().expect("path"), "--public-key", &key.verifier().encode()]).output().expect("run");
+        assert!(checked.status.success(), "{checked:?}");
+        assert!(String::from_utf8_lossy(&checked.stdout).contains("bundle verified"));
+
+        // Tamper with the log; verify names the position and fails.
+        let sql = match backend {
+            Backend::Sqlite => vec!["DROP TRIGGER events_refuse_update", "UPDATE events SET payload = replace(payload, 'Ada', 'Eve') WHERE position = 1"],
+            Backend::Postgres => vec!["DROP TRIGGER events_refuse_update_delete ON events", "UPDATE events SET payload = replace(payload::text, 'Ada', 'Eve')::json WHERE position = 1"],
+        };
+        match backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(db.raw_url()).await.expect("connect");
+                for s in &sql { sqlx::query(s).execute(&pool).await.expect("tamper"); }
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(db.raw_url()).await.expect("connect");
+                for s in &sql { sqlx::query(s).execute(&pool).await.expect("tamper"); }
+                pool.close().await;
+            }
+        }
+        let failed = with_key(&["verify"]);
+        assert!(!failed.status.success());
+        assert!(String::from_utf8_lossy(&failed.stderr).contains("FAILED at position 1"), "{failed:?}");
     }
 }

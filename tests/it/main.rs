@@ -3,6 +3,7 @@
 
 mod support;
 
+mod assurance;
 mod cli;
 mod groups;
 mod http;

@@ -82,6 +82,8 @@ pub struct TestApp {
     pub app: Arc<App>,
     /// An HTTP client.
     pub client: reqwest::Client,
+    /// The folder of the signing key.
+    _key_dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -113,7 +115,16 @@ impl TestApp {
         let store = store::open_with_clock(&db.url, clock.clone())
             .await
             .expect("open the event store");
-        let app = App::start_with_clock(store.clone(), clock)
+        let key_dir = tempfile::tempdir().expect("temporary folder");
+        let (key, _) = advice_log::assurance::keys::LogKey::load_or_create(
+            &key_dir.path().join("signing.key"),
+        )
+        .expect("signing key");
+        let policy = advice_log::assurance::service::CheckpointPolicy {
+            every_events: u64::MAX,
+            every: std::time::Duration::from_secs(3600),
+        };
+        let app = App::start_full(store.clone(), clock, Some((key, policy)))
             .await
             .expect("start the application");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -133,6 +144,7 @@ impl TestApp {
             base,
             store,
             app,
+            _key_dir: key_dir,
             client: reqwest::Client::new(),
             stop: Some(stop),
             task: Some(task),

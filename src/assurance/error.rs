@@ -1,0 +1,38 @@
+//! What can go wrong checking or proving the log.
+
+use crate::store::StoreError;
+
+use super::merkle::ProofError;
+
+/// An assurance failure (not a finding of `verify`: those are reports).
+#[derive(Debug, thiserror::Error)]
+pub enum AssuranceError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The log holds fewer events than asked about.
+    #[error("the log holds {have} events, not {want}")]
+    TooShort {
+        /// Events in the log.
+        have: u64,
+        /// Events asked about.
+        want: u64,
+    },
+    /// A proof did not check.
+    #[error(transparent)]
+    Proof(#[from] ProofError),
+    /// A key or key file is unusable.
+    #[error("signing key: {0}")]
+    Key(String),
+    /// A signed note is malformed or its signature does not check.
+    #[error("checkpoint note: {0}")]
+    Note(String),
+    /// Reading or writing a file failed.
+    #[error("{path}: {error}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What failed.
+        error: std::io::Error,
+    },
+}

@@ -1,0 +1,13 @@
+//! Tamper evidence: the Merkle tree over the log, signed checkpoints,
+//! proofs, full verification, and export bundles an auditor checks offline.
+
+pub mod checkpoint;
+pub mod error;
+pub mod keys;
+pub mod merkle;
+pub mod tree;
+
+pub use error::AssuranceError;
+pub mod bundle;
+pub mod service;
+pub mod verify;
