@@ -44,6 +44,10 @@ pub struct Cli {
     )]
     pub signing_key: PathBuf,
 
+    /// Write logs as JSON lines (for log collectors) instead of text.
+    #[arg(long, env = "ADVICE_LOG_LOG_JSON", global = true)]
+    pub log_json: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -171,6 +175,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 every: std::time::Duration::from_secs(checkpoint_every_seconds.max(1)),
             };
             let app = App::start_full(store, Arc::new(SystemClock), Some((key, policy))).await?;
+            if !app.read.directory().founded() {
+                println!();
+                println!("This log is new. What to do next:");
+                println!("  1. Create the first admin (prints their token):");
+                println!("       advice-log bootstrap --name \"Your Name\" --email you@example.org");
+                println!("     or load an example organisation with tokens for each role:");
+                println!("       advice-log demo");
+                println!("  2. Open http://{addr}/ and put the token in GraphiQL's Headers tab:");
+                println!("       {{\"Authorization\": \"Bearer al_...\"}}");
+                println!("  (Run those in another terminal, with the same --database-url.)");
+            }
             serve(listener, app, max_body_bytes, shutdown_signal()).await?;
             println!("advice-log stopped cleanly");
         }

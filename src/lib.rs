@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod domain;
 pub mod graphql;
+pub mod metrics;
 pub mod http;
 pub mod projection;
 pub mod read;

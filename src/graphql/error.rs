@@ -16,6 +16,7 @@ pub fn to_graphql(error: AppError) -> async_graphql::Error {
         tracing::error!(error = ?inner, "internal error");
     }
     let code = error.code();
+    crate::metrics::error(code);
     async_graphql::Error::new(error.to_string()).extend_with(|_, e| e.set("code", code))
 }
 

@@ -94,7 +94,10 @@ async fn run<C: BatchCommit>(
         }
         let (appends, replies): (Vec<Append>, Vec<_>) =
             jobs.drain(..).map(|job| (job.append, job.reply)).unzip();
-        match committer.commit_batch(&appends).await {
+        let started = std::time::Instant::now();
+        let committed = committer.commit_batch(&appends).await;
+        crate::metrics::batch(started.elapsed().as_secs_f64(), appends.len());
+        match committed {
             Ok(plan) => {
                 head.send_if_modified(|current| advance(current, plan.head));
                 for (reply, result) in replies.into_iter().zip(plan.results) {
