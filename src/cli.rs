@@ -118,6 +118,9 @@ pub enum Command {
     },
     /// Rebuild every read model from the log, from zero (stop the server first).
     Rebuild,
+    /// Load a realistic example organisation into a new, empty log, and
+    /// print a token for an admin, a member, a coach and an auditor.
+    Demo,
     /// Create or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -179,7 +182,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!();
                 println!("This log is new. What to do next:");
                 println!("  1. Create the first admin (prints their token):");
-                println!("       advice-log bootstrap --name \"Your Name\" --email you@example.org");
+                println!(
+                    "       advice-log bootstrap --name \"Your Name\" --email you@example.org"
+                );
                 println!("     or load an example organisation with tokens for each role:");
                 println!("       advice-log demo");
                 println!("  2. Open http://{addr}/ and put the token in GraphiQL's Headers tab:");
@@ -285,6 +290,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "bundle verified: {} events proven in the checkpoint of {} events, signed by {whose}",
                 report.events, report.tree_size
             );
+        }
+        Command::Demo => {
+            let clock = crate::demo::demo_clock();
+            let store = store::open_with_clock(&url, clock.clone()).await?;
+            if store.head().await? > 0 {
+                store.close().await;
+                anyhow::bail!("the demo loads into a new, empty log; this one already has events (use another --database-url)");
+            }
+            let app = App::start_with_clock(store.clone(), clock.clone()).await?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} loading the demo: {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            let loaded = crate::demo::load(&app, &clock, &|step| {
+                bar.set_message(step.to_string());
+                bar.tick();
+            })
+            .await;
+            bar.finish_and_clear();
+            let head = store.head().await?;
+            store.close().await;
+            let tokens = loaded.map_err(explain)?;
+            println!("Loaded the demo organisation: 3 teams, a staff training group with a budget, 9 proposals ({head} events).");
+            println!("Start the server with `advice-log serve` (same --database-url), open http://127.0.0.1:8080/,");
+            println!("and put one of these in GraphiQL's Headers tab as {{\"Authorization\": \"Bearer <token>\"}}:");
+            println!("  member  (Sam Patel, paramedic)   {}", tokens.member);
+            println!("  coach   (Grace Hill)             {}", tokens.coach);
+            println!("  auditor (Quinn Harper)           {}", tokens.auditor);
+            println!("  admin   (Ada Okafor), on the last line:");
+            println!("{}", tokens.admin);
         }
         Command::Rebuild => {
             let store = store::open(&url).await?;

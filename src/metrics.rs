@@ -8,7 +8,8 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::http::AppState;
@@ -46,28 +47,59 @@ impl Metrics {
                 HistogramOpts::new("http_request_seconds", "HTTP request latency by route"),
                 &["route"],
             )?,
-            errors: IntCounterVec::new(Opts::new("errors_total", "GraphQL errors answered, by code"), &["code"])?,
+            errors: IntCounterVec::new(
+                Opts::new("errors_total", "GraphQL errors answered, by code"),
+                &["code"],
+            )?,
             append_seconds: Histogram::with_opts(
-                HistogramOpts::new("append_batch_seconds", "Time to commit one group-commit batch")
-                    .buckets(vec![0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0]),
+                HistogramOpts::new(
+                    "append_batch_seconds",
+                    "Time to commit one group-commit batch",
+                )
+                .buckets(vec![
+                    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0,
+                ]),
             )?,
             batch_commands: Histogram::with_opts(
-                HistogramOpts::new("append_batch_commands", "Commands in one group-commit batch")
-                    .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 512.0]),
+                HistogramOpts::new(
+                    "append_batch_commands",
+                    "Commands in one group-commit batch",
+                )
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 512.0]),
             )?,
             head: IntGauge::new("log_head", "Position of the last event in the log")?,
-            projector_lag: IntGauge::new("projector_lag_events", "Events the read-model tables are behind the log")?,
-            directory_lag: IntGauge::new("directory_lag_events", "Events the in-memory directory is behind the log")?,
+            projector_lag: IntGauge::new(
+                "projector_lag_events",
+                "Events the read-model tables are behind the log",
+            )?,
+            directory_lag: IntGauge::new(
+                "directory_lag_events",
+                "Events the in-memory directory is behind the log",
+            )?,
             registry,
         };
-        metrics.registry.register(Box::new(metrics.requests.clone()))?;
-        metrics.registry.register(Box::new(metrics.request_seconds.clone()))?;
-        metrics.registry.register(Box::new(metrics.errors.clone()))?;
-        metrics.registry.register(Box::new(metrics.append_seconds.clone()))?;
-        metrics.registry.register(Box::new(metrics.batch_commands.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.requests.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.request_seconds.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.errors.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.append_seconds.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.batch_commands.clone()))?;
         metrics.registry.register(Box::new(metrics.head.clone()))?;
-        metrics.registry.register(Box::new(metrics.projector_lag.clone()))?;
-        metrics.registry.register(Box::new(metrics.directory_lag.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.projector_lag.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.directory_lag.clone()))?;
         Ok(metrics)
     }
 }
@@ -97,8 +129,14 @@ pub async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
     if let Some(metrics) = METRICS.as_ref() {
-        metrics.requests.with_label_values(&[route.as_str(), response.status().as_str()]).inc();
-        metrics.request_seconds.with_label_values(&[route.as_str()]).observe(started.elapsed().as_secs_f64());
+        metrics
+            .requests
+            .with_label_values(&[route.as_str(), response.status().as_str()])
+            .inc();
+        metrics
+            .request_seconds
+            .with_label_values(&[route.as_str()])
+            .observe(started.elapsed().as_secs_f64());
     }
     response
 }
@@ -106,12 +144,18 @@ pub async fn track(request: Request, next: Next) -> Response {
 /// `GET /metrics`.
 pub async fn serve(State(state): State<AppState>) -> Response {
     let Some(metrics) = METRICS.as_ref() else {
-        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "metrics are unavailable\n").into_response();
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "metrics are unavailable\n",
+        )
+            .into_response();
     };
     if let Ok(head) = state.app.store.head().await {
         let lag = |applied: u64| i64::try_from(head.saturating_sub(applied)).unwrap_or(i64::MAX);
         metrics.head.set(i64::try_from(head).unwrap_or(i64::MAX));
-        metrics.projector_lag.set(lag(state.app.projector.applied()));
+        metrics
+            .projector_lag
+            .set(lag(state.app.projector.applied()));
         metrics.directory_lag.set(lag(state.app.read.position()));
     }
     let mut buffer = Vec::new();

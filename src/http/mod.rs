@@ -12,8 +12,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
@@ -75,15 +75,32 @@ async fn graphiql() -> Html<&'static str> {
 /// GraphiQL's scripts and styles (see `assets/graphiql/LICENSES.txt`).
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     let (body, kind): (&'static [u8], &str) = match file.as_str() {
-        "graphiql.min.js" => (include_bytes!("../../assets/graphiql/graphiql.min.js"), "text/javascript"),
-        "graphiql.min.css" => (include_bytes!("../../assets/graphiql/graphiql.min.css"), "text/css"),
-        "react.production.min.js" => (include_bytes!("../../assets/graphiql/react.production.min.js"), "text/javascript"),
-        "react-dom.production.min.js" => {
-            (include_bytes!("../../assets/graphiql/react-dom.production.min.js"), "text/javascript")
-        }
+        "graphiql.min.js" => (
+            include_bytes!("../../assets/graphiql/graphiql.min.js"),
+            "text/javascript",
+        ),
+        "graphiql.min.css" => (
+            include_bytes!("../../assets/graphiql/graphiql.min.css"),
+            "text/css",
+        ),
+        "react.production.min.js" => (
+            include_bytes!("../../assets/graphiql/react.production.min.js"),
+            "text/javascript",
+        ),
+        "react-dom.production.min.js" => (
+            include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+            "text/javascript",
+        ),
         _ => return (StatusCode::NOT_FOUND, "no such asset\n").into_response(),
     };
-    ([("content-type", kind), ("cache-control", "public, max-age=86400")], body).into_response()
+    (
+        [
+            ("content-type", kind),
+            ("cache-control", "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The process is up.

@@ -4,7 +4,9 @@
 mod support;
 
 mod assurance;
+mod browser;
 mod cli;
+mod demo;
 mod groups;
 mod http;
 mod organisation;
