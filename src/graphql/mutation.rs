@@ -224,6 +224,36 @@ pub struct GroupPayload {
     pub replayed: bool,
 }
 
+impl PersonPayload {
+    fn of(ctx: &Context<'_>, outcome: &Outcome) -> GqlResult<Self> {
+        Ok(PersonPayload {
+            person: person(ctx, outcome)?,
+            position: outcome.position,
+            replayed: outcome.replayed,
+        })
+    }
+}
+
+impl TeamPayload {
+    fn of(ctx: &Context<'_>, outcome: &Outcome) -> GqlResult<Self> {
+        Ok(TeamPayload {
+            team: team(ctx, outcome)?,
+            position: outcome.position,
+            replayed: outcome.replayed,
+        })
+    }
+}
+
+impl GroupPayload {
+    fn of(ctx: &Context<'_>, outcome: &Outcome) -> GqlResult<Self> {
+        Ok(GroupPayload {
+            group: group(ctx, outcome)?,
+            position: outcome.position,
+            replayed: outcome.replayed,
+        })
+    }
+}
+
 #[Object]
 impl OrganisationMutation {
     /// Registers a person (admin).
@@ -242,11 +272,7 @@ impl OrganisationMutation {
             )
             .await
             .gql()?;
-        Ok(PersonPayload {
-            person: person(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        PersonPayload::of(ctx, &outcome)
     }
 
     /// Issues a new token for a person (admin). The token is answered once.
@@ -276,22 +302,14 @@ impl OrganisationMutation {
         let meta = command_meta(ctx, input.command_id.as_ref())?;
         let token_id = TokenId::parse(&input.token_id).gql()?;
         let outcome = app(ctx).revoke_token(&meta, token_id).await.gql()?;
-        Ok(PersonPayload {
-            person: person(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        PersonPayload::of(ctx, &outcome)
     }
 
     /// Forms a team (admin).
     async fn form_team(&self, ctx: &Context<'_>, input: FormTeamInput) -> GqlResult<TeamPayload> {
         let meta = command_meta(ctx, input.command_id.as_ref())?;
         let outcome = app(ctx).form_team(&meta, &input.name).await.gql()?;
-        Ok(TeamPayload {
-            team: team(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        TeamPayload::of(ctx, &outcome)
     }
 
     /// Adds a person to a team as `MEMBER` or `COACH` (admin).
@@ -303,11 +321,7 @@ impl OrganisationMutation {
             .join_team(&meta, team_id, person_id, input.role.into())
             .await
             .gql()?;
-        Ok(TeamPayload {
-            team: team(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        TeamPayload::of(ctx, &outcome)
     }
 
     /// Takes a person out of a team (admin, or the person themselves).
@@ -316,11 +330,7 @@ impl OrganisationMutation {
         let team_id = TeamId::parse(&input.team_id).gql()?;
         let person_id = PersonId::parse(&input.person_id).gql()?;
         let outcome = app(ctx).leave_team(&meta, team_id, person_id).await.gql()?;
-        Ok(TeamPayload {
-            team: team(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        TeamPayload::of(ctx, &outcome)
     }
 
     /// Forms a cross-team group of existing teams with a mandate (admin).
@@ -340,11 +350,7 @@ impl OrganisationMutation {
             .form_group(&meta, &input.name, &team_ids, &input.mandate)
             .await
             .gql()?;
-        Ok(GroupPayload {
-            group: group(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        GroupPayload::of(ctx, &outcome)
     }
 
     /// Allocates money to a group's budget (admin).
@@ -359,11 +365,7 @@ impl OrganisationMutation {
             .allocate_budget(&meta, group_id, input.amount, input.reason, input.period)
             .await
             .gql()?;
-        Ok(GroupPayload {
-            group: group(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        GroupPayload::of(ctx, &outcome)
     }
 
     /// Adds a team to a group (admin).
@@ -376,11 +378,7 @@ impl OrganisationMutation {
         let group_id = GroupId::parse(&input.group_id).gql()?;
         let team_id = TeamId::parse(&input.team_id).gql()?;
         let outcome = app(ctx).join_group(&meta, group_id, team_id).await.gql()?;
-        Ok(GroupPayload {
-            group: group(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        GroupPayload::of(ctx, &outcome)
     }
 
     /// Takes a team out of a group (admin, or a `MEMBER` of the team); its
@@ -394,11 +392,7 @@ impl OrganisationMutation {
         let group_id = GroupId::parse(&input.group_id).gql()?;
         let team_id = TeamId::parse(&input.team_id).gql()?;
         let outcome = app(ctx).leave_group(&meta, group_id, team_id).await.gql()?;
-        Ok(GroupPayload {
-            group: group(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        GroupPayload::of(ctx, &outcome)
     }
 
     /// Delegates a `MEMBER` of a member team to represent it in a group (admin,
@@ -416,10 +410,6 @@ impl OrganisationMutation {
             .delegate_representative(&meta, group_id, team_id, person_id)
             .await
             .gql()?;
-        Ok(GroupPayload {
-            group: group(ctx, &outcome)?,
-            position: outcome.position,
-            replayed: outcome.replayed,
-        })
+        GroupPayload::of(ctx, &outcome)
     }
 }
