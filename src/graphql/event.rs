@@ -82,7 +82,7 @@ pub struct EventFilter {
 
 impl EventFilter {
     /// Whether the event belongs to the team or group followed: its own
-    /// stream, or the stream of one of its proposals.
+    /// stream (and a group's budget), or the stream of one of its proposals.
     pub fn admits(&self, event: &RecordedEvent, directory: &Directory) -> bool {
         let stream = event.stream_id.as_str();
         if self.team.is_some_and(|t| stream == t.stream())
