@@ -143,6 +143,15 @@ pub enum TokenCommand {
     },
 }
 
+/// Prints a line for the person at the terminal; a closed standard output
+/// (a detached server, say) must not stop the service.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = DatabaseUrl::parse(&cli.database_url);
@@ -155,7 +164,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let (key, created) = LogKey::load_or_create(&cli.signing_key)?;
             if created {
-                println!(
+                say!(
                     "created the signing key {} ({})",
                     cli.signing_key.display(),
                     key.verifier().encode()
@@ -168,37 +177,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
             let addr = listener.local_addr()?;
             tracing::info!(%addr, backend = %store.backend(), events = head, "advice-log is serving");
-            println!(
+            say!(
                 "advice-log is serving on http://{addr}/ ({} database, {head} events)",
                 store.backend()
             );
-            println!("  GraphiQL: http://{addr}/   GraphQL: http://{addr}/graphql   health: /healthz /readyz");
+            say!("  GraphiQL: http://{addr}/   GraphQL: http://{addr}/graphql   health: /healthz /readyz");
             let policy = CheckpointPolicy {
                 every_events: checkpoint_every_events.max(1),
                 every: std::time::Duration::from_secs(checkpoint_every_seconds.max(1)),
             };
             let app = App::start_full(store, Arc::new(SystemClock), Some((key, policy))).await?;
             if !app.read.directory().founded() {
-                println!();
-                println!("This log is new. What to do next:");
-                println!("  1. Create the first admin (prints their token):");
-                println!(
-                    "       advice-log bootstrap --name \"Your Name\" --email you@example.org"
-                );
-                println!("     or load an example organisation with tokens for each role:");
-                println!("       advice-log demo");
-                println!("  2. Open http://{addr}/ and put the token in GraphiQL's Headers tab:");
-                println!("       {{\"Authorization\": \"Bearer al_...\"}}");
-                println!("  (Run those in another terminal, with the same --database-url.)");
+                say!();
+                say!("This log is new. What to do next:");
+                say!("  1. Create the first admin (prints their token):");
+                say!("       advice-log bootstrap --name \"Your Name\" --email you@example.org");
+                say!("     or load an example organisation with tokens for each role:");
+                say!("       advice-log demo");
+                say!("  2. Open http://{addr}/ and put the token in GraphiQL's Headers tab:");
+                say!("       {{\"Authorization\": \"Bearer al_...\"}}");
+                say!("  (Run those in another terminal, with the same --database-url.)");
             }
             serve(listener, app, max_body_bytes, shutdown_signal()).await?;
-            println!("advice-log stopped cleanly");
+            say!("advice-log stopped cleanly");
         }
         Command::Migrate => {
             let store = store::open(&url).await?;
             let head = store.head().await?;
             store.close().await;
-            println!(
+            say!(
                 "the {} database is migrated and holds {head} events",
                 url.backend()
             );

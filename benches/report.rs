@@ -1,0 +1,657 @@
+//! The benchmark report: `cargo bench --bench report -- [--quick|--full]`
+//! writes BENCHMARKS.md with every number and ratio, measured side by side
+//! in one run on SQLite and on the local PostgreSQL (from
+//! `ADVICE_LOG_TEST_POSTGRES`, or started by `scripts/postgres-for-tests`).
+//!
+//! Quick mode (the default) uses logs of 10k and 50k events; full mode 10k
+//! and 1M. The peers (cqrs-es, disintegrate) are not measured yet.
+
+use std::fmt::Write as _;
+use std::io::BufRead;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use advice_log::app::{App, CommandMeta};
+use advice_log::assurance::keys::LogKey;
+use advice_log::assurance::service::Assurance;
+use advice_log::assurance::tree::LogTree;
+use advice_log::assurance::verify::verify_log;
+use advice_log::domain::events::DomainEvent;
+use advice_log::domain::proposal::{
+    AdviceReason, Adviser, Outcome, Owner, ProposalEvent, ProposalId, Resolution, Rule, Stance,
+};
+use advice_log::domain::{Actor, Caller, OrgRole, PersonId, TeamId, TeamRole};
+use advice_log::projection::Projector;
+use advice_log::store::canonical::{canonical_json, event_bytes};
+use advice_log::store::{
+    self, Append, Backend, DatabaseUrl, EventData, EventStore, ExpectedVersion, RecordedEvent,
+};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::Connection;
+use uuid::Uuid;
+
+struct Mode {
+    name: &'static str,
+    run_for: Duration,
+    small: u64,
+    large: u64,
+    samples: usize,
+}
+
+type Team = (TeamId, Vec<PersonId>);
+
+/// One proposal's lifecycle as commands: raise with two advice requests, two
+/// pieces of advice, an objection, an amendment, its integration, and the
+/// decision. Nine events in seven commands.
+fn lifecycle(team: TeamId, people: &[PersonId]) -> Vec<Vec<ProposalEvent>> {
+    let (a, b, c) = (people[0], people[1], people[2]);
+    let objection = Uuid::new_v4();
+    let requests = [Uuid::new_v4(), Uuid::new_v4()];
+    vec![
+        vec![
+            ProposalEvent::ProposalRaised {
+                owner: Owner::Team(team),
+                proposer: a,
+                decider: a,
+                title: "Winter rota: swap Friday nights".into(),
+                body: "From December the Friday night shift moves one paramedic from the day crew so nights have two double-crewed ambulances.".into(),
+                rule: Rule::Consent,
+                threshold_bp: None,
+                advice_deadline: None,
+                area: None,
+                spend: None,
+                review_by: None,
+                eligible: people.to_vec(),
+            },
+            ProposalEvent::AdviceRequested { request_id: requests[0], adviser: Adviser::Person(b), reason: AdviceReason::Affected },
+            ProposalEvent::AdviceRequested { request_id: requests[1], adviser: Adviser::Person(c), reason: AdviceReason::Expert },
+        ],
+        vec![ProposalEvent::AdviceGiven { advice_id: Uuid::new_v4(), by: b, stance: Stance::Concern, text: "Handover at 19:00 clashes with the school run; 19:30 would work.".into(), answers: vec![requests[0]] }],
+        vec![ProposalEvent::AdviceGiven { advice_id: Uuid::new_v4(), by: c, stance: Stance::Support, text: "Fatigue data supports two crews on Friday nights.".into(), answers: vec![requests[1]] }],
+        vec![ProposalEvent::ObjectionRaised { objection_id: objection, by: b, reason: "Saturday mornings would be one crew short.".into() }],
+        vec![ProposalEvent::ProposalAmended { version: 2, body: "As before; Saturday mornings keep two crews.".into(), reason: "Meets the objection.".into() }],
+        vec![ProposalEvent::ObjectionResolved { objection_id: objection, resolution: Resolution::Integrated, note: "Saturday cover kept.".into(), validity_test: None }],
+        vec![ProposalEvent::ProposalDecided { outcome: Outcome::Adopted, rationale: "No objection stands.".into(), notes: vec![], missing_advisers: vec![], agree_votes: 0, required_votes: 0 }],
+    ]
+}
+
+fn data(events: &[ProposalEvent], actor: PersonId) -> Vec<EventData> {
+    let metadata = json!({ "actor": actor, "role": "MEMBER", "command": "bench", "command_id": null,
+        "correlation_id": Uuid::new_v4(), "causation_id": null, "reason": null });
+    events
+        .iter()
+        .map(|e| {
+            let (event_type, payload) = e.to_stored();
+            EventData {
+                event_id: Uuid::new_v4(),
+                event_type,
+                schema_version: 1,
+                payload,
+                metadata: metadata.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Appends proposal lifecycles from `writers` tasks until `stop(events
+/// written, elapsed)` says so; answers (commands, events).
+async fn drive<F>(store: Arc<dyn EventStore>, writers: usize, teams: &[Team], stop: F) -> (u64, u64)
+where
+    F: Fn(u64, Duration) -> bool + Send + Sync + Clone + 'static,
+{
+    let written = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        let (team, people) = teams[w % teams.len()].clone();
+        let stop = stop.clone();
+        let written = written.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut commands = 0u64;
+            'outer: loop {
+                let proposal = ProposalId::random();
+                let mut version = 0;
+                for command in lifecycle(team, &people) {
+                    if stop(written.load(Ordering::Relaxed), started.elapsed()) {
+                        break 'outer;
+                    }
+                    let expected = if version == 0 {
+                        ExpectedVersion::NoStream
+                    } else {
+                        ExpectedVersion::Exact(version)
+                    };
+                    let n = command.len() as u64;
+                    store
+                        .append(Append::to_stream(
+                            proposal.stream(),
+                            expected,
+                            data(&command, people[0]),
+                        ))
+                        .await
+                        .expect("append");
+                    version += n;
+                    commands += 1;
+                    written.fetch_add(n, Ordering::Relaxed);
+                }
+            }
+            commands
+        }));
+    }
+    let mut commands = 0;
+    for task in tasks {
+        commands += task.await.expect("writer");
+    }
+    (commands, written.load(Ordering::Relaxed))
+}
+
+/// The PostgreSQL server: `ADVICE_LOG_TEST_POSTGRES`, or the local one that
+/// `scripts/postgres-for-tests` starts (asked once per run).
+async fn postgres_server() -> String {
+    static SERVER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SERVER
+        .get_or_init(|| match std::env::var("ADVICE_LOG_TEST_POSTGRES") {
+            Ok(url) => url,
+            Err(_) => {
+                let out = std::process::Command::new("scripts/postgres-for-tests")
+                    .output()
+                    .expect("run scripts/postgres-for-tests");
+                String::from_utf8(out.stdout)
+                    .expect("utf-8")
+                    .trim()
+                    .to_string()
+            }
+        })
+        .clone()
+}
+
+async fn fresh(backend: Backend, dir: &std::path::Path, name: &str) -> DatabaseUrl {
+    match backend {
+        Backend::Sqlite => DatabaseUrl::Sqlite(format!("sqlite://{}/{name}.db", dir.display())),
+        Backend::Postgres => {
+            let server = postgres_server().await;
+            let db = format!("advice_log_bench_{}", Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                .await
+                .expect("connect");
+            sqlx::query(&format!("CREATE DATABASE {db}"))
+                .execute(&mut admin)
+                .await
+                .expect("create database");
+            DatabaseUrl::Postgres(format!("{server}/{db}"))
+        }
+    }
+}
+
+fn raw_url(url: &DatabaseUrl) -> &str {
+    match url {
+        DatabaseUrl::Sqlite(u) | DatabaseUrl::Postgres(u) => u,
+    }
+}
+
+fn people(n: usize) -> Vec<PersonId> {
+    (0..n).map(|_| PersonId::random()).collect()
+}
+
+/// The ceiling: the same rows, inserted in batches of `batch` by one
+/// connection with the same durability, into a copy of the events table.
+async fn raw_ceiling(
+    backend: Backend,
+    url: &DatabaseUrl,
+    rows: &[RecordedEvent],
+    batch: usize,
+) -> f64 {
+    let started;
+    match backend {
+        Backend::Sqlite => {
+            let options: sqlx::sqlite::SqliteConnectOptions = raw_url(url).parse().expect("url");
+            let options = options
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
+            let pool = sqlx::SqlitePool::connect_with(options)
+                .await
+                .expect("connect");
+            sqlx::query("CREATE TABLE events_raw (position INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL, stream_version INTEGER NOT NULL, event_type TEXT NOT NULL, schema_version INTEGER NOT NULL, payload TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL, leaf_hash BLOB NOT NULL, UNIQUE (stream_id, stream_version))")
+                .execute(&pool).await.expect("create");
+            started = Instant::now();
+            for chunk in rows.chunks(batch) {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO events_raw ");
+                q.push_values(chunk, |mut r, e| {
+                    r.push_bind(e.position as i64)
+                        .push_bind(e.event_id.to_string())
+                        .push_bind(e.stream_id.as_str())
+                        .push_bind(e.stream_version as i64)
+                        .push_bind(e.event_type.as_str())
+                        .push_bind(e.schema_version)
+                        .push_bind(canonical_json(&e.payload))
+                        .push_bind(canonical_json(&e.metadata))
+                        .push_bind(e.recorded_at.to_rfc3339())
+                        .push_bind(e.leaf_hash.to_vec());
+                });
+                q.build().execute(&mut *tx).await.expect("insert");
+                tx.commit().await.expect("commit");
+            }
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(raw_url(url)).await.expect("connect");
+            sqlx::query("CREATE TABLE events_raw (LIKE events INCLUDING ALL)")
+                .execute(&pool)
+                .await
+                .expect("create");
+            started = Instant::now();
+            for chunk in rows.chunks(batch) {
+                let mut tx = pool.begin().await.expect("begin");
+                sqlx::query("INSERT INTO events_raw SELECT p, e, s, v, t, sv, pl::json, md::json, ra, lh FROM UNNEST($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::bytea[]) AS u(p, e, s, v, t, sv, pl, md, ra, lh)")
+                    .bind(chunk.iter().map(|r| r.position as i64).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|r| r.event_id).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|r| r.stream_id.as_str()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|r| r.stream_version as i64).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|r| r.event_type.as_str()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|r| r.schema_version).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|r| canonical_json(&r.payload)).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|r| canonical_json(&r.metadata)).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|r| r.recorded_at).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|r| r.leaf_hash.to_vec()).collect::<Vec<_>>())
+                    .execute(&mut *tx).await.expect("insert");
+                tx.commit().await.expect("commit");
+            }
+            pool.close().await;
+        }
+    }
+    rows.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The release server binary, on a log, on a random port.
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    fn start(url: &DatabaseUrl, key: &std::path::Path) -> Server {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_advice-log"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("DATABASE_URL", raw_url(url))
+            .env("ADVICE_LOG_SIGNING_KEY", key)
+            .env("ADVICE_LOG_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let base = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.split_whitespace()
+                    .find(|w| w.starts_with("http://"))
+                    .map(|u| u.trim_end_matches('/').to_string())
+            })
+            .expect("the server's URL");
+        // Keep reading what it prints, so its standard output stays open.
+        std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+        Server { child, base }
+    }
+
+    /// The server's peak resident memory so far, from /proc.
+    fn peak_memory_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn latencies(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    body: &Value,
+    samples: usize,
+) -> (f64, f64) {
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        let response: Value = client
+            .post(format!("{base}/graphql"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(response.get("errors").is_none(), "{response}");
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    (percentile(&times, 0.5), percentile(&times, 0.99))
+}
+
+fn admin_of(app_boot: Uuid) -> CommandMeta {
+    CommandMeta::new(
+        Caller::Person(Actor {
+            person: PersonId(app_boot),
+            org_role: Some(OrgRole::Admin),
+        }),
+        None,
+    )
+}
+
+/// A log of about `size` events, with 20 teams; answers the URL, a member's
+/// token and the id of the member's team, whose decisions are paged.
+async fn big_log(
+    backend: Backend,
+    dir: &std::path::Path,
+    size: u64,
+) -> (DatabaseUrl, String, String) {
+    let url = fresh(backend, dir, &format!("log{size}")).await;
+    let store = store::open(&url).await.expect("store");
+    let app = App::start(store.clone()).await.expect("app");
+    let boot = app
+        .bootstrap("Bench Admin", "bench@example.org")
+        .await
+        .expect("bootstrap");
+    let admin = admin_of(boot.outcome.subject);
+    let member = PersonId(
+        app.register_person(&admin, "Member", "member@example.org", None)
+            .await
+            .expect("person")
+            .subject,
+    );
+    let token = app
+        .issue_token(&admin, member)
+        .await
+        .expect("token")
+        .token
+        .expect("token");
+    let mut teams = Vec::new();
+    for n in 0..20 {
+        let team = TeamId(
+            app.form_team(&admin, &format!("Team {n}"))
+                .await
+                .expect("team")
+                .subject,
+        );
+        if n == 0 {
+            app.join_team(&admin, team, member, TeamRole::Member)
+                .await
+                .expect("join");
+        }
+        teams.push((team, people(4)));
+    }
+    let target = teams[0].0;
+    let head = store.head().await.expect("head");
+    drive(store.clone(), 64, &teams, move |written, _| {
+        written + head >= size
+    })
+    .await;
+    drop(app);
+    store.close().await;
+    (url, token, target.0.to_string())
+}
+
+async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let key_path = dir.path().join("signing.key");
+    let key = LogKey::load_or_create(&key_path).expect("key").0;
+    let client = reqwest::Client::new();
+    let _ = writeln!(report, "\n## {backend}\n");
+
+    // 1. Store-level append throughput.
+    let _ = writeln!(report, "### 1. Store-level append (the decision-lifecycle mix: 9 events in 7 commands per proposal)\n\n| writers | commands/s | events/s |\n| ---: | ---: | ---: |");
+    let mut at_64 = (0.0, 0.0);
+    for writers in [1, 8, 64] {
+        let url = fresh(backend, dir.path(), &format!("append{writers}")).await;
+        let store = store::open(&url).await.expect("store");
+        let teams: Vec<Team> = (0..8).map(|_| (TeamId::random(), people(4))).collect();
+        let run_for = mode.run_for;
+        let started = Instant::now();
+        let (commands, events) = drive(store.clone(), writers, &teams, move |_, elapsed| {
+            elapsed >= run_for
+        })
+        .await;
+        let seconds = started.elapsed().as_secs_f64();
+        store.close().await;
+        let (c, e) = (commands as f64 / seconds, events as f64 / seconds);
+        if writers == 64 {
+            at_64 = (c, e);
+        }
+        let _ = writeln!(report, "| {writers} | {c:.0} | {e:.0} |");
+    }
+
+    // 2. Peers: not measured yet.
+    let _ = writeln!(report, "\n### 2. Peer event stores (cqrs-es with postgres-es / sqlite-es, disintegrate-postgres)\n\nNot measured yet.");
+
+    // 3. The ceiling: raw batched inserts of the same rows.
+    let url = fresh(backend, dir.path(), "ceiling").await;
+    let store = store::open(&url).await.expect("store");
+    let teams: Vec<Team> = (0..8).map(|_| (TeamId::random(), people(4))).collect();
+    drive(store.clone(), 64, &teams, |written, _| written >= 20_000).await;
+    let rows = store.read_all(0, 20_000).await.expect("rows");
+    store.close().await;
+    let ceiling = raw_ceiling(backend, &url, &rows, 90).await;
+    let _ = writeln!(report, "\n### 3. Ceiling: raw batched inserts of the same rows ({} rows, 90 per transaction, same table shape and durability)\n\n{ceiling:.0} events/s. Store append at 64 writers / ceiling = **{:.2}** (target >= 0.5).", rows.len(), at_64.1 / ceiling);
+
+    // 4. GraphQL mutations over HTTP at 64 clients.
+    let url = fresh(backend, dir.path(), "graphql").await;
+    let store = store::open(&url).await.expect("store");
+    let app = App::start(store.clone()).await.expect("app");
+    let boot = app
+        .bootstrap("Bench Admin", "bench@example.org")
+        .await
+        .expect("bootstrap");
+    let admin = admin_of(boot.outcome.subject);
+    let member = PersonId(
+        app.register_person(&admin, "M", "m@example.org", None)
+            .await
+            .expect("person")
+            .subject,
+    );
+    let token = app
+        .issue_token(&admin, member)
+        .await
+        .expect("token")
+        .token
+        .expect("token");
+    let team = TeamId(app.form_team(&admin, "T").await.expect("team").subject);
+    app.join_team(&admin, team, member, TeamRole::Member)
+        .await
+        .expect("join");
+    drop(app);
+    store.close().await;
+    let server = Server::start(&url, &key_path);
+    let mut proposals = Vec::new();
+    for _ in 0..64 {
+        let body = json!({"query": "mutation($t: ID!) { raiseProposal(input: {teamId: $t, title: \"T\", body: \"B\", rule: ADVICE}) { proposal { id } } }", "variables": {"t": team.0}});
+        let answer: Value = client
+            .post(format!("{}/graphql", server.base))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        proposals.push(answer["data"]["raiseProposal"]["proposal"]["id"].clone());
+    }
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for proposal in proposals {
+        let (client, base, token, run_for) = (
+            client.clone(),
+            server.base.clone(),
+            token.clone(),
+            mode.run_for,
+        );
+        clients.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while started.elapsed() < run_for {
+                let body = json!({"query": "mutation($p: ID!) { giveAdvice(input: {proposalId: $p, stance: SUPPORT, text: \"Fine by the night crew.\"}) { position } }", "variables": {"p": proposal}});
+                let answer: Value = client.post(format!("{base}/graphql")).bearer_auth(&token).json(&body).send().await.expect("send").json().await.expect("json");
+                assert!(answer.get("errors").is_none(), "{answer}");
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut mutations = 0;
+    for c in clients {
+        mutations += c.await.expect("client");
+    }
+    let per_second = mutations as f64 / started.elapsed().as_secs_f64();
+    drop(server);
+    let _ = writeln!(report, "\n### 4. GraphQL mutations over HTTP on loopback, 64 concurrent clients (`giveAdvice` on the release server binary)\n\n{per_second:.0} mutations/s. / store append at 64 writers ({:.0} commands/s) = **{:.2}** (target >= 0.4).", at_64.0, per_second / at_64.0);
+
+    // 5-8 at two log sizes.
+    let mut p50s = Vec::new();
+    let mut peaks = Vec::new();
+    let _ = writeln!(report, "\n### 5-8. A team's decisions page, rebuild, verify and memory at {} and {} events\n\n| events | page p50 ms | page p99 ms | floor p50 ms | floor p99 ms | p99 page/floor | rebuild ev/s | raw read+decode ev/s | rebuild/raw | verify ev/s | SHA-256 ev/s | verify/SHA | server peak KiB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", mode.small, mode.large);
+    for size in [mode.small, mode.large] {
+        eprintln!("  building a log of {size} events...");
+        let (url, token, team) = big_log(backend, dir.path(), size).await;
+        let store = store::open(&url).await.expect("store");
+        let head = store.head().await.expect("head");
+
+        // 6. Rebuild next to a raw ordered read-and-decode.
+        let projector = Projector::new(store.clone()).await.expect("projector");
+        projector.views().reset().await.expect("reset");
+        let started = Instant::now();
+        projector.catch_up(&|_| {}).await.expect("rebuild");
+        let rebuild = head as f64 / started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let mut cursor = 0;
+        let mut decoded = 0usize;
+        loop {
+            let page = store.read_all(cursor, 1000).await.expect("read");
+            let Some(last) = page.last() else { break };
+            cursor = last.position;
+            decoded += page
+                .iter()
+                .filter(|e| ProposalEvent::from_stored(&e.event_type, &e.payload).is_some())
+                .count();
+        }
+        std::hint::black_box(decoded);
+        let raw_read = head as f64 / started.elapsed().as_secs_f64();
+
+        // 7. Verify next to SHA-256 over the same canonical bytes.
+        let assurance = Assurance::new(
+            store.clone(),
+            LogKey::load_or_create(&key_path).expect("key").0,
+        );
+        assurance
+            .issue(chrono::Utc::now())
+            .await
+            .expect("checkpoint");
+        let started = Instant::now();
+        let verified = verify_log(
+            store.as_ref(),
+            &LogTree::new(store.clone()),
+            &key.verifier(),
+            &|_| {},
+        )
+        .await
+        .expect("verify");
+        assert!(verified.finding.is_none(), "{:?}", verified.finding);
+        let verify = head as f64 / started.elapsed().as_secs_f64();
+        let mut hashing = Duration::ZERO;
+        let mut cursor = 0;
+        loop {
+            let page = store.read_all(cursor, 1000).await.expect("read");
+            let Some(last) = page.last() else { break };
+            cursor = last.position;
+            let bytes: Vec<Vec<u8>> = page.iter().map(event_bytes).collect();
+            let started = Instant::now();
+            for b in &bytes {
+                let mut h = Sha256::new();
+                h.update([0u8]);
+                h.update(b);
+                std::hint::black_box(h.finalize());
+            }
+            hashing += started.elapsed();
+        }
+        let sha = head as f64 / hashing.as_secs_f64();
+        store.close().await;
+
+        // 5 and 8. The real server: page latency next to the floor, and its peak memory.
+        let server = Server::start(&url, &key_path);
+        let page_query = json!({"query": "query($t: ID!) { team(id: $t) { decisions(first: 20) { edges { node { id title decision { outcome rationale } } } } } }", "variables": {"t": team}});
+        let floor_query = json!({"query": "{ __typename }"});
+        latencies(&client, &server.base, &token, &page_query, 20).await;
+        let (page50, page99) =
+            latencies(&client, &server.base, &token, &page_query, mode.samples).await;
+        let (floor50, floor99) =
+            latencies(&client, &server.base, &token, &floor_query, mode.samples).await;
+        let peak = server.peak_memory_kib();
+        drop(server);
+        p50s.push(page50);
+        peaks.push(peak);
+        let _ = writeln!(report, "| {head} | {page50:.2} | {page99:.2} | {floor50:.2} | {floor99:.2} | **{:.2}** | {rebuild:.0} | {raw_read:.0} | **{:.2}** | {verify:.0} | {sha:.0} | **{:.2}** | {peak} |", page99 / floor99, rebuild / raw_read, verify / sha);
+    }
+    let _ = writeln!(report, "\nTargets: page p99 <= 3x the floor; page p50 at the larger log / at the smaller = **{:.2}** (target <= 1.2); rebuild >= 0.5x raw; verify >= 0.5x SHA-256; server peak memory at the larger / smaller = **{:.2}** (target <= 1.5).", p50s[1] / p50s[0], peaks[1] as f64 / peaks[0].max(1) as f64);
+}
+
+#[tokio::main]
+async fn main() {
+    let full = std::env::args().any(|a| a == "--full");
+    let mode = if full {
+        Mode {
+            name: "full",
+            run_for: Duration::from_secs(5),
+            small: 10_000,
+            large: 1_000_000,
+            samples: 500,
+        }
+    } else {
+        Mode {
+            name: "quick",
+            run_for: Duration::from_secs(2),
+            small: 10_000,
+            large: 50_000,
+            samples: 200,
+        }
+    };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let mut report = String::new();
+    let _ = writeln!(report, "# advice-log benchmarks\n\nWritten by `cargo bench --bench report -- --{}` on {} ({cores} cores: {cpu}). Every ratio compares numbers measured side by side in this run; timings on this kind of machine are noisy, so read the ratios, not the absolute numbers. SQLite runs in WAL mode with `synchronous=FULL`; PostgreSQL with its default `synchronous_commit=on`: an acknowledged append is on disk. The peers of item 2 are not measured yet.", mode.name, chrono::Utc::now().format("%Y-%m-%d"));
+    postgres_server().await;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        eprintln!("measuring {backend} ({} mode)...", mode.name);
+        measure_backend(backend, &mode, &mut report).await;
+    }
+    std::fs::write("BENCHMARKS.md", &report).expect("write BENCHMARKS.md");
+    println!("{report}");
+}
