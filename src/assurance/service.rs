@@ -52,7 +52,7 @@ impl Assurance {
 
     /// The latest stored checkpoint, if any.
     pub async fn latest(&self) -> Result<Option<StoredCheckpoint>, AssuranceError> {
-        Ok(self.store.checkpoints().await?.pop())
+        Ok(self.store.latest_checkpoint().await?)
     }
 
     /// Signs and stores a checkpoint of the log as it is now (or answers the

@@ -71,6 +71,9 @@ pub trait EventStore: Send + Sync {
     /// Every stored checkpoint, smallest tree first.
     async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError>;
 
+    /// The checkpoint of the largest tree, if any.
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+
     /// The read-model tables that live beside this log.
     fn views(&self) -> Arc<dyn crate::projection::ViewStore>;
 

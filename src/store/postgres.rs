@@ -146,20 +146,16 @@ impl EventStore for PostgresStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(size, root, note, issued_at)| {
-                let tree_size = from_i64(size);
-                Ok(super::StoredCheckpoint {
-                    tree_size,
-                    root: root.try_into().map_err(|_| StoreError::Corrupt {
-                        position: tree_size,
-                        reason: "checkpoint root is not 32 bytes".into(),
-                    })?,
-                    note,
-                    issued_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(checkpoint_row).collect()
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<super::StoredCheckpoint>, StoreError> {
+        let row: Option<(i64, Vec<u8>, String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT tree_size, root, note, issued_at FROM checkpoints ORDER BY tree_size DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(checkpoint_row).transpose()
     }
 
     fn views(&self) -> Arc<dyn crate::projection::ViewStore> {
@@ -372,5 +368,21 @@ fn decode(row: &PgRow) -> Result<RecordedEvent, StoreError> {
         leaf_hash: leaf_hash
             .try_into()
             .map_err(|_| corrupt("leaf hash is not 32 bytes".into()))?,
+    })
+}
+
+/// A stored checkpoint from its row.
+fn checkpoint_row(
+    (size, root, note, at): (i64, Vec<u8>, String, DateTime<Utc>),
+) -> Result<super::StoredCheckpoint, StoreError> {
+    let tree_size = from_i64(size);
+    Ok(super::StoredCheckpoint {
+        tree_size,
+        root: root.try_into().map_err(|_| StoreError::Corrupt {
+            position: tree_size,
+            reason: "checkpoint root is not 32 bytes".into(),
+        })?,
+        note,
+        issued_at: at,
     })
 }

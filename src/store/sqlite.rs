@@ -166,20 +166,16 @@ impl EventStore for SqliteStore {
         )
         .fetch_all(&self.reader)
         .await?;
-        rows.into_iter()
-            .map(|(size, root, note, at)| {
-                let tree_size = from_i64(size);
-                Ok(super::StoredCheckpoint {
-                    tree_size,
-                    root: root.try_into().map_err(|_| StoreError::Corrupt {
-                        position: tree_size,
-                        reason: "checkpoint root is not 32 bytes".into(),
-                    })?,
-                    note,
-                    issued_at: parse_time(tree_size, &at)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(checkpoint_row).collect()
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<super::StoredCheckpoint>, StoreError> {
+        let row: Option<(i64, Vec<u8>, String, String)> = sqlx::query_as(
+            "SELECT tree_size, root, note, issued_at FROM checkpoints ORDER BY tree_size DESC LIMIT 1",
+        )
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(checkpoint_row).transpose()
     }
 
     fn views(&self) -> Arc<dyn crate::projection::ViewStore> {
@@ -364,4 +360,20 @@ fn parse_time(position: u64, text: &str) -> Result<DateTime<Utc>, StoreError> {
             position,
             reason: format!("recorded_at: {e}"),
         })
+}
+
+/// A stored checkpoint from its row.
+fn checkpoint_row(
+    (size, root, note, at): (i64, Vec<u8>, String, String),
+) -> Result<super::StoredCheckpoint, StoreError> {
+    let tree_size = from_i64(size);
+    Ok(super::StoredCheckpoint {
+        tree_size,
+        root: root.try_into().map_err(|_| StoreError::Corrupt {
+            position: tree_size,
+            reason: "checkpoint root is not 32 bytes".into(),
+        })?,
+        note,
+        issued_at: parse_time(tree_size, &at)?,
+    })
 }
