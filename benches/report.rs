@@ -319,6 +319,17 @@ impl Drop for Server {
     }
 }
 
+/// Reads the whole log in order, a page at a time.
+async fn each_page(store: &dyn EventStore, mut f: impl FnMut(&[RecordedEvent])) {
+    let mut cursor = 0;
+    loop {
+        let page = store.read_all(cursor, 1000).await.expect("read");
+        let Some(last) = page.last() else { break };
+        cursor = last.position;
+        f(&page);
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -543,17 +554,14 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
         projector.catch_up(&|_| {}).await.expect("rebuild");
         let rebuild = head as f64 / started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let mut cursor = 0;
         let mut decoded = 0usize;
-        loop {
-            let page = store.read_all(cursor, 1000).await.expect("read");
-            let Some(last) = page.last() else { break };
-            cursor = last.position;
+        each_page(store.as_ref(), |page| {
             decoded += page
                 .iter()
                 .filter(|e| ProposalEvent::from_stored(&e.event_type, &e.payload).is_some())
                 .count();
-        }
+        })
+        .await;
         std::hint::black_box(decoded);
         let raw_read = head as f64 / started.elapsed().as_secs_f64();
 
@@ -578,11 +586,7 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
         assert!(verified.finding.is_none(), "{:?}", verified.finding);
         let verify = head as f64 / started.elapsed().as_secs_f64();
         let mut hashing = Duration::ZERO;
-        let mut cursor = 0;
-        loop {
-            let page = store.read_all(cursor, 1000).await.expect("read");
-            let Some(last) = page.last() else { break };
-            cursor = last.position;
+        each_page(store.as_ref(), |page| {
             let bytes: Vec<Vec<u8>> = page.iter().map(event_bytes).collect();
             let started = Instant::now();
             for b in &bytes {
@@ -592,7 +596,8 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
                 std::hint::black_box(h.finalize());
             }
             hashing += started.elapsed();
-        }
+        })
+        .await;
         let sha = head as f64 / hashing.as_secs_f64();
         store.close().await;
 

@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::{App, AppError, CommandMeta, Outcome, Plan};
 use crate::domain::budget::{self, BudgetEvent, BudgetState};
-use crate::domain::events::DomainEvent;
 use crate::domain::proposal::{
     self, AdviceReason, Adviser, Owner, ProposalCommand, ProposalContext, ProposalEvent,
     ProposalId, ProposalState, Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest,
@@ -103,6 +102,18 @@ pub struct Created {
     pub id: Uuid,
 }
 
+impl LoadedProposal {
+    /// A proposal folded from its stored events (in stream order).
+    pub fn from_events(id: ProposalId, events: Vec<RecordedEvent>) -> Self {
+        LoadedProposal {
+            id,
+            state: crate::read::fold_proposal(&events),
+            version: events.last().map(|e| e.stream_version).unwrap_or(0),
+            events,
+        }
+    }
+}
+
 impl App {
     /// A proposal as it stands, or as it stood at `as_of`, rebuilt from the log.
     pub async fn load_proposal(
@@ -114,25 +125,7 @@ impl App {
         if let Some(as_of) = as_of {
             events.retain(|e| e.recorded_at <= as_of);
         }
-        let version = events.last().map(|e| e.stream_version).unwrap_or(0);
-        let state = events
-            .iter()
-            .fold(
-                ProposalState::default(),
-                |state, stored| match ProposalEvent::from_stored(
-                    &stored.event_type,
-                    &stored.payload,
-                ) {
-                    Some(event) => proposal::evolve(state, &event, stored.recorded_at),
-                    None => state,
-                },
-            );
-        Ok(LoadedProposal {
-            id,
-            state,
-            version,
-            events,
-        })
+        Ok(LoadedProposal::from_events(id, events))
     }
 
     /// What a command on an owner's proposal needs to know of the owner:

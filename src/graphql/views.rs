@@ -54,17 +54,7 @@ impl Loader<ProposalId> for ProposalLoader {
             .iter()
             .filter_map(|id| {
                 let events = by_stream.remove(&id.stream())?;
-                let state = crate::read::fold_proposal(&events);
-                let version = events.last().map(|e| e.stream_version).unwrap_or(0);
-                Some((
-                    *id,
-                    LoadedProposal {
-                        id: *id,
-                        state,
-                        version,
-                        events,
-                    },
-                ))
+                Some((*id, LoadedProposal::from_events(*id, events)))
             })
             .collect())
     }
