@@ -2,8 +2,8 @@
 //! projector that stores its checkpoint in the same transaction as its
 //! writes, so a crash never applies an event twice or skips one.
 
-pub mod change;
 pub mod postgres;
+pub mod projected;
 pub mod rows;
 pub mod sqlite;
 pub mod store;
@@ -14,14 +14,38 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::read::fold_proposal;
+use crate::domain::proposal::ProposalId;
 use crate::store::{EventStore, RecordedEvent, StoreError};
+use projected::ProjectedProposal;
 pub use store::ViewStore;
 
 /// The projector's name in `projection_checkpoints`.
 pub const NAME: &str = "views";
 /// How many events one projector transaction takes.
 const PAGE: u32 = 1000;
+/// What an upsert of a proposal row changes when the row exists (the same
+/// on both backends).
+const UPSERT_PROPOSAL: &str = " ON CONFLICT (proposal_id) DO UPDATE SET \
+    title = excluded.title, state = excluded.state, outcome = excluded.outcome, \
+    decided_position = excluded.decided_position, decided_at = excluded.decided_at, \
+    review_by = excluded.review_by, revoked = excluded.revoked, \
+    advice_followed = excluded.advice_followed, requests = excluded.requests, \
+    requests_answered = excluded.requests_answered, \
+    objections_raised = excluded.objections_raised, \
+    objections_integrated = excluded.objections_integrated, doc = excluded.doc";
+
+/// What an upsert of a request row changes when the row exists.
+const UPSERT_REQUEST: &str = " ON CONFLICT (request_id) DO UPDATE SET \
+    answered = excluded.answered, open = excluded.open";
+
+/// A proposal's read model as the JSON document stored with its row.
+fn document(proposal: &ProjectedProposal) -> Result<String, StoreError> {
+    serde_json::to_string(proposal).map_err(|e| StoreError::Corrupt {
+        position: proposal.raised_position,
+        reason: format!("read model document: {e}"),
+    })
+}
+
 /// How long the projector waits for news before looking anyway.
 const RECHECK: Duration = Duration::from_secs(1);
 
@@ -82,19 +106,34 @@ impl Projector {
     }
 
     async fn apply_page(&self, page: &[RecordedEvent]) -> Result<(), StoreError> {
-        let mut changes = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let order: Vec<ProposalId> = page
+            .iter()
+            .filter_map(|event| ProposalId::from_stream(&event.stream_id))
+            .filter(|id| seen.insert(*id))
+            .collect();
+        let mut touched: std::collections::HashMap<ProposalId, ProjectedProposal> = self
+            .views
+            .load(&order)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
         for event in page {
-            let state = if event.event_type == "ProposalDecided" {
-                let mut stream = self.store.read_stream(&event.stream_id).await?;
-                stream.retain(|e| e.position <= event.position);
-                Some(fold_proposal(&stream))
-            } else {
-                None
-            };
-            changes.extend(change::changes(event, state.as_ref()));
+            if let Some(id) = ProposalId::from_stream(&event.stream_id) {
+                touched
+                    .entry(id)
+                    .or_insert_with(|| ProjectedProposal::new(id))
+                    .apply(event);
+            }
         }
+        let changed: Vec<ProjectedProposal> = order
+            .iter()
+            .filter_map(|id| touched.remove(id))
+            .filter(ProjectedProposal::is_raised)
+            .collect();
         let through = page.last().map(|e| e.position).unwrap_or(0);
-        self.views.apply(&changes, through).await?;
+        self.views.save(&changed, through).await?;
         self.applied.send_replace(through);
         Ok(())
     }
