@@ -34,6 +34,10 @@ use uuid::Uuid;
 
 struct Mode {
     name: &'static str,
+    /// Items 1-4 (appends, peers, ceiling, mutations); off with `--logs-only`.
+    writes: bool,
+    /// Items 5-8 (page, rebuild, verify, memory); off with `--writes-only`.
+    logs: bool,
     run_for: Duration,
     small: u64,
     large: u64,
@@ -428,9 +432,25 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
     let dir = tempfile::tempdir().expect("dir");
     let key_path = dir.path().join("signing.key");
     let key = LogKey::load_or_create(&key_path).expect("key").0;
-    let client = reqwest::Client::new();
     let _ = writeln!(report, "\n## {backend}\n");
 
+    if mode.writes {
+        measure_writes(backend, mode, &dir, &key_path, report).await;
+    }
+    if mode.logs {
+        measure_logs(backend, mode, &dir, &key_path, &key, report).await;
+    }
+}
+
+/// Items 1-4: appends, peers, the ceiling, GraphQL mutations.
+async fn measure_writes(
+    backend: Backend,
+    mode: &Mode,
+    dir: &tempfile::TempDir,
+    key_path: &std::path::Path,
+    report: &mut String,
+) {
+    let client = reqwest::Client::new();
     // 1. Store-level append throughput.
     let _ = writeln!(report, "### 1. Store-level append (the decision-lifecycle mix: 9 events in 7 commands per proposal)\n\n| writers | commands/s | events/s |\n| ---: | ---: | ---: |");
     let mut at_64 = (0.0, 0.0);
@@ -493,7 +513,7 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
         .expect("join");
     drop(app);
     store.close().await;
-    let server = Server::start(&url, &key_path);
+    let server = Server::start(&url, key_path);
     let mut proposals = Vec::new();
     for _ in 0..64 {
         let body = json!({"query": "mutation($t: ID!) { raiseProposal(input: {teamId: $t, title: \"T\", body: \"B\", rule: ADVICE}) { proposal { id } } }", "variables": {"t": team.0}});
@@ -536,6 +556,18 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
     let per_second = mutations as f64 / started.elapsed().as_secs_f64();
     drop(server);
     let _ = writeln!(report, "\n### 4. GraphQL mutations over HTTP on loopback, 64 concurrent clients (`giveAdvice` on the release server binary)\n\n{per_second:.0} mutations/s. / store append at 64 writers ({:.0} commands/s) = **{:.2}** (target >= 0.4).", at_64.0, per_second / at_64.0);
+}
+
+/// Items 5-8 at two log sizes: the decisions page, rebuild, verify, memory.
+async fn measure_logs(
+    backend: Backend,
+    mode: &Mode,
+    dir: &tempfile::TempDir,
+    key_path: &std::path::Path,
+    key: &LogKey,
+    report: &mut String,
+) {
+    let client = reqwest::Client::new();
 
     // 5-8 at two log sizes.
     let mut p50s = Vec::new();
@@ -568,7 +600,7 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
         // 7. Verify next to SHA-256 over the same canonical bytes.
         let assurance = Assurance::new(
             store.clone(),
-            LogKey::load_or_create(&key_path).expect("key").0,
+            LogKey::load_or_create(key_path).expect("key").0,
         );
         assurance
             .issue(chrono::Utc::now())
@@ -602,7 +634,7 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
         store.close().await;
 
         // 5 and 8. The real server: page latency next to the floor, and its peak memory.
-        let server = Server::start(&url, &key_path);
+        let server = Server::start(&url, key_path);
         let page_query = json!({"query": "query($t: ID!) { team(id: $t) { decisions(first: 20) { edges { node { id title decision { outcome rationale } } } } } }", "variables": {"t": team}});
         let floor_query = json!({"query": "{ __typename }"});
         latencies(&client, &server.base, &token, &page_query, 20).await;
@@ -621,10 +653,19 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
 
 #[tokio::main]
 async fn main() {
-    let full = std::env::args().any(|a| a == "--full");
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let full = flag("--full");
+    let (writes, logs) = (!flag("--logs-only"), !flag("--writes-only"));
+    let backends: Vec<Backend> = [Backend::Sqlite, Backend::Postgres]
+        .into_iter()
+        .filter(|b| !flag(&format!("--no-{b}")))
+        .collect();
     let mode = if full {
         Mode {
             name: "full",
+            writes,
+            logs,
             run_for: Duration::from_secs(5),
             small: 10_000,
             large: 1_000_000,
@@ -633,6 +674,8 @@ async fn main() {
     } else {
         Mode {
             name: "quick",
+            writes,
+            logs,
             run_for: Duration::from_secs(2),
             small: 10_000,
             large: 50_000,
@@ -653,7 +696,7 @@ async fn main() {
     let mut report = String::new();
     let _ = writeln!(report, "# advice-log benchmarks\n\nWritten by `cargo bench --bench report -- --{}` on {} ({cores} cores: {cpu}). Every ratio compares numbers measured side by side in this run; timings on this kind of machine are noisy, so read the ratios, not the absolute numbers. SQLite runs in WAL mode with `synchronous=FULL`; PostgreSQL with its default `synchronous_commit=on`: an acknowledged append is on disk. The peers of item 2 are not measured yet.", mode.name, chrono::Utc::now().format("%Y-%m-%d"));
     postgres_server().await;
-    for backend in [Backend::Sqlite, Backend::Postgres] {
+    for backend in backends {
         eprintln!("measuring {backend} ({} mode)...", mode.name);
         measure_backend(backend, &mode, &mut report).await;
     }
