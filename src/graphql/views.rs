@@ -116,7 +116,7 @@ pub type DueForReview = Connection<
 /// A connection of proposals from read models fetched one past the page.
 fn proposal_connection<K, N, E>(
     ctx: &Context<'_>,
-    mut rows: Vec<ProjectedProposal>,
+    rows: &[ProjectedProposal],
     first: usize,
     had_cursor: bool,
     key: impl Fn(&ProjectedProposal) -> K,
@@ -126,13 +126,11 @@ where
     N: ConnectionNameType,
     E: EdgeNameType,
 {
-    let has_next = rows.len() > first;
-    rows.truncate(first);
     let now = app(ctx).clock.now();
-    let mut connection = Connection::new(had_cursor, has_next);
-    connection.edges.extend(rows.into_iter().map(|row| {
-        let cursor = OpaqueCursor(key(&row));
-        Edge::new(cursor, Proposal::projected(row, now))
+    let mut connection = Connection::new(had_cursor, rows.len() > first);
+    connection.edges.extend(rows.iter().take(first).map(|row| {
+        let cursor = OpaqueCursor(key(row));
+        Edge::new(cursor, Proposal::projected(row.clone(), now))
     }));
     connection
 }
@@ -166,7 +164,7 @@ pub async fn owner_proposals(
         .gql()?;
     Ok(proposal_connection(
         ctx,
-        rows,
+        &rows,
         first,
         after.is_some(),
         |r| r.raised_position,
@@ -184,7 +182,6 @@ pub async fn owner_decisions(
     let after = decode_after::<u64>(after)?;
     let rows = app(ctx)
         .projector
-        .views()
         .decisions(
             owner,
             Page {
@@ -196,7 +193,7 @@ pub async fn owner_decisions(
         .gql()?;
     Ok(proposal_connection(
         ctx,
-        rows,
+        &rows,
         first,
         after.is_some(),
         |r| r.decided_position.unwrap_or(0),
@@ -231,7 +228,7 @@ pub async fn due_for_review(
         .gql()?;
     Ok(proposal_connection(
         ctx,
-        rows,
+        &rows,
         first,
         after.is_some(),
         |r| {

@@ -2,6 +2,7 @@
 //! projector that stores its checkpoint in the same transaction as its
 //! writes, so a crash never applies an event twice or skips one.
 
+pub mod cache;
 pub mod postgres;
 pub mod projected;
 pub mod rows;
@@ -14,9 +15,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::domain::proposal::ProposalId;
+use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::{EventStore, RecordedEvent, StoreError};
+use cache::{PageCache, CACHED_ROWS};
 use projected::ProjectedProposal;
+use rows::Page;
 pub use store::ViewStore;
 
 /// The projector's name in `projection_checkpoints`.
@@ -54,6 +57,7 @@ pub struct Projector {
     store: Arc<dyn EventStore>,
     views: Arc<dyn ViewStore>,
     applied: watch::Sender<u64>,
+    pages: PageCache,
 }
 
 impl Projector {
@@ -65,12 +69,35 @@ impl Projector {
             store,
             views,
             applied: watch::Sender::new(checkpoint),
+            pages: PageCache::default(),
         }))
     }
 
     /// The read-model tables.
     pub fn views(&self) -> &Arc<dyn ViewStore> {
         &self.views
+    }
+
+    /// An owner's decisions, newest first: the first page from memory when
+    /// it is kept, otherwise from the read-model tables.
+    pub async fn decisions(
+        &self,
+        owner: Owner,
+        page: Page<u64>,
+    ) -> Result<Arc<Vec<ProjectedProposal>>, StoreError> {
+        let first_page = page.after.is_none() && page.limit <= CACHED_ROWS;
+        if first_page {
+            if let Some(rows) = self.pages.get(owner, page.limit) {
+                return Ok(rows);
+            }
+        }
+        let generation = self.pages.generation();
+        let limit = if first_page { CACHED_ROWS } else { page.limit };
+        let rows = Arc::new(self.views.decisions(owner, Page { limit, ..page }).await?);
+        if first_page {
+            self.pages.insert(generation, owner, limit, rows.clone());
+        }
+        Ok(rows)
     }
 
     /// The position of the last event applied.
@@ -94,6 +121,12 @@ impl Projector {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<u64, StoreError> {
         let mut checkpoint = self.views.checkpoint().await?;
+        if checkpoint != self.applied() {
+            // Someone else moved the read models (a rebuild, or another
+            // server on the same database): kept pages may be stale.
+            self.pages.clear();
+            self.applied.send_replace(checkpoint);
+        }
         loop {
             let page = self.store.read_all(checkpoint, PAGE).await?;
             let Some(last) = page.last().map(|e| e.position) else {
@@ -134,6 +167,8 @@ impl Projector {
             .collect();
         let through = page.last().map(|e| e.position).unwrap_or(0);
         self.views.save(&changed, through).await?;
+        self.pages
+            .invalidate(changed.iter().filter_map(|p| p.state.owner));
         self.applied.send_replace(through);
         Ok(())
     }
