@@ -25,7 +25,7 @@ pub use store::ViewStore;
 /// The projector's name in `projection_checkpoints`.
 pub const NAME: &str = "views";
 /// How many events one projector transaction takes.
-const PAGE: u32 = 1000;
+const PAGE: u32 = 2000;
 /// What an upsert of a proposal row changes when the row exists (the same
 /// on both backends).
 const UPSERT_PROPOSAL: &str = " ON CONFLICT (proposal_id) DO UPDATE SET \
@@ -51,6 +51,15 @@ fn document(proposal: &ProjectedProposal) -> Result<String, StoreError> {
 
 /// How long the projector waits for news before looking anyway.
 const RECHECK: Duration = Duration::from_secs(1);
+
+/// Stops a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// Feeds the read-model tables from the log.
 pub struct Projector {
@@ -115,7 +124,7 @@ impl Projector {
 
     /// Applies every event after the stored checkpoint, a page per
     /// transaction, calling `progress` with each new checkpoint. Answers the
-    /// checkpoint reached.
+    /// checkpoint reached. The next page is read while one is applied.
     pub async fn catch_up(
         &self,
         progress: &(dyn Fn(u64) + Send + Sync),
@@ -127,15 +136,34 @@ impl Projector {
             self.pages.clear();
             self.applied.send_replace(checkpoint);
         }
-        loop {
-            let page = self.store.read_all(checkpoint, PAGE).await?;
+        let (pages, mut next) = tokio::sync::mpsc::channel(2);
+        let store = self.store.clone();
+        let reader = tokio::spawn(async move {
+            let mut after = checkpoint;
+            loop {
+                let page = store.read_all(after, PAGE).await;
+                let last = match &page {
+                    Ok(events) => events.last().map(|e| e.position),
+                    Err(_) => None,
+                };
+                let done = last.is_none();
+                if pages.send(page).await.is_err() || done {
+                    return;
+                }
+                after = last.unwrap_or(after);
+            }
+        });
+        let _stop_reading = AbortOnDrop(reader);
+        while let Some(page) = next.recv().await {
+            let page = page?;
             let Some(last) = page.last().map(|e| e.position) else {
-                return Ok(checkpoint);
+                break;
             };
             self.apply_page(&page).await?;
             checkpoint = last;
             progress(checkpoint);
         }
+        Ok(checkpoint)
     }
 
     async fn apply_page(&self, page: &[RecordedEvent]) -> Result<(), StoreError> {
