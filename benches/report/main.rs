@@ -452,25 +452,35 @@ async fn measure_writes(
 ) {
     let client = reqwest::Client::new();
     // 1. Store-level append throughput.
-    let _ = writeln!(report, "### 1. Store-level append (the decision-lifecycle mix: 9 events in 7 commands per proposal)\n\n| writers | commands/s | events/s |\n| ---: | ---: | ---: |");
+    let _ = writeln!(report, "### 1. Store-level append (the decision-lifecycle mix: 9 events in 7 commands per proposal)\n\n| writers | commands/s | events/s | commands per group commit | ms per group commit |\n| ---: | ---: | ---: | ---: | ---: |");
     let mut at_64 = (0.0, 0.0);
     for writers in [1, 8, 64] {
         let url = fresh(backend, dir.path(), &format!("append{writers}")).await;
         let store = store::open(&url).await.expect("store");
         let teams: Vec<Team> = (0..8).map(|_| (TeamId::random(), people(4))).collect();
         let run_for = mode.run_for;
+        let before = advice_log::metrics::batch_totals();
         let started = Instant::now();
         let (commands, events) = drive(store.clone(), writers, &teams, move |_, elapsed| {
             elapsed >= run_for
         })
         .await;
         let seconds = started.elapsed().as_secs_f64();
+        let after = advice_log::metrics::batch_totals();
+        let batches = (after.0 - before.0).max(1) as f64;
+        let (per_batch, batch_ms) = (
+            (after.2 - before.2) / batches,
+            (after.1 - before.1) * 1000.0 / batches,
+        );
         store.close().await;
         let (c, e) = (commands as f64 / seconds, events as f64 / seconds);
         if writers == 64 {
             at_64 = (c, e);
         }
-        let _ = writeln!(report, "| {writers} | {c:.0} | {e:.0} |");
+        let _ = writeln!(
+            report,
+            "| {writers} | {c:.0} | {e:.0} | {per_batch:.1} | {batch_ms:.2} |"
+        );
     }
 
     // 2. Peers: not measured yet.
