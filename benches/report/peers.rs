@@ -36,8 +36,8 @@ use uuid::Uuid;
 
 use super::{data, fresh, lifecycle, raw_url, Team};
 
-/// How many times one command may meet a concurrency error before the run
-/// gives up: the writers touch different proposals, so conflicts are rare.
+/// How many times one command may be retried (after a concurrency error or
+/// a stale read) before the run gives up on it as stuck.
 const MAX_RETRIES: u32 = 1000;
 
 /// Connections per peer pool on PostgreSQL: the same as our store's.
@@ -597,6 +597,8 @@ fn cqrs_command(step: usize, command: &[ProposalEvent]) -> BenchCommand {
 /// fresh database `url` (made by `fresh()`, on the peer's backend), each
 /// writer driving proposal lifecycles through the peer's command API, one
 /// command after another. Creates the peer's tables first (not timed).
+/// Answers what the writers did: successful commands, their events, the
+/// retried attempts and the time taken.
 pub async fn run(
     peer: Peer,
     url: &DatabaseUrl,
@@ -808,7 +810,11 @@ pub async fn measure(
     append_at_64: (f64, f64),
     report: &mut String,
 ) {
-    let _ = writeln!(report, "\n### 2. Peer event stores (cqrs-es with postgres-es / sqlite-es, disintegrate-postgres)\n\nThe same proposal lifecycles as item 1 (7 commands, 9 events), each command through the peer's own command API: load the proposal (cqrs-es: the aggregate's events; disintegrate: a state query on the proposal id), check the command against it, append its events with the peer's concurrency check. Each peer has its own fresh database on the same server or directory, with the same durability as ours, and is retried on its concurrency errors (only successes count).\n\n| peer | writers | commands/s | events/s |\n| --- | ---: | ---: | ---: |");
+    let setup = match backend {
+        Backend::Sqlite => format!("sqlite-es gets a pool of {SQLITE_CONNECTIONS} connections (its default pool's size; ours has 1 writer and 8 readers), in WAL mode with `synchronous=FULL` like ours"),
+        Backend::Postgres => format!("each peer gets a pool of {POSTGRES_CONNECTIONS} connections, like ours; disintegrate-postgres's tables and functions are the ones its `PgEventStore::try_new` creates, written out with one hexadecimal literal in decimal because PostgreSQL 15 rejects it"),
+    };
+    let _ = writeln!(report, "\n### 2. Peer event stores (cqrs-es with postgres-es / sqlite-es, disintegrate-postgres)\n\nThe same proposal lifecycles as item 1 (7 commands, 9 events, our payloads), each command through the peer's own command API: load the proposal (cqrs-es: the aggregate's events; disintegrate: a state query on the proposal id), check the command against it, append its events with the peer's concurrency check. Each writer drives its own proposals. Each peer has its own fresh database on the same server or in the same directory as ours; {setup}. A command that meets a concurrency error is retried; only successes count. The row \"advice-log (read stream + append)\" is our store doing the same work: read the proposal's stream, check, append with the expected version.\n\n| peer | writers | commands/s | events/s |\n| --- | ---: | ---: | ---: |");
     let mut best: Option<(Peer, f64)> = None;
     let mut retries = Vec::new();
     for peer in Peer::ALL.into_iter().filter(|p| p.backend() == backend) {
