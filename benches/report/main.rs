@@ -4,7 +4,8 @@
 //! `ADVICE_LOG_TEST_POSTGRES`, or started by `scripts/postgres-for-tests`).
 //!
 //! Quick mode (the default) uses logs of 10k and 50k events; full mode 10k
-//! and 1M. The peers (cqrs-es, disintegrate) are not measured yet.
+//! and 1M. The peers (cqrs-es with sqlite-es / postgres-es, disintegrate
+//! with disintegrate-postgres) are in `peers.rs`.
 
 use std::fmt::Write as _;
 use std::io::BufRead;
@@ -31,6 +32,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::Connection;
 use uuid::Uuid;
+
+mod peers;
 
 struct Mode {
     name: &'static str,
@@ -483,8 +486,8 @@ async fn measure_writes(
         );
     }
 
-    // 2. Peers: not measured yet.
-    let _ = writeln!(report, "\n### 2. Peer event stores (cqrs-es with postgres-es / sqlite-es, disintegrate-postgres)\n\nNot measured yet.");
+    // 2. Peers: the same lifecycles through cqrs-es and disintegrate (peers.rs).
+    peers::measure(backend, dir.path(), mode.run_for, at_64, report).await;
 
     // 3. The ceiling: raw batched inserts of the same rows.
     let url = fresh(backend, dir.path(), "ceiling").await;
@@ -704,7 +707,7 @@ async fn main() {
         .map(|n| n.get())
         .unwrap_or(0);
     let mut report = String::new();
-    let _ = writeln!(report, "# advice-log benchmarks\n\nWritten by `cargo bench --bench report -- --{}` on {} ({cores} cores: {cpu}). Every ratio compares numbers measured side by side in this run; timings on this kind of machine are noisy, so read the ratios, not the absolute numbers. SQLite runs in WAL mode with `synchronous=FULL`; PostgreSQL with its default `synchronous_commit=on`: an acknowledged append is on disk. The peers of item 2 are not measured yet.", mode.name, chrono::Utc::now().format("%Y-%m-%d"));
+    let _ = writeln!(report, "# advice-log benchmarks\n\nWritten by `cargo bench --bench report -- --{}` on {} ({cores} cores: {cpu}). Every ratio compares numbers measured side by side in this run; timings on this kind of machine are noisy, so read the ratios, not the absolute numbers. SQLite runs in WAL mode with `synchronous=FULL`; PostgreSQL with its default `synchronous_commit=on`: an acknowledged append is on disk. The peers of item 2 (cqrs-es 0.4 with sqlite-es / postgres-es, disintegrate 4 with disintegrate-postgres) run the same commands with the same durability, each on its own fresh database.", mode.name, chrono::Utc::now().format("%Y-%m-%d"));
     postgres_server().await;
     for backend in backends {
         eprintln!("measuring {backend} ({} mode)...", mode.name);
