@@ -585,7 +585,7 @@ async fn measure_logs(
     // 5-8 at two log sizes.
     let mut p50s = Vec::new();
     let mut peaks = Vec::new();
-    let _ = writeln!(report, "\n### 5-8. A team's decisions page, rebuild, verify and memory at {} and {} events\n\n| events | page p50 ms | page p99 ms | floor p50 ms | floor p99 ms | p99 page/floor | rebuild ev/s | raw read+decode ev/s | rebuild/raw | verify ev/s | SHA-256 ev/s | verify/SHA | server peak KiB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", mode.small, mode.large);
+    let _ = writeln!(report, "\n### 5-8. A team's decisions page, rebuild, verify and memory at {} and {} events\n\n| events | page p50 ms | page p99 ms | floor p50 ms | floor p99 ms | p99 page/floor | page 2 p50 ms | page 2 p99 ms | rebuild ev/s | raw read+decode ev/s | rebuild/raw | verify ev/s | SHA-256 ev/s | verify/SHA | server peak KiB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", mode.small, mode.large);
     for size in [mode.small, mode.large] {
         eprintln!("  building a log of {size} events...");
         let (url, token, team) = big_log(backend, dir.path(), size).await;
@@ -651,6 +651,22 @@ async fn measure_logs(
         let page_query = json!({"query": "query($t: ID!) { team(id: $t) { decisions(first: 20) { edges { node { id title decision { outcome rationale } } } } } }", "variables": {"t": team}});
         let floor_query = json!({"query": "{ __typename }"});
         latencies(&client, &server.base, &token, &page_query, 20).await;
+        // The second page (after a cursor) is always read from the database.
+        let cursor_query = json!({"query": "query($t: ID!) { team(id: $t) { decisions(first: 20) { pageInfo { endCursor } } } }", "variables": {"t": team}});
+        let first: Value = client
+            .post(format!("{}/graphql", server.base))
+            .bearer_auth(&token)
+            .json(&cursor_query)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        let cursor = first["data"]["team"]["decisions"]["pageInfo"]["endCursor"].clone();
+        let second_query = json!({"query": "query($t: ID!, $a: String) { team(id: $t) { decisions(first: 20, after: $a) { edges { node { id title decision { outcome rationale } } } } } }", "variables": {"t": team, "a": cursor}});
+        let (second50, second99) =
+            latencies(&client, &server.base, &token, &second_query, mode.samples).await;
         let (page50, page99) =
             latencies(&client, &server.base, &token, &page_query, mode.samples).await;
         let (floor50, floor99) =
@@ -659,9 +675,9 @@ async fn measure_logs(
         drop(server);
         p50s.push(page50);
         peaks.push(peak);
-        let _ = writeln!(report, "| {head} | {page50:.2} | {page99:.2} | {floor50:.2} | {floor99:.2} | **{:.2}** | {rebuild:.0} | {raw_read:.0} | **{:.2}** | {verify:.0} | {sha:.0} | **{:.2}** | {peak} |", page99 / floor99, rebuild / raw_read, verify / sha);
+        let _ = writeln!(report, "| {head} | {page50:.2} | {page99:.2} | {floor50:.2} | {floor99:.2} | **{:.2}** | {second50:.2} | {second99:.2} | {rebuild:.0} | {raw_read:.0} | **{:.2}** | {verify:.0} | {sha:.0} | **{:.2}** | {peak} |", page99 / floor99, rebuild / raw_read, verify / sha);
     }
-    let _ = writeln!(report, "\nTargets: page p99 <= 3x the floor; page p50 at the larger log / at the smaller = **{:.2}** (target <= 1.2); rebuild >= 0.5x raw; verify >= 0.5x SHA-256; server peak memory at the larger / smaller = **{:.2}** (target <= 1.5).", p50s[1] / p50s[0], peaks[1] as f64 / peaks[0].max(1) as f64);
+    let _ = writeln!(report, "\nTargets: page p99 <= 3x the floor; page p50 at the larger log / at the smaller = **{:.2}** (target <= 1.2); rebuild >= 0.5x raw; verify >= 0.5x SHA-256; server peak memory at the larger / smaller = **{:.2}** (target <= 1.5). The first page of each team's decisions is kept in memory by the server (the projector drops it whenever one of the team's proposals changes); page 2, after a cursor, is one query on the read-model table.", p50s[1] / p50s[0], peaks[1] as f64 / peaks[0].max(1) as f64);
 }
 
 #[tokio::main]

@@ -924,29 +924,49 @@ pub struct ReviewDecisionInput {
     pub command_id: Option<ID>,
 }
 
-/// What a proposal mutation answers.
-#[derive(SimpleObject)]
+/// What a proposal mutation answers. The proposal is read from the log
+/// only if the client asks for it.
 pub struct ProposalPayload {
+    id: ProposalId,
+    created_id: Option<ID>,
+    position: u64,
+    replayed: bool,
+}
+
+/// What a proposal mutation answers.
+#[Object]
+impl ProposalPayload {
     /// The proposal as it now stands.
-    pub proposal: Proposal,
+    async fn proposal(&self, ctx: &Context<'_>) -> GqlResult<Proposal> {
+        let loaded = app(ctx).load_proposal(self.id, None).await.gql()?;
+        Ok(Proposal::new(loaded, app(ctx).clock.now()))
+    }
+
     /// The id of what the mutation created (advice request, advice,
     /// objection), if it created one.
-    pub created_id: Option<ID>,
+    async fn created_id(&self) -> Option<&ID> {
+        self.created_id.as_ref()
+    }
+
     /// The log position of the last event appended.
-    pub position: u64,
+    async fn position(&self) -> u64 {
+        self.position
+    }
+
     /// True when this repeats an earlier command id.
-    pub replayed: bool,
+    async fn replayed(&self) -> bool {
+        self.replayed
+    }
 }
 
 async fn payload(
-    ctx: &Context<'_>,
+    _ctx: &Context<'_>,
     id: ProposalId,
     written: Written,
     created: Option<Uuid>,
 ) -> GqlResult<ProposalPayload> {
-    let loaded = app(ctx).load_proposal(id, None).await.gql()?;
     Ok(ProposalPayload {
-        proposal: Proposal::new(loaded, app(ctx).clock.now()),
+        id,
         created_id: created.map(|id| ID(id.to_string())),
         position: written.position,
         replayed: written.replayed,
