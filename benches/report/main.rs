@@ -729,6 +729,7 @@ async fn main() {
         eprintln!("measuring {backend} ({} mode)...", mode.name);
         measure_backend(backend, &mode, &mut report).await;
     }
+    report.push_str(include_str!("findings.md"));
     std::fs::write("BENCHMARKS.md", &report).expect("write BENCHMARKS.md");
     println!("{report}");
 }
