@@ -499,67 +499,25 @@ async fn measure_writes(
     let ceiling = raw_ceiling(backend, &url, &rows, 90).await;
     let _ = writeln!(report, "\n### 3. Ceiling: raw batched inserts of the same rows ({} rows, 90 per transaction, same table shape and durability)\n\n{ceiling:.0} events/s. Store append at 64 writers / ceiling = **{:.2}** (target >= 0.5).", rows.len(), at_64.1 / ceiling);
 
-    // 4. GraphQL mutations over HTTP at 64 clients.
+    // 4. GraphQL mutations over HTTP at 64 clients: the same lifecycles.
     let url = fresh(backend, dir.path(), "graphql").await;
-    let store = store::open(&url).await.expect("store");
-    let app = App::start(store.clone()).await.expect("app");
-    let boot = app
-        .bootstrap("Bench Admin", "bench@example.org")
-        .await
-        .expect("bootstrap");
-    let admin = admin_of(boot.outcome.subject);
-    let member = PersonId(
-        app.register_person(&admin, "M", "m@example.org", None)
-            .await
-            .expect("person")
-            .subject,
-    );
-    let token = app
-        .issue_token(&admin, member)
-        .await
-        .expect("token")
-        .token
-        .expect("token");
-    let team = TeamId(app.form_team(&admin, "T").await.expect("team").subject);
-    app.join_team(&admin, team, member, TeamRole::Member)
-        .await
-        .expect("join");
-    drop(app);
-    store.close().await;
+    let crews = graphql_crews(&url, 8).await;
     let server = Server::start(&url, key_path);
-    let mut proposals = Vec::new();
-    for _ in 0..64 {
-        let body = json!({"query": "mutation($t: ID!) { raiseProposal(input: {teamId: $t, title: \"T\", body: \"B\", rule: ADVICE}) { proposal { id } } }", "variables": {"t": team.0}});
-        let answer: Value = client
-            .post(format!("{}/graphql", server.base))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
-        proposals.push(answer["data"]["raiseProposal"]["proposal"]["id"].clone());
-    }
     let started = Instant::now();
     let mut clients = Vec::new();
-    for proposal in proposals {
-        let (client, base, token, run_for) = (
+    for n in 0..64 {
+        let (client, base, crew, run_for) = (
             client.clone(),
             server.base.clone(),
-            token.clone(),
+            crews[n % crews.len()].clone(),
             mode.run_for,
         );
         clients.push(tokio::spawn(async move {
-            let mut n = 0u64;
+            let mut mutations = 0u64;
             while started.elapsed() < run_for {
-                let body = json!({"query": "mutation($p: ID!) { giveAdvice(input: {proposalId: $p, stance: SUPPORT, text: \"Fine by the night crew.\"}) { position } }", "variables": {"p": proposal}});
-                let answer: Value = client.post(format!("{base}/graphql")).bearer_auth(&token).json(&body).send().await.expect("send").json().await.expect("json");
-                assert!(answer.get("errors").is_none(), "{answer}");
-                n += 1;
+                mutations += graphql_lifecycle(&client, &base, &crew).await;
             }
-            n
+            mutations
         }));
     }
     let mut mutations = 0;
@@ -568,7 +526,150 @@ async fn measure_writes(
     }
     let per_second = mutations as f64 / started.elapsed().as_secs_f64();
     drop(server);
-    let _ = writeln!(report, "\n### 4. GraphQL mutations over HTTP on loopback, 64 concurrent clients (`giveAdvice` on the release server binary)\n\n{per_second:.0} mutations/s. / store append at 64 writers ({:.0} commands/s) = **{:.2}** (target >= 0.4).", at_64.0, per_second / at_64.0);
+    let _ = writeln!(report, "\n### 4. GraphQL mutations over HTTP on loopback, 64 concurrent clients (the release server binary)\n\nEach client runs the lifecycle of item 1 as the people involved would, one mutation per command: `raiseProposal`, `requestAdvice` twice, `giveAdvice` twice, `raiseObjection`, `amendProposal`, `resolveObjection`, `decide` (9 mutations, 9 events), on 8 teams of 3 members, each member with their own token. The load generator runs in the bench process on the same two cores.\n\n{per_second:.0} mutations/s. / store append at 64 writers ({:.0} commands/s) = **{:.2}** (target >= 0.4).", at_64.0, per_second / at_64.0);
+}
+
+/// A team of three members for the GraphQL item: the team id and each
+/// member's id and token (the first raises and decides, the second and
+/// third advise, the second objects).
+#[derive(Clone)]
+struct Crew {
+    team: String,
+    members: Vec<(String, String)>,
+}
+
+/// Bootstraps an organisation of `teams` crews on `url` through the
+/// application, as `advice-log bootstrap` and an admin would.
+async fn graphql_crews(url: &DatabaseUrl, teams: usize) -> Vec<Crew> {
+    let store = store::open(url).await.expect("store");
+    let app = App::start(store.clone()).await.expect("app");
+    let boot = app
+        .bootstrap("Bench Admin", "bench@example.org")
+        .await
+        .expect("bootstrap");
+    let admin = admin_of(boot.outcome.subject);
+    let mut crews = Vec::new();
+    for t in 0..teams {
+        let team = TeamId(
+            app.form_team(&admin, &format!("Crew {t}"))
+                .await
+                .expect("team")
+                .subject,
+        );
+        let mut members = Vec::new();
+        for m in 0..3 {
+            let person = PersonId(
+                app.register_person(
+                    &admin,
+                    &format!("P{t}.{m}"),
+                    &format!("p{t}.{m}@example.org"),
+                    None,
+                )
+                .await
+                .expect("person")
+                .subject,
+            );
+            app.join_team(&admin, team, person, TeamRole::Member)
+                .await
+                .expect("join");
+            let token = app
+                .issue_token(&admin, person)
+                .await
+                .expect("token")
+                .token
+                .expect("token");
+            members.push((person.0.to_string(), token));
+        }
+        crews.push(Crew {
+            team: team.0.to_string(),
+            members,
+        });
+    }
+    drop(app);
+    store.close().await;
+    crews
+}
+
+/// One mutation as `token`; answers the payload's `createdId` or the
+/// proposal id (for `raiseProposal`).
+async fn mutate(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    field: &str,
+    input: Value,
+) -> String {
+    let selection = if field == "raiseProposal" {
+        "proposal { id }"
+    } else {
+        "createdId position"
+    };
+    let body = json!({
+        "query": format!("mutation($i: {}Input!) {{ {field}(input: $i) {{ {selection} }} }}", upper_first(field)),
+        "variables": {"i": input},
+    });
+    let answer: Value = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert!(answer.get("errors").is_none(), "{field}: {answer}");
+    let payload = &answer["data"][field];
+    let id = if field == "raiseProposal" {
+        &payload["proposal"]["id"]
+    } else {
+        &payload["createdId"]
+    };
+    id.as_str().unwrap_or_default().to_string()
+}
+
+fn upper_first(field: &str) -> String {
+    let mut chars = field.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// Item 1's lifecycle through GraphQL; answers the number of mutations (9).
+async fn graphql_lifecycle(client: &reqwest::Client, base: &str, crew: &Crew) -> u64 {
+    let [(_, a), (b_id, b), (c_id, c)] = &crew.members[..] else {
+        panic!("a crew has three members");
+    };
+    let m = |token: &str, field: &'static str, input: Value| {
+        let (client, base, token) = (client.clone(), base.to_string(), token.to_string());
+        async move { mutate(&client, &base, &token, field, input).await }
+    };
+    let p = m(a, "raiseProposal", json!({"teamId": crew.team, "title": "Winter rota: swap Friday nights", "body": "From December the Friday night shift moves one paramedic from the day crew.", "rule": "CONSENT"})).await;
+    m(
+        a,
+        "requestAdvice",
+        json!({"proposalId": p, "personId": b_id, "reason": "AFFECTED"}),
+    )
+    .await;
+    m(
+        a,
+        "requestAdvice",
+        json!({"proposalId": p, "personId": c_id, "reason": "EXPERT"}),
+    )
+    .await;
+    let concern = m(b, "giveAdvice", json!({"proposalId": p, "stance": "CONCERN", "text": "Handover at 19:00 clashes with the school run; 19:30 would work."})).await;
+    m(c, "giveAdvice", json!({"proposalId": p, "stance": "SUPPORT", "text": "Fatigue data supports two crews on Friday nights."})).await;
+    let objection = m(
+        b,
+        "raiseObjection",
+        json!({"proposalId": p, "reason": "Saturday mornings would be one crew short."}),
+    )
+    .await;
+    m(a, "amendProposal", json!({"proposalId": p, "body": "As before, with handover at 19:30 and a Saturday relief crew.", "reason": "Integrates the objection and the concern."})).await;
+    m(b, "resolveObjection", json!({"proposalId": p, "objectionId": objection, "resolution": "INTEGRATED", "note": "The relief crew covers Saturday."})).await;
+    m(a, "decide", json!({"proposalId": p, "outcome": "ADOPTED", "notes": [{"refId": concern, "note": "Handover moved to 19:30."}, {"refId": objection, "note": "Integrated with a Saturday relief crew."}]})).await;
+    9
 }
 
 /// Items 5-8 at two log sizes: the decisions page, rebuild, verify, memory.
