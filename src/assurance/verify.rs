@@ -5,9 +5,9 @@
 use super::checkpoint::Checkpoint;
 use super::error::AssuranceError;
 use super::keys::VerifierKey;
-use super::merkle::{verify_consistency, Frontier};
+use super::merkle::{verify_consistency, Frontier, Hash};
 use super::tree::LogTree;
-use crate::store::canonical::event_leaf_hash;
+use crate::store::canonical::{leaf_hash, CanonicalPage};
 use crate::store::{EventStore, StoredCheckpoint};
 
 /// What is wrong, and where.
@@ -30,9 +30,15 @@ pub struct Report {
     pub finding: Option<Finding>,
 }
 
-const PAGE: u32 = 2048;
+/// Events per page read. Large pages keep the database busy between round
+/// trips; two pages are in memory at once (one checked while the next is
+/// read), a few MiB each.
+const PAGE: u32 = 8192;
 
 /// Verifies the whole log. Checkpoint signatures are checked with `verifier`.
+///
+/// Each event's canonical bytes come from [`EventStore::read_canonical`]; the
+/// next page is read while the current one is hashed on a blocking thread.
 pub async fn verify_log(
     store: &dyn EventStore,
     tree: &LogTree,
@@ -47,51 +53,35 @@ pub async fn verify_log(
         }
     }
 
-    let mut frontier = Frontier::default();
-    let mut next_checkpoint = checkpoints.iter().peekable();
-    let mut position = 0u64;
-    'read: loop {
-        let page = store.read_all(position, PAGE).await?;
-        if page.is_empty() {
+    let mut walk = Walk {
+        frontier: Frontier::default(),
+        position: 0,
+        checkpoints: checkpoints.iter().map(|c| (c.tree_size, c.root)).collect(),
+        next_checkpoint: 0,
+        finding: None,
+    };
+    let mut page = store.read_canonical(0, PAGE).await?;
+    while let Some(last) = page.last_position() {
+        let hashing = tokio::task::spawn_blocking(move || {
+            walk.check(&page);
+            walk
+        });
+        let (walked, next) = tokio::join!(hashing, store.read_canonical(last, PAGE));
+        walk = match walked {
+            Ok(walk) => walk,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => return Err(AssuranceError::Interrupted(error.to_string())),
+        };
+        if walk.finding.is_some() {
+            // As before: what the next page holds no longer matters.
             break;
         }
-        for event in &page {
-            if event.position != position + 1 {
-                findings.push(Finding {
-                    position: position + 1,
-                    check: format!(
-                        "event missing: position {} follows {}",
-                        event.position, position
-                    ),
-                });
-                break 'read;
-            }
-            position = event.position;
-            if event_leaf_hash(event) != event.leaf_hash {
-                findings.push(Finding {
-                    position,
-                    check: "leaf hash differs from the event's content (altered, or moved from another position)".into(),
-                });
-                break 'read;
-            }
-            frontier.push(event.leaf_hash);
-            while let Some(checkpoint) = next_checkpoint.peek() {
-                if checkpoint.tree_size != position {
-                    break;
-                }
-                if frontier.root() != Some(checkpoint.root) {
-                    findings.push(Finding {
-                        position,
-                        check: format!("the tree of {position} events does not have the root of the checkpoint of that size"),
-                    });
-                    break 'read;
-                }
-                next_checkpoint.next();
-            }
-        }
-        progress(position);
+        progress(walk.position);
+        page = next?;
     }
-    if let Some(checkpoint) = next_checkpoint.next() {
+    let position = walk.position;
+    findings.extend(walk.finding.take());
+    if let Some(checkpoint) = checkpoints.get(walk.next_checkpoint) {
         if findings.is_empty() && checkpoint.tree_size > position {
             findings.push(Finding {
                 position: position + 1,
@@ -125,6 +115,66 @@ pub async fn verify_log(
         checkpoints: checkpoints.len(),
         finding: findings.into_iter().next(),
     })
+}
+
+/// The state of the walk through the log, handed to the hashing thread and
+/// back with each page.
+struct Walk {
+    frontier: Frontier,
+    /// The last position checked.
+    position: u64,
+    /// Every stored checkpoint's tree size and root, smallest tree first.
+    checkpoints: Vec<(u64, Hash)>,
+    /// The first checkpoint not yet reached.
+    next_checkpoint: usize,
+    /// The first problem, after which nothing more is checked.
+    finding: Option<Finding>,
+}
+
+impl Walk {
+    /// Checks a page's events in order: no position missing, each leaf hash
+    /// recomputed from the canonical bytes, and the root of the tree at each
+    /// checkpoint's size.
+    fn check(&mut self, page: &CanonicalPage) {
+        for event in page.iter() {
+            if self.finding.is_some() {
+                return;
+            }
+            if event.position != self.position + 1 {
+                self.finding = Some(Finding {
+                    position: self.position + 1,
+                    check: format!(
+                        "event missing: position {} follows {}",
+                        event.position, self.position
+                    ),
+                });
+                return;
+            }
+            self.position = event.position;
+            if leaf_hash(event.bytes) != event.leaf_hash {
+                self.finding = Some(Finding {
+                    position: self.position,
+                    check: "leaf hash differs from the event's content (altered, or moved from another position)".into(),
+                });
+                return;
+            }
+            self.frontier.push(event.leaf_hash);
+            while let Some(&(tree_size, root)) = self.checkpoints.get(self.next_checkpoint) {
+                if tree_size != self.position {
+                    break;
+                }
+                if self.frontier.root() != Some(root) {
+                    let position = self.position;
+                    self.finding = Some(Finding {
+                        position,
+                        check: format!("the tree of {position} events does not have the root of the checkpoint of that size"),
+                    });
+                    return;
+                }
+                self.next_checkpoint += 1;
+            }
+        }
+    }
 }
 
 /// A stored checkpoint's note must be signed by the log's key and say what
