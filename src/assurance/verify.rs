@@ -5,8 +5,8 @@
 use super::checkpoint::Checkpoint;
 use super::error::AssuranceError;
 use super::keys::VerifierKey;
-use super::merkle::{verify_consistency, Frontier, Hash};
-use super::tree::LogTree;
+use super::merkle::{node_hash, node_range, split, verify_consistency, Frontier, Hash};
+use super::tree::{LogTree, CHUNK};
 use crate::store::canonical::{leaf_hash, CanonicalPage};
 use crate::store::{EventStore, StoredCheckpoint};
 
@@ -55,9 +55,11 @@ pub async fn verify_log(
 
     let mut walk = Walk {
         frontier: Frontier::default(),
+        subtrees: Subtrees::default(),
         position: 0,
         checkpoints: checkpoints.iter().map(|c| (c.tree_size, c.root)).collect(),
         next_checkpoint: 0,
+        consistent: vec![None; checkpoints.len().saturating_sub(1)],
         finding: None,
     };
     let mut page = store.read_canonical(0, PAGE).await?;
@@ -93,12 +95,17 @@ pub async fn verify_log(
         }
     }
     if findings.is_empty() {
-        for pair in checkpoints.windows(2) {
+        for (pair, walked) in checkpoints.windows(2).zip(walk.consistent) {
             let (old, new) = (&pair[0], &pair[1]);
-            let proof = tree.consistency_proof(old.tree_size, new.tree_size).await?;
-            if verify_consistency(old.tree_size, new.tree_size, &proof, &old.root, &new.root)
-                .is_err()
-            {
+            let consistent = match walked {
+                Some(consistent) => consistent,
+                None => {
+                    let proof = tree.consistency_proof(old.tree_size, new.tree_size).await?;
+                    verify_consistency(old.tree_size, new.tree_size, &proof, &old.root, &new.root)
+                        .is_ok()
+                }
+            };
+            if !consistent {
                 findings.push(Finding {
                     position: old.tree_size + 1,
                     check: format!(
@@ -121,12 +128,18 @@ pub async fn verify_log(
 /// back with each page.
 struct Walk {
     frontier: Frontier,
+    /// The subtrees the next consistency proof needs.
+    subtrees: Subtrees,
     /// The last position checked.
     position: u64,
     /// Every stored checkpoint's tree size and root, smallest tree first.
     checkpoints: Vec<(u64, Hash)>,
     /// The first checkpoint not yet reached.
     next_checkpoint: usize,
+    /// Whether each checkpoint is consistent with the next, found from the
+    /// walked leaves once the walk reaches the next (`None`: not known yet,
+    /// so asked of the stored tree afterwards, as before).
+    consistent: Vec<Option<bool>>,
     /// The first problem, after which nothing more is checked.
     finding: Option<Finding>,
 }
@@ -158,7 +171,8 @@ impl Walk {
                 });
                 return;
             }
-            self.frontier.push(event.leaf_hash);
+            self.subtrees
+                .push(&mut self.frontier, self.position, event.leaf_hash);
             while let Some(&(tree_size, root)) = self.checkpoints.get(self.next_checkpoint) {
                 if tree_size != self.position {
                     break;
@@ -171,9 +185,156 @@ impl Walk {
                     });
                     return;
                 }
+                if let Some(previous) = self.next_checkpoint.checked_sub(1) {
+                    let (from, old_root) = self.checkpoints[previous];
+                    self.consistent[previous] =
+                        self.subtrees.consistent(from, tree_size, &old_root, &root);
+                }
+                self.subtrees.keep_chunk_of(tree_size);
                 self.next_checkpoint += 1;
             }
         }
+    }
+}
+
+/// Levels of the subtrees of one chunk of [`CHUNK`] leaves.
+const CHUNK_LEVELS: u32 = CHUNK.trailing_zeros();
+
+/// The roots of the perfect subtrees a consistency proof between the last
+/// checkpoint reached and the next needs, kept as the walk computes them:
+/// every subtree of a chunk or more, and the smaller ones of the chunk being
+/// walked and of the chunk that held the last checkpoint's last leaf (a proof
+/// needs small subtrees only next to its two tree sizes).
+#[derive(Debug)]
+struct Subtrees {
+    /// `upper[l][i]`: the root of leaves `[i * s, (i + 1) * s)`, `s = CHUNK << l`.
+    upper: Vec<Vec<Hash>>,
+    /// The chunk being walked.
+    current: ChunkSubtrees,
+    /// The chunk of the last checkpoint's last leaf, once walked past.
+    kept: Option<ChunkSubtrees>,
+    /// Which chunk to keep when the walk leaves it.
+    keep: Option<u64>,
+}
+
+impl Default for Subtrees {
+    fn default() -> Self {
+        Subtrees {
+            upper: Vec::new(),
+            current: ChunkSubtrees::new(0),
+            kept: None,
+            keep: None,
+        }
+    }
+}
+
+/// The subtrees inside one chunk: `levels[l][i]` is the root of its leaves
+/// `[i << l, (i + 1) << l)` (level 0: the leaf hashes).
+#[derive(Debug)]
+struct ChunkSubtrees {
+    index: u64,
+    levels: Vec<Vec<Hash>>,
+}
+
+impl ChunkSubtrees {
+    fn new(index: u64) -> Self {
+        ChunkSubtrees {
+            index,
+            levels: vec![Vec::new(); CHUNK_LEVELS as usize],
+        }
+    }
+}
+
+impl Subtrees {
+    /// Pushes the leaf at `position` (1-based) into `frontier`, keeping the
+    /// subtrees it completes.
+    fn push(&mut self, frontier: &mut Frontier, position: u64, leaf: Hash) {
+        let chunk = (position - 1) / CHUNK;
+        if chunk != self.current.index {
+            let done = std::mem::replace(&mut self.current, ChunkSubtrees::new(chunk));
+            if self.keep == Some(done.index) {
+                self.kept = Some(done);
+            }
+        }
+        let (current, upper) = (&mut self.current, &mut self.upper);
+        frontier.push_with(leaf, |level, hash| {
+            if let Some(nodes) = current.levels.get_mut(level as usize) {
+                nodes.push(*hash);
+            } else {
+                let l = (level - CHUNK_LEVELS) as usize;
+                if upper.len() <= l {
+                    upper.resize_with(l + 1, Vec::new);
+                }
+                upper[l].push(*hash);
+            }
+        });
+    }
+
+    /// Remembers that a checkpoint covers `size` leaves: the next proof
+    /// starts there.
+    fn keep_chunk_of(&mut self, size: u64) {
+        self.keep = Some((size - 1) / CHUNK);
+    }
+
+    /// The root of the perfect subtree of `2^level` leaves at `index`, if kept.
+    fn perfect(&self, level: u32, index: u64) -> Option<Hash> {
+        if level >= CHUNK_LEVELS {
+            let l = usize::try_from(level - CHUNK_LEVELS).ok()?;
+            return self
+                .upper
+                .get(l)?
+                .get(usize::try_from(index).ok()?)
+                .copied();
+        }
+        let chunk = (index << level) / CHUNK;
+        let within = usize::try_from(index - (chunk << (CHUNK_LEVELS - level))).ok()?;
+        [Some(&self.current), self.kept.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|c| c.index == chunk)?
+            .levels[level as usize]
+            .get(within)
+            .copied()
+    }
+
+    /// RFC 6962's MTH of leaves `[start, end)`, a node's range as
+    /// `node_range` gives it (so `start` is aligned to the node's size).
+    fn range_hash(&self, start: u64, end: u64) -> Option<Hash> {
+        let n = end - start;
+        if n.is_power_of_two() && start % n == 0 {
+            return self.perfect(n.trailing_zeros(), start / n);
+        }
+        if n < 2 {
+            return None;
+        }
+        let k = split(n);
+        Some(node_hash(
+            &self.range_hash(start, start + k)?,
+            &self.range_hash(start + k, end)?,
+        ))
+    }
+
+    /// Whether the tree of `from` leaves with `old_root` is a prefix of the
+    /// tree of `to` leaves (just walked) with `new_root`: the consistency
+    /// proof the stored tree would give, made from the kept subtrees and
+    /// checked the same way. `None` if a subtree it needs was not kept.
+    fn consistent(&self, from: u64, to: u64, old_root: &Hash, new_root: &Hash) -> Option<bool> {
+        let proof = self.consistency_proof(from, to)?;
+        Some(verify_consistency(from, to, &proof, old_root, new_root).is_ok())
+    }
+
+    /// What `LogTree::consistency_proof` answers, from the kept subtrees.
+    fn consistency_proof(&self, from: u64, to: u64) -> Option<Vec<Hash>> {
+        if from == 0 || from >= to {
+            return None;
+        }
+        ct_merkle::indices_for_consistency_proof(from, to - from)
+            .into_iter()
+            .map(|node| {
+                let (start, end) = node_range(node, to);
+                self.range_hash(start, end)
+            })
+            .collect()
     }
 }
 
@@ -198,5 +359,57 @@ fn check_note(checkpoint: &StoredCheckpoint, verifier: &VerifierKey) -> Option<F
             ))
         }
         Ok(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assurance::merkle::root_of;
+    use crate::store::canonical::leaf_hash;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Walking leaves and keeping subtrees gives, at each checkpoint, the
+        /// consistency proof from the previous one that the stored tree
+        /// gives (RFC 6962's MTH of each node's leaves), and it checks.
+        #[test]
+        fn walked_consistency_proofs_are_the_stored_trees(
+            n in 1u64..5000,
+            cuts in prop::collection::btree_set(1u64..5000, 1..12),
+        ) {
+            let leaves: Vec<Hash> = (0..n).map(|i| leaf_hash(&i.to_le_bytes())).collect();
+            let sizes: Vec<u64> = cuts.into_iter().filter(|&s| s <= n).collect();
+            let mut frontier = Frontier::default();
+            let mut subtrees = Subtrees::default();
+            let mut previous: Option<u64> = None;
+            let mut next = sizes.iter().peekable();
+            for (i, leaf) in leaves.iter().enumerate() {
+                let position = i as u64 + 1;
+                subtrees.push(&mut frontier, position, *leaf);
+                if next.peek() == Some(&&position) {
+                    next.next();
+                    let root = frontier.root().expect("root");
+                    prop_assert_eq!(Some(root), root_of(&leaves[..i + 1]));
+                    if let Some(from) = previous {
+                        let want: Vec<Hash> = ct_merkle::indices_for_consistency_proof(from, position - from)
+                            .into_iter()
+                            .map(|node| {
+                                let (start, end) = node_range(node, position);
+                                root_of(&leaves[start as usize..end as usize]).expect("leaves")
+                            })
+                            .collect();
+                        prop_assert_eq!(subtrees.consistency_proof(from, position), Some(want));
+                        let old_root = root_of(&leaves[..from as usize]).expect("root");
+                        prop_assert_eq!(subtrees.consistent(from, position, &old_root, &root), Some(true));
+                        prop_assert_eq!(subtrees.consistent(from, position, &root, &root), Some(false));
+                    }
+                    subtrees.keep_chunk_of(position);
+                    previous = Some(position);
+                }
+            }
+        }
     }
 }
