@@ -2,12 +2,14 @@
 //! stored events, check every stored checkpoint (signature, root) and the
 //! consistency between them, and name the first bad position.
 
+use futures::StreamExt;
+
 use super::checkpoint::Checkpoint;
 use super::error::AssuranceError;
 use super::keys::VerifierKey;
 use super::merkle::{node_hash, node_range, split, verify_consistency, Frontier, Hash};
 use super::tree::{LogTree, CHUNK};
-use crate::store::canonical::{leaf_hash, CanonicalPage};
+use crate::store::canonical::leaf_hash;
 use crate::store::{EventStore, StoredCheckpoint};
 
 /// What is wrong, and where.
@@ -30,15 +32,21 @@ pub struct Report {
     pub finding: Option<Finding>,
 }
 
-/// Events per page read. Large pages keep the database busy between round
-/// trips; two pages are in memory at once (one checked while the next is
-/// read), a few MiB each.
+/// Events per page read.
 const PAGE: u32 = 8192;
+
+/// Pages read and hashed at once, each on its own database connection and
+/// hashing thread.
+const PAGES_IN_FLIGHT: usize = 3;
 
 /// Verifies the whole log. Checkpoint signatures are checked with `verifier`.
 ///
-/// Each event's canonical bytes come from [`EventStore::read_canonical`]; the
-/// next page is read while the current one is hashed on a blocking thread.
+/// Each event's canonical bytes come from [`EventStore::read_canonical`].
+/// Pages are read and hashed several at once: page `i` is read as the events
+/// after position `i * PAGE`, which is where the page before it ends while
+/// the log has no gap, and the walk stops at the first page that does not
+/// continue the one before it (a gap, or the end), so what it checks is what
+/// reading one page after the other would give.
 pub async fn verify_log(
     store: &dyn EventStore,
     tree: &LogTree,
@@ -62,24 +70,20 @@ pub async fn verify_log(
         consistent: vec![None; checkpoints.len().saturating_sub(1)],
         finding: None,
     };
-    let mut page = store.read_canonical(0, PAGE).await?;
-    while let Some(last) = page.last_position() {
-        let hashing = tokio::task::spawn_blocking(move || {
-            walk.check(&page);
-            walk
-        });
-        let (walked, next) = tokio::join!(hashing, store.read_canonical(last, PAGE));
-        walk = match walked {
-            Ok(walk) => walk,
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => return Err(AssuranceError::Interrupted(error.to_string())),
-        };
+    let mut pages = futures::stream::iter(0u64..)
+        .map(|i| read_and_hash(store, i * u64::from(PAGE)))
+        .buffered(PAGES_IN_FLIGHT);
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        if page.is_empty() {
+            break;
+        }
+        walk.check(&page);
         if walk.finding.is_some() {
             // As before: what the next page holds no longer matters.
             break;
         }
         progress(walk.position);
-        page = next?;
     }
     let position = walk.position;
     findings.extend(walk.finding.take());
@@ -124,8 +128,36 @@ pub async fn verify_log(
     })
 }
 
-/// The state of the walk through the log, handed to the hashing thread and
-/// back with each page.
+/// An event read and hashed: its position, its stored leaf hash, and whether
+/// that is the hash of its canonical bytes.
+struct Hashed {
+    position: u64,
+    leaf_hash: Hash,
+    matches: bool,
+}
+
+/// Reads the page of events after `after` and hashes their canonical bytes
+/// on a blocking thread.
+async fn read_and_hash(store: &dyn EventStore, after: u64) -> Result<Vec<Hashed>, AssuranceError> {
+    let page = store.read_canonical(after, PAGE).await?;
+    let hashed = tokio::task::spawn_blocking(move || {
+        page.iter()
+            .map(|event| Hashed {
+                position: event.position,
+                leaf_hash: event.leaf_hash,
+                matches: leaf_hash(event.bytes) == event.leaf_hash,
+            })
+            .collect()
+    })
+    .await;
+    match hashed {
+        Ok(hashed) => Ok(hashed),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) => Err(AssuranceError::Interrupted(error.to_string())),
+    }
+}
+
+/// The state of the walk through the log.
 struct Walk {
     frontier: Frontier,
     /// The subtrees the next consistency proof needs.
@@ -148,8 +180,8 @@ impl Walk {
     /// Checks a page's events in order: no position missing, each leaf hash
     /// recomputed from the canonical bytes, and the root of the tree at each
     /// checkpoint's size.
-    fn check(&mut self, page: &CanonicalPage) {
-        for event in page.iter() {
+    fn check(&mut self, page: &[Hashed]) {
+        for event in page {
             if self.finding.is_some() {
                 return;
             }
@@ -164,7 +196,7 @@ impl Walk {
                 return;
             }
             self.position = event.position;
-            if leaf_hash(event.bytes) != event.leaf_hash {
+            if !event.matches {
                 self.finding = Some(Finding {
                     position: self.position,
                     check: "leaf hash differs from the event's content (altered, or moved from another position)".into(),

@@ -461,7 +461,7 @@ fn unpack_frames<'a>(packed: &'a [u8], after: u64, count: i64) -> Option<Vec<Fra
         for (i, number) in numbers.iter_mut().enumerate() {
             let end = if i == 10 { b':' } else { b',' };
             let length = rest.iter().position(|&b| b == end)?;
-            *number = std::str::from_utf8(&rest[..length]).ok()?.parse().ok()?;
+            *number = decimal(&rest[..length])?;
             rest = &rest[length + 1..];
         }
         let [position, stream_version, schema_version, plain, lengths @ ..] = numbers;
@@ -500,4 +500,26 @@ fn unpack_frames<'a>(packed: &'a [u8], after: u64, count: i64) -> Option<Vec<Fra
         frames.push(Frame { position, event });
     }
     (i64::try_from(frames.len()).ok()? == count).then_some(frames)
+}
+
+/// An integer as SQLite writes it in text.
+fn decimal(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', digits)) => (true, digits),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(d - b'0');
+        value = value
+            .checked_mul(10)?
+            .checked_add(if negative { -d } else { d })?;
+    }
+    Some(value)
 }
