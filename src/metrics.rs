@@ -119,6 +119,19 @@ pub fn batch(seconds: f64, commands: usize) {
     }
 }
 
+/// Batches committed so far in this process: (batches, seconds spent
+/// committing them, commands they held).
+pub fn batch_totals() -> (u64, f64, f64) {
+    match METRICS.as_ref() {
+        Some(metrics) => (
+            metrics.append_seconds.get_sample_count(),
+            metrics.append_seconds.get_sample_sum(),
+            metrics.batch_commands.get_sample_sum(),
+        ),
+        None => (0, 0.0, 0.0),
+    }
+}
+
 /// Counts and times every request by its route.
 pub async fn track(request: Request, next: Next) -> Response {
     let route = request

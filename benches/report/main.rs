@@ -4,7 +4,8 @@
 //! `ADVICE_LOG_TEST_POSTGRES`, or started by `scripts/postgres-for-tests`).
 //!
 //! Quick mode (the default) uses logs of 10k and 50k events; full mode 10k
-//! and 1M. The peers (cqrs-es, disintegrate) are not measured yet.
+//! and 1M. The peers (cqrs-es with sqlite-es / postgres-es, disintegrate
+//! with disintegrate-postgres) are in `peers.rs`.
 
 use std::fmt::Write as _;
 use std::io::BufRead;
@@ -32,8 +33,14 @@ use sha2::{Digest, Sha256};
 use sqlx::Connection;
 use uuid::Uuid;
 
+mod peers;
+
 struct Mode {
     name: &'static str,
+    /// Items 1-4 (appends, peers, ceiling, mutations); off with `--logs-only`.
+    writes: bool,
+    /// Items 5-8 (page, rebuild, verify, memory); off with `--writes-only`.
+    logs: bool,
     run_for: Duration,
     small: u64,
     large: u64,
@@ -428,33 +435,59 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
     let dir = tempfile::tempdir().expect("dir");
     let key_path = dir.path().join("signing.key");
     let key = LogKey::load_or_create(&key_path).expect("key").0;
-    let client = reqwest::Client::new();
     let _ = writeln!(report, "\n## {backend}\n");
 
+    if mode.writes {
+        measure_writes(backend, mode, &dir, &key_path, report).await;
+    }
+    if mode.logs {
+        measure_logs(backend, mode, &dir, &key_path, &key, report).await;
+    }
+}
+
+/// Items 1-4: appends, peers, the ceiling, GraphQL mutations.
+async fn measure_writes(
+    backend: Backend,
+    mode: &Mode,
+    dir: &tempfile::TempDir,
+    key_path: &std::path::Path,
+    report: &mut String,
+) {
+    let client = reqwest::Client::new();
     // 1. Store-level append throughput.
-    let _ = writeln!(report, "### 1. Store-level append (the decision-lifecycle mix: 9 events in 7 commands per proposal)\n\n| writers | commands/s | events/s |\n| ---: | ---: | ---: |");
+    let _ = writeln!(report, "### 1. Store-level append (the decision-lifecycle mix: 9 events in 7 commands per proposal)\n\n| writers | commands/s | events/s | commands per group commit | ms per group commit |\n| ---: | ---: | ---: | ---: | ---: |");
     let mut at_64 = (0.0, 0.0);
     for writers in [1, 8, 64] {
         let url = fresh(backend, dir.path(), &format!("append{writers}")).await;
         let store = store::open(&url).await.expect("store");
         let teams: Vec<Team> = (0..8).map(|_| (TeamId::random(), people(4))).collect();
         let run_for = mode.run_for;
+        let before = advice_log::metrics::batch_totals();
         let started = Instant::now();
         let (commands, events) = drive(store.clone(), writers, &teams, move |_, elapsed| {
             elapsed >= run_for
         })
         .await;
         let seconds = started.elapsed().as_secs_f64();
+        let after = advice_log::metrics::batch_totals();
+        let batches = (after.0 - before.0).max(1) as f64;
+        let (per_batch, batch_ms) = (
+            (after.2 - before.2) / batches,
+            (after.1 - before.1) * 1000.0 / batches,
+        );
         store.close().await;
         let (c, e) = (commands as f64 / seconds, events as f64 / seconds);
         if writers == 64 {
             at_64 = (c, e);
         }
-        let _ = writeln!(report, "| {writers} | {c:.0} | {e:.0} |");
+        let _ = writeln!(
+            report,
+            "| {writers} | {c:.0} | {e:.0} | {per_batch:.1} | {batch_ms:.2} |"
+        );
     }
 
-    // 2. Peers: not measured yet.
-    let _ = writeln!(report, "\n### 2. Peer event stores (cqrs-es with postgres-es / sqlite-es, disintegrate-postgres)\n\nNot measured yet.");
+    // 2. Peers: the same lifecycles through cqrs-es and disintegrate (peers.rs).
+    peers::measure(backend, dir.path(), mode.run_for, at_64, report).await;
 
     // 3. The ceiling: raw batched inserts of the same rows.
     let url = fresh(backend, dir.path(), "ceiling").await;
@@ -493,7 +526,7 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
         .expect("join");
     drop(app);
     store.close().await;
-    let server = Server::start(&url, &key_path);
+    let server = Server::start(&url, key_path);
     let mut proposals = Vec::new();
     for _ in 0..64 {
         let body = json!({"query": "mutation($t: ID!) { raiseProposal(input: {teamId: $t, title: \"T\", body: \"B\", rule: ADVICE}) { proposal { id } } }", "variables": {"t": team.0}});
@@ -536,11 +569,23 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
     let per_second = mutations as f64 / started.elapsed().as_secs_f64();
     drop(server);
     let _ = writeln!(report, "\n### 4. GraphQL mutations over HTTP on loopback, 64 concurrent clients (`giveAdvice` on the release server binary)\n\n{per_second:.0} mutations/s. / store append at 64 writers ({:.0} commands/s) = **{:.2}** (target >= 0.4).", at_64.0, per_second / at_64.0);
+}
+
+/// Items 5-8 at two log sizes: the decisions page, rebuild, verify, memory.
+async fn measure_logs(
+    backend: Backend,
+    mode: &Mode,
+    dir: &tempfile::TempDir,
+    key_path: &std::path::Path,
+    key: &LogKey,
+    report: &mut String,
+) {
+    let client = reqwest::Client::new();
 
     // 5-8 at two log sizes.
     let mut p50s = Vec::new();
     let mut peaks = Vec::new();
-    let _ = writeln!(report, "\n### 5-8. A team's decisions page, rebuild, verify and memory at {} and {} events\n\n| events | page p50 ms | page p99 ms | floor p50 ms | floor p99 ms | p99 page/floor | rebuild ev/s | raw read+decode ev/s | rebuild/raw | verify ev/s | SHA-256 ev/s | verify/SHA | server peak KiB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", mode.small, mode.large);
+    let _ = writeln!(report, "\n### 5-8. A team's decisions page, rebuild, verify and memory at {} and {} events\n\n| events | page p50 ms | page p99 ms | floor p50 ms | floor p99 ms | p99 page/floor | page 2 p50 ms | page 2 p99 ms | rebuild ev/s | raw read+decode ev/s | rebuild/raw | verify ev/s | SHA-256 ev/s | verify/SHA | server peak KiB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", mode.small, mode.large);
     for size in [mode.small, mode.large] {
         eprintln!("  building a log of {size} events...");
         let (url, token, team) = big_log(backend, dir.path(), size).await;
@@ -568,7 +613,7 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
         // 7. Verify next to SHA-256 over the same canonical bytes.
         let assurance = Assurance::new(
             store.clone(),
-            LogKey::load_or_create(&key_path).expect("key").0,
+            LogKey::load_or_create(key_path).expect("key").0,
         );
         assurance
             .issue(chrono::Utc::now())
@@ -602,10 +647,26 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
         store.close().await;
 
         // 5 and 8. The real server: page latency next to the floor, and its peak memory.
-        let server = Server::start(&url, &key_path);
+        let server = Server::start(&url, key_path);
         let page_query = json!({"query": "query($t: ID!) { team(id: $t) { decisions(first: 20) { edges { node { id title decision { outcome rationale } } } } } }", "variables": {"t": team}});
         let floor_query = json!({"query": "{ __typename }"});
         latencies(&client, &server.base, &token, &page_query, 20).await;
+        // The second page (after a cursor) is always read from the database.
+        let cursor_query = json!({"query": "query($t: ID!) { team(id: $t) { decisions(first: 20) { pageInfo { endCursor } } } }", "variables": {"t": team}});
+        let first: Value = client
+            .post(format!("{}/graphql", server.base))
+            .bearer_auth(&token)
+            .json(&cursor_query)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        let cursor = first["data"]["team"]["decisions"]["pageInfo"]["endCursor"].clone();
+        let second_query = json!({"query": "query($t: ID!, $a: String) { team(id: $t) { decisions(first: 20, after: $a) { edges { node { id title decision { outcome rationale } } } } } }", "variables": {"t": team, "a": cursor}});
+        let (second50, second99) =
+            latencies(&client, &server.base, &token, &second_query, mode.samples).await;
         let (page50, page99) =
             latencies(&client, &server.base, &token, &page_query, mode.samples).await;
         let (floor50, floor99) =
@@ -614,17 +675,26 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
         drop(server);
         p50s.push(page50);
         peaks.push(peak);
-        let _ = writeln!(report, "| {head} | {page50:.2} | {page99:.2} | {floor50:.2} | {floor99:.2} | **{:.2}** | {rebuild:.0} | {raw_read:.0} | **{:.2}** | {verify:.0} | {sha:.0} | **{:.2}** | {peak} |", page99 / floor99, rebuild / raw_read, verify / sha);
+        let _ = writeln!(report, "| {head} | {page50:.2} | {page99:.2} | {floor50:.2} | {floor99:.2} | **{:.2}** | {second50:.2} | {second99:.2} | {rebuild:.0} | {raw_read:.0} | **{:.2}** | {verify:.0} | {sha:.0} | **{:.2}** | {peak} |", page99 / floor99, rebuild / raw_read, verify / sha);
     }
-    let _ = writeln!(report, "\nTargets: page p99 <= 3x the floor; page p50 at the larger log / at the smaller = **{:.2}** (target <= 1.2); rebuild >= 0.5x raw; verify >= 0.5x SHA-256; server peak memory at the larger / smaller = **{:.2}** (target <= 1.5).", p50s[1] / p50s[0], peaks[1] as f64 / peaks[0].max(1) as f64);
+    let _ = writeln!(report, "\nTargets: page p99 <= 3x the floor; page p50 at the larger log / at the smaller = **{:.2}** (target <= 1.2); rebuild >= 0.5x raw; verify >= 0.5x SHA-256; server peak memory at the larger / smaller = **{:.2}** (target <= 1.5). The first page of each team's decisions is kept in memory by the server (the projector drops it whenever one of the team's proposals changes); page 2, after a cursor, is one query on the read-model table.", p50s[1] / p50s[0], peaks[1] as f64 / peaks[0].max(1) as f64);
 }
 
 #[tokio::main]
 async fn main() {
-    let full = std::env::args().any(|a| a == "--full");
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let full = flag("--full");
+    let (writes, logs) = (!flag("--logs-only"), !flag("--writes-only"));
+    let backends: Vec<Backend> = [Backend::Sqlite, Backend::Postgres]
+        .into_iter()
+        .filter(|b| !flag(&format!("--no-{b}")))
+        .collect();
     let mode = if full {
         Mode {
             name: "full",
+            writes,
+            logs,
             run_for: Duration::from_secs(5),
             small: 10_000,
             large: 1_000_000,
@@ -633,6 +703,8 @@ async fn main() {
     } else {
         Mode {
             name: "quick",
+            writes,
+            logs,
             run_for: Duration::from_secs(2),
             small: 10_000,
             large: 50_000,
@@ -651,12 +723,13 @@ async fn main() {
         .map(|n| n.get())
         .unwrap_or(0);
     let mut report = String::new();
-    let _ = writeln!(report, "# advice-log benchmarks\n\nWritten by `cargo bench --bench report -- --{}` on {} ({cores} cores: {cpu}). Every ratio compares numbers measured side by side in this run; timings on this kind of machine are noisy, so read the ratios, not the absolute numbers. SQLite runs in WAL mode with `synchronous=FULL`; PostgreSQL with its default `synchronous_commit=on`: an acknowledged append is on disk. The peers of item 2 are not measured yet.", mode.name, chrono::Utc::now().format("%Y-%m-%d"));
+    let _ = writeln!(report, "# advice-log benchmarks\n\nWritten by `cargo bench --bench report -- --{}` on {} ({cores} cores: {cpu}). Every ratio compares numbers measured side by side in this run; timings on this kind of machine are noisy, so read the ratios, not the absolute numbers. SQLite runs in WAL mode with `synchronous=FULL`; PostgreSQL with its default `synchronous_commit=on`: an acknowledged append is on disk. The peers of item 2 (cqrs-es 0.4 with sqlite-es / postgres-es, disintegrate 4 with disintegrate-postgres) run the same commands with the same durability, each on its own fresh database.", mode.name, chrono::Utc::now().format("%Y-%m-%d"));
     postgres_server().await;
-    for backend in [Backend::Sqlite, Backend::Postgres] {
+    for backend in backends {
         eprintln!("measuring {backend} ({} mode)...", mode.name);
         measure_backend(backend, &mode, &mut report).await;
     }
+    report.push_str(include_str!("findings.md"));
     std::fs::write("BENCHMARKS.md", &report).expect("write BENCHMARKS.md");
     println!("{report}");
 }

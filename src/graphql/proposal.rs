@@ -11,8 +11,10 @@ use super::mutation::command_meta;
 use super::types::{app, Person, Team};
 use crate::app::proposals::{LoadedProposal, RaiseProposal};
 use crate::app::Outcome as Written;
-use crate::domain::proposal::{self, compliance, ProposalId, Status};
+use crate::domain::proposal::{self, compliance, ProposalId, ProposalState, Status};
 use crate::domain::{GroupId, PersonId, TeamId};
+use crate::projection::projected::ProjectedProposal;
+use crate::read::actor_of;
 use crate::store::RecordedEvent;
 
 /// Where a proposal stands.
@@ -141,58 +143,81 @@ fn team_of(ctx: &Context<'_>, id: TeamId) -> Option<Team> {
     app(ctx).read.directory().team(id).cloned().map(Team)
 }
 
-/// A proposal, as it stands or as it stood at `asOf`.
+/// A proposal, as it stands or as it stood at `asOf`: loaded from its
+/// stream, or from the read models (then its trail is read when asked for).
 pub struct Proposal {
-    loaded: LoadedProposal,
+    id: ProposalId,
+    state: ProposalState,
+    decided_by: Option<PersonId>,
+    reviewed_by: Vec<Option<PersonId>>,
+    events: Option<Vec<RecordedEvent>>,
     at: DateTime<Utc>,
 }
 
 impl Proposal {
-    /// A proposal as loaded, judged for compliance at `at`.
+    /// A proposal as loaded from its stream, judged for compliance at `at`.
     pub fn new(loaded: LoadedProposal, at: DateTime<Utc>) -> Self {
-        Proposal { loaded, at }
+        let actors = |kind: &str| {
+            loaded
+                .events
+                .iter()
+                .filter(|e| e.event_type == kind)
+                .map(actor_of)
+                .collect::<Vec<_>>()
+        };
+        Proposal {
+            id: loaded.id,
+            decided_by: actors("ProposalDecided").into_iter().next().flatten(),
+            reviewed_by: actors("DecisionReviewed"),
+            state: loaded.state,
+            events: Some(loaded.events),
+            at,
+        }
     }
-}
 
-/// The actor recorded in an event's metadata.
-fn actor_of(event: &RecordedEvent) -> Option<PersonId> {
-    event
-        .metadata
-        .get("actor")
-        .and_then(|v| serde_json::from_value::<Option<PersonId>>(v.clone()).ok())
-        .flatten()
+    /// A proposal as the read models keep it, judged for compliance at `at`.
+    pub fn projected(projected: ProjectedProposal, at: DateTime<Utc>) -> Self {
+        Proposal {
+            id: projected.id,
+            state: projected.state,
+            decided_by: projected.decided_by,
+            reviewed_by: projected.reviewed_by,
+            events: None,
+            at,
+        }
+    }
 }
 
 #[Object]
 impl Proposal {
     /// Its id.
     async fn id(&self) -> ID {
-        ID(self.loaded.id.to_string())
+        ID(self.id.to_string())
     }
 
     /// Its title.
     async fn title(&self) -> &str {
-        &self.loaded.state.title
+        &self.state.title
     }
 
     /// The current body.
     async fn body(&self) -> &str {
-        self.loaded.state.body()
+        self.state.body()
     }
 
     /// The body as first raised.
     async fn original_body(&self) -> &str {
-        &self.loaded.state.original_body
+        &self.state.original_body
     }
 
     /// The body's version: 1, plus one per amendment.
     async fn version(&self) -> u32 {
-        self.loaded.state.version()
+        self.state.version()
     }
 
     /// `OPEN`, `DECIDED` or `WITHDRAWN`.
     async fn state(&self) -> ProposalStateKind {
-        match self.loaded.state.status {
+        match self.state.status {
             Status::Decided => ProposalStateKind::Decided,
             Status::Withdrawn => ProposalStateKind::Withdrawn,
             Status::Open | Status::Unraised => ProposalStateKind::Open,
@@ -201,25 +226,22 @@ impl Proposal {
 
     /// Its decision rule.
     async fn rule(&self) -> Option<Rule> {
-        self.loaded.state.rule.map(Rule::from)
+        self.state.rule.map(Rule::from)
     }
 
     /// For `THRESHOLD`: the share of eligible members that must agree.
     async fn threshold(&self) -> Option<f64> {
-        self.loaded
-            .state
-            .threshold_bp
-            .map(|bp| f64::from(bp) / 10_000.0)
+        self.state.threshold_bp.map(|bp| f64::from(bp) / 10_000.0)
     }
 
     /// How many members were eligible when it was raised (coaches excluded).
     async fn eligible_members(&self) -> usize {
-        self.loaded.state.eligible.len()
+        self.state.eligible.len()
     }
 
     /// The team it belongs to.
     async fn team(&self, ctx: &Context<'_>) -> Option<Team> {
-        match self.loaded.state.owner {
+        match self.state.owner {
             Some(proposal::Owner::Team(team)) => team_of(ctx, team),
             _ => None,
         }
@@ -227,7 +249,7 @@ impl Proposal {
 
     /// The cross-team group it belongs to.
     async fn group(&self, ctx: &Context<'_>) -> Option<super::types::Group> {
-        match self.loaded.state.owner {
+        match self.state.owner {
             Some(proposal::Owner::Group(group)) => app(ctx)
                 .read
                 .directory()
@@ -240,43 +262,42 @@ impl Proposal {
 
     /// Who raised it.
     async fn proposer(&self, ctx: &Context<'_>) -> Option<Person> {
-        self.loaded.state.proposer.and_then(|p| person_of(ctx, p))
+        self.state.proposer.and_then(|p| person_of(ctx, p))
     }
 
     /// Who records the decision.
     async fn decider(&self, ctx: &Context<'_>) -> Option<Person> {
-        self.loaded.state.decider.and_then(|p| person_of(ctx, p))
+        self.state.decider.and_then(|p| person_of(ctx, p))
     }
 
     /// When it was raised.
     async fn raised_at(&self) -> Option<DateTime<Utc>> {
-        self.loaded.state.raised_at
+        self.state.raised_at
     }
 
     /// The advice deadline.
     async fn advice_deadline(&self) -> Option<DateTime<Utc>> {
-        self.loaded.state.advice_deadline
+        self.state.advice_deadline
     }
 
     /// The decision area.
     async fn area(&self) -> Option<&str> {
-        self.loaded.state.area.as_deref()
+        self.state.area.as_deref()
     }
 
     /// Spend against the owner group's budget, in minor units.
     async fn spend(&self) -> Option<i64> {
-        self.loaded.state.spend
+        self.state.spend
     }
 
     /// When the decision is next due for review.
     async fn review_by(&self) -> Option<DateTime<Utc>> {
-        self.loaded.state.next_review_by()
+        self.state.next_review_by()
     }
 
     /// Who was asked for advice, why, and whether they answered.
     async fn advisers(&self) -> Vec<AdviserEntry> {
-        self.loaded
-            .state
+        self.state
             .requests
             .iter()
             .cloned()
@@ -286,19 +307,12 @@ impl Proposal {
 
     /// Every piece of advice, in order.
     async fn advice(&self) -> Vec<Advice> {
-        self.loaded
-            .state
-            .advice
-            .iter()
-            .cloned()
-            .map(Advice)
-            .collect()
+        self.state.advice.iter().cloned().map(Advice).collect()
     }
 
     /// Every objection, in order.
     async fn objections(&self) -> Vec<Objection> {
-        self.loaded
-            .state
+        self.state
             .objections
             .iter()
             .cloned()
@@ -308,8 +322,7 @@ impl Proposal {
 
     /// Every amendment, in order (the original body is `originalBody`).
     async fn amendments(&self) -> Vec<Amendment> {
-        self.loaded
-            .state
+        self.state
             .amendments
             .iter()
             .map(|a| Amendment {
@@ -323,20 +336,14 @@ impl Proposal {
 
     /// Each voter's latest vote.
     async fn votes(&self) -> Vec<Vote> {
-        self.loaded.state.votes.iter().cloned().map(Vote).collect()
+        self.state.votes.iter().cloned().map(Vote).collect()
     }
 
     /// The decision, once made.
     async fn decision(&self) -> Option<Decision> {
-        let record = self.loaded.state.decision.clone()?;
-        let by = self
-            .loaded
-            .events
-            .iter()
-            .find(|e| e.event_type == "ProposalDecided")
-            .and_then(actor_of);
+        let record = self.state.decision.clone()?;
+        let by = self.decided_by;
         let missing = self
-            .loaded
             .state
             .requests
             .iter()
@@ -353,42 +360,42 @@ impl Proposal {
 
     /// Why it was withdrawn, if it was.
     async fn withdrawn_reason(&self) -> Option<&str> {
-        self.loaded.state.withdrawn_reason.as_deref()
+        self.state.withdrawn_reason.as_deref()
     }
 
     /// Reviews of the decision, in order.
     async fn reviews(&self) -> Vec<Review> {
-        let actors = self
-            .loaded
-            .events
-            .iter()
-            .filter(|e| e.event_type == "DecisionReviewed")
-            .map(actor_of);
-        self.loaded
-            .state
+        self.state
             .reviews
             .iter()
             .cloned()
-            .zip(actors)
+            .zip(self.reviewed_by.iter().copied())
             .map(|(review, by)| Review { review, by })
             .collect()
     }
 
     /// Whether a review revoked the decision (it stays in the record).
     async fn revoked(&self) -> bool {
-        self.loaded.state.revoked()
+        self.state.revoked()
     }
 
     /// Every event of the proposal, in order, with actor, role, time and reason.
-    async fn trail(&self) -> Vec<TrailEntry> {
-        self.loaded.events.iter().cloned().map(TrailEntry).collect()
+    async fn trail(&self, ctx: &Context<'_>) -> GqlResult<Vec<TrailEntry>> {
+        let events = match &self.events {
+            Some(events) => events.clone(),
+            None => super::views::proposals_of(ctx, std::iter::once(self.id))
+                .await?
+                .remove(&self.id)
+                .map(|loaded| loaded.events)
+                .unwrap_or_default(),
+        };
+        Ok(events.into_iter().map(TrailEntry).collect())
     }
 
     /// Whether the process was (or is being) followed.
     async fn compliance(&self) -> Compliance {
-        let c = compliance(&self.loaded.state, self.at);
+        let c = compliance(&self.state, self.at);
         let missing = self
-            .loaded
             .state
             .requests
             .iter()
@@ -397,7 +404,6 @@ impl Proposal {
             .map(AdviserEntry)
             .collect();
         let open = self
-            .loaded
             .state
             .objections
             .iter()
@@ -753,7 +759,7 @@ impl ProposalQuery {
             return Err(not_found("proposal", id));
         }
         let at = as_of.unwrap_or_else(|| app(ctx).clock.now());
-        Ok(Proposal { loaded, at })
+        Ok(Proposal::new(loaded, at))
     }
 }
 
@@ -918,32 +924,49 @@ pub struct ReviewDecisionInput {
     pub command_id: Option<ID>,
 }
 
-/// What a proposal mutation answers.
-#[derive(SimpleObject)]
+/// What a proposal mutation answers. The proposal is read from the log
+/// only if the client asks for it.
 pub struct ProposalPayload {
+    id: ProposalId,
+    created_id: Option<ID>,
+    position: u64,
+    replayed: bool,
+}
+
+/// What a proposal mutation answers.
+#[Object]
+impl ProposalPayload {
     /// The proposal as it now stands.
-    pub proposal: Proposal,
+    async fn proposal(&self, ctx: &Context<'_>) -> GqlResult<Proposal> {
+        let loaded = app(ctx).load_proposal(self.id, None).await.gql()?;
+        Ok(Proposal::new(loaded, app(ctx).clock.now()))
+    }
+
     /// The id of what the mutation created (advice request, advice,
     /// objection), if it created one.
-    pub created_id: Option<ID>,
+    async fn created_id(&self) -> Option<&ID> {
+        self.created_id.as_ref()
+    }
+
     /// The log position of the last event appended.
-    pub position: u64,
+    async fn position(&self) -> u64 {
+        self.position
+    }
+
     /// True when this repeats an earlier command id.
-    pub replayed: bool,
+    async fn replayed(&self) -> bool {
+        self.replayed
+    }
 }
 
 async fn payload(
-    ctx: &Context<'_>,
+    _ctx: &Context<'_>,
     id: ProposalId,
     written: Written,
     created: Option<Uuid>,
 ) -> GqlResult<ProposalPayload> {
-    let loaded = app(ctx).load_proposal(id, None).await.gql()?;
     Ok(ProposalPayload {
-        proposal: Proposal {
-            loaded,
-            at: app(ctx).clock.now(),
-        },
+        id,
         created_id: created.map(|id| ID(id.to_string())),
         position: written.position,
         replayed: written.replayed,

@@ -21,8 +21,8 @@ use super::types::{app, Person, Team};
 use crate::app::proposals::LoadedProposal;
 use crate::app::App;
 use crate::domain::proposal::{Adviser, Owner, ProposalId};
-use crate::projection::change::median_seconds;
-use crate::projection::rows::{Page, ProposalRow, RequestRow, StatsRow};
+use crate::projection::projected::{median_seconds, ProjectedProposal};
+use crate::projection::rows::{Page, RequestRow, StatsRow};
 use crate::store::StoreError;
 
 /// Loads many proposals from the log in one query.
@@ -65,8 +65,8 @@ pub fn proposal_loader(app: Arc<App>) -> DataLoader<ProposalLoader> {
     DataLoader::new(ProposalLoader(app), tokio::spawn)
 }
 
-/// The proposals of some rows, loaded together, in the rows' order.
-async fn proposals_of(
+/// Some proposals loaded from their streams together (one query).
+pub async fn proposals_of(
     ctx: &Context<'_>,
     ids: impl Iterator<Item = ProposalId>,
 ) -> GqlResult<HashMap<ProposalId, LoadedProposal>> {
@@ -113,33 +113,26 @@ pub type DueForReview = Connection<
     DueForReviewEdge,
 >;
 
-/// A connection of proposals from rows fetched one past the page.
-async fn proposal_connection<K, N, E>(
+/// A connection of proposals from read models fetched one past the page.
+fn proposal_connection<K, N, E>(
     ctx: &Context<'_>,
-    mut rows: Vec<ProposalRow>,
+    rows: &[ProjectedProposal],
     first: usize,
     had_cursor: bool,
-    key: impl Fn(&ProposalRow) -> K,
-) -> GqlResult<Connection<OpaqueCursor<K>, Proposal, EmptyFields, EmptyFields, N, E>>
+    key: impl Fn(&ProjectedProposal) -> K,
+) -> Connection<OpaqueCursor<K>, Proposal, EmptyFields, EmptyFields, N, E>
 where
     K: Serialize + DeserializeOwned + Send + Sync,
     N: ConnectionNameType,
     E: EdgeNameType,
 {
-    let has_next = rows.len() > first;
-    rows.truncate(first);
-    let mut loaded = proposals_of(ctx, rows.iter().map(|r| r.id)).await?;
     let now = app(ctx).clock.now();
-    let mut connection = Connection::new(had_cursor, has_next);
-    for row in &rows {
-        if let Some(proposal) = loaded.remove(&row.id) {
-            connection.edges.push(Edge::new(
-                OpaqueCursor(key(row)),
-                Proposal::new(proposal, now),
-            ));
-        }
-    }
-    Ok(connection)
+    let mut connection = Connection::new(had_cursor, rows.len() > first);
+    connection.edges.extend(rows.iter().take(first).map(|row| {
+        let cursor = OpaqueCursor(key(row));
+        Edge::new(cursor, Proposal::projected(row.clone(), now))
+    }));
+    connection
 }
 
 fn limit(first: usize) -> u32 {
@@ -169,7 +162,13 @@ pub async fn owner_proposals(
         )
         .await
         .gql()?;
-    proposal_connection(ctx, rows, first, after.is_some(), |r| r.raised_position).await
+    Ok(proposal_connection(
+        ctx,
+        &rows,
+        first,
+        after.is_some(),
+        |r| r.raised_position,
+    ))
 }
 
 /// An owner's decisions, newest first.
@@ -183,7 +182,6 @@ pub async fn owner_decisions(
     let after = decode_after::<u64>(after)?;
     let rows = app(ctx)
         .projector
-        .views()
         .decisions(
             owner,
             Page {
@@ -193,10 +191,13 @@ pub async fn owner_decisions(
         )
         .await
         .gql()?;
-    proposal_connection(ctx, rows, first, after.is_some(), |r| {
-        r.decided_position.unwrap_or(0)
-    })
-    .await
+    Ok(proposal_connection(
+        ctx,
+        &rows,
+        first,
+        after.is_some(),
+        |r| r.decided_position.unwrap_or(0),
+    ))
 }
 
 /// Adopted decisions due for review by now, soonest first.
@@ -225,13 +226,21 @@ pub async fn due_for_review(
         )
         .await
         .gql()?;
-    proposal_connection(ctx, rows, first, after.is_some(), |r| {
-        (
-            r.review_by.map(|t| t.timestamp_micros()).unwrap_or(0),
-            r.raised_position,
-        )
-    })
-    .await
+    Ok(proposal_connection(
+        ctx,
+        &rows,
+        first,
+        after.is_some(),
+        |r| {
+            (
+                r.state
+                    .next_review_by()
+                    .map(|t| t.timestamp_micros())
+                    .unwrap_or(0),
+                r.raised_position,
+            )
+        },
+    ))
 }
 
 /// A team's or group's decision statistics.

@@ -2,8 +2,9 @@
 //! projector that stores its checkpoint in the same transaction as its
 //! writes, so a crash never applies an event twice or skips one.
 
-pub mod change;
+pub mod cache;
 pub mod postgres;
+pub mod projected;
 pub mod rows;
 pub mod sqlite;
 pub mod store;
@@ -14,22 +15,58 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::read::fold_proposal;
+use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::{EventStore, RecordedEvent, StoreError};
+use cache::{PageCache, CACHED_ROWS};
+use projected::ProjectedProposal;
+use rows::Page;
 pub use store::ViewStore;
 
 /// The projector's name in `projection_checkpoints`.
 pub const NAME: &str = "views";
 /// How many events one projector transaction takes.
-const PAGE: u32 = 1000;
+const PAGE: u32 = 2000;
+/// What an upsert of a proposal row changes when the row exists (the same
+/// on both backends).
+const UPSERT_PROPOSAL: &str = " ON CONFLICT (proposal_id) DO UPDATE SET \
+    title = excluded.title, state = excluded.state, outcome = excluded.outcome, \
+    decided_position = excluded.decided_position, decided_at = excluded.decided_at, \
+    review_by = excluded.review_by, revoked = excluded.revoked, \
+    advice_followed = excluded.advice_followed, requests = excluded.requests, \
+    requests_answered = excluded.requests_answered, \
+    objections_raised = excluded.objections_raised, \
+    objections_integrated = excluded.objections_integrated, doc = excluded.doc";
+
+/// What an upsert of a request row changes when the row exists.
+const UPSERT_REQUEST: &str = " ON CONFLICT (request_id) DO UPDATE SET \
+    answered = excluded.answered, open = excluded.open";
+
+/// A proposal's read model as the JSON document stored with its row.
+fn document(proposal: &ProjectedProposal) -> Result<String, StoreError> {
+    serde_json::to_string(proposal).map_err(|e| StoreError::Corrupt {
+        position: proposal.raised_position,
+        reason: format!("read model document: {e}"),
+    })
+}
+
 /// How long the projector waits for news before looking anyway.
 const RECHECK: Duration = Duration::from_secs(1);
+
+/// Stops a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// Feeds the read-model tables from the log.
 pub struct Projector {
     store: Arc<dyn EventStore>,
     views: Arc<dyn ViewStore>,
     applied: watch::Sender<u64>,
+    pages: PageCache,
 }
 
 impl Projector {
@@ -41,12 +78,35 @@ impl Projector {
             store,
             views,
             applied: watch::Sender::new(checkpoint),
+            pages: PageCache::default(),
         }))
     }
 
     /// The read-model tables.
     pub fn views(&self) -> &Arc<dyn ViewStore> {
         &self.views
+    }
+
+    /// An owner's decisions, newest first: the first page from memory when
+    /// it is kept, otherwise from the read-model tables.
+    pub async fn decisions(
+        &self,
+        owner: Owner,
+        page: Page<u64>,
+    ) -> Result<Arc<Vec<ProjectedProposal>>, StoreError> {
+        let first_page = page.after.is_none() && page.limit <= CACHED_ROWS;
+        if first_page {
+            if let Some(rows) = self.pages.get(owner, page.limit) {
+                return Ok(rows);
+            }
+        }
+        let generation = self.pages.generation();
+        let limit = if first_page { CACHED_ROWS } else { page.limit };
+        let rows = Arc::new(self.views.decisions(owner, Page { limit, ..page }).await?);
+        if first_page {
+            self.pages.insert(generation, owner, limit, rows.clone());
+        }
+        Ok(rows)
     }
 
     /// The position of the last event applied.
@@ -64,37 +124,79 @@ impl Projector {
 
     /// Applies every event after the stored checkpoint, a page per
     /// transaction, calling `progress` with each new checkpoint. Answers the
-    /// checkpoint reached.
+    /// checkpoint reached. The next page is read while one is applied.
     pub async fn catch_up(
         &self,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<u64, StoreError> {
         let mut checkpoint = self.views.checkpoint().await?;
-        loop {
-            let page = self.store.read_all(checkpoint, PAGE).await?;
+        if checkpoint != self.applied() {
+            // Someone else moved the read models (a rebuild, or another
+            // server on the same database): kept pages may be stale.
+            self.pages.clear();
+            self.applied.send_replace(checkpoint);
+        }
+        let (pages, mut next) = tokio::sync::mpsc::channel(2);
+        let store = self.store.clone();
+        let reader = tokio::spawn(async move {
+            let mut after = checkpoint;
+            loop {
+                let page = store.read_all(after, PAGE).await;
+                let last = match &page {
+                    Ok(events) => events.last().map(|e| e.position),
+                    Err(_) => None,
+                };
+                let done = last.is_none();
+                if pages.send(page).await.is_err() || done {
+                    return;
+                }
+                after = last.unwrap_or(after);
+            }
+        });
+        let _stop_reading = AbortOnDrop(reader);
+        while let Some(page) = next.recv().await {
+            let page = page?;
             let Some(last) = page.last().map(|e| e.position) else {
-                return Ok(checkpoint);
+                break;
             };
             self.apply_page(&page).await?;
             checkpoint = last;
             progress(checkpoint);
         }
+        Ok(checkpoint)
     }
 
     async fn apply_page(&self, page: &[RecordedEvent]) -> Result<(), StoreError> {
-        let mut changes = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let order: Vec<ProposalId> = page
+            .iter()
+            .filter_map(|event| ProposalId::from_stream(&event.stream_id))
+            .filter(|id| seen.insert(*id))
+            .collect();
+        let mut touched: std::collections::HashMap<ProposalId, ProjectedProposal> = self
+            .views
+            .load(&order)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
         for event in page {
-            let state = if event.event_type == "ProposalDecided" {
-                let mut stream = self.store.read_stream(&event.stream_id).await?;
-                stream.retain(|e| e.position <= event.position);
-                Some(fold_proposal(&stream))
-            } else {
-                None
-            };
-            changes.extend(change::changes(event, state.as_ref()));
+            if let Some(id) = ProposalId::from_stream(&event.stream_id) {
+                touched
+                    .entry(id)
+                    .or_insert_with(|| ProjectedProposal::new(id))
+                    .apply(event);
+            }
         }
+        let changed: Vec<ProjectedProposal> = order
+            .iter()
+            .filter_map(|id| touched.remove(id))
+            .filter(ProjectedProposal::is_raised)
+            .collect();
         let through = page.last().map(|e| e.position).unwrap_or(0);
-        self.views.apply(&changes, through).await?;
+        self.views.save(&changed, through).await?;
+        self.pages
+            .invalidate(changed.iter().filter_map(|p| p.state.owner));
         self.applied.send_replace(through);
         Ok(())
     }

@@ -8,13 +8,13 @@ use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 use uuid::Uuid;
 
-use super::change::{api_name, Change};
+use super::projected::ProjectedProposal;
 use super::rows::{
     adviser_columns, adviser_from, owner_columns, owner_from, Page, ProposalRow, RequestRow,
     StatsRow,
 };
 use super::store::ViewStore;
-use super::NAME;
+use super::{document, NAME, UPSERT_PROPOSAL, UPSERT_REQUEST};
 use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::{from_i64, to_i64, StoreError};
 
@@ -40,139 +40,100 @@ impl PgViews {
     }
 }
 
-async fn apply_one(tx: &mut Transaction<'_, Postgres>, change: &Change) -> Result<(), StoreError> {
-    match change {
-        Change::ProposalRaised {
-            id,
-            owner,
-            title,
-            rule,
-            position,
-            at,
-            review_by,
-        } => {
-            let (kind, owner_id) = owner_columns(*owner);
-            sqlx::query(
-                "INSERT INTO proposal_view (proposal_id, owner_kind, owner_id, title, rule, state, \
-                 raised_position, raised_at, review_by) VALUES ($1, $2, $3, $4, $5, 'OPEN', $6, $7, $8)",
-            )
-            .bind(id.0)
-            .bind(kind)
-            .bind(owner_id)
-            .bind(title)
-            .bind(api_name(rule))
-            .bind(to_i64(*position))
-            .bind(at)
-            .bind(review_by)
-            .execute(&mut **tx)
-            .await?;
+async fn save_proposals(
+    tx: &mut Transaction<'_, Postgres>,
+    proposals: &[ProjectedProposal],
+) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(proposals.len());
+    let mut docs = Vec::with_capacity(proposals.len());
+    for proposal in proposals {
+        if let Some(row) = proposal.row() {
+            rows.push(row);
+            docs.push(document(proposal)?);
         }
-        Change::AdviceRequested {
-            request_id,
-            proposal,
-            adviser,
-            reason,
-            position,
-            at,
-        } => {
-            let (kind, adviser_id) = adviser_columns(*adviser);
-            sqlx::query(
-                "INSERT INTO advice_request_view (request_id, proposal_id, adviser_kind, adviser_id, reason, \
-                 requested_position, requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(request_id)
-            .bind(proposal.0)
-            .bind(kind)
-            .bind(adviser_id)
-            .bind(reason)
-            .bind(to_i64(*position))
-            .bind(at)
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query("UPDATE proposal_view SET requests = requests + 1 WHERE proposal_id = $1")
-                .bind(proposal.0)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Change::RequestsAnswered { proposal, requests } => {
-            sqlx::query(
-                "UPDATE advice_request_view SET answered = TRUE WHERE request_id = ANY($1)",
-            )
-            .bind(requests)
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query("UPDATE proposal_view SET requests_answered = requests_answered + $1 WHERE proposal_id = $2")
-                .bind(i64::try_from(requests.len()).unwrap_or(i64::MAX))
-                .bind(proposal.0)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Change::ObjectionRaised { proposal } => {
-            sqlx::query("UPDATE proposal_view SET objections_raised = objections_raised + 1 WHERE proposal_id = $1")
-                .bind(proposal.0)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Change::ObjectionIntegrated { proposal } => {
-            sqlx::query(
-                "UPDATE proposal_view SET objections_integrated = objections_integrated + 1 WHERE proposal_id = $1",
-            )
-            .bind(proposal.0)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Change::Decided {
-            proposal,
-            outcome,
-            position,
-            at,
-            advice_followed,
-        } => {
-            sqlx::query(
-                "UPDATE proposal_view SET state = 'DECIDED', outcome = $1, decided_position = $2, decided_at = $3, \
-                 advice_followed = $4 WHERE proposal_id = $5",
-            )
-            .bind(api_name(outcome))
-            .bind(to_i64(*position))
-            .bind(at)
-            .bind(*advice_followed)
-            .bind(proposal.0)
-            .execute(&mut **tx)
-            .await?;
-            close_requests(tx, *proposal).await?;
-        }
-        Change::Withdrawn { proposal } => {
-            sqlx::query("UPDATE proposal_view SET state = 'WITHDRAWN' WHERE proposal_id = $1")
-                .bind(proposal.0)
-                .execute(&mut **tx)
-                .await?;
-            close_requests(tx, *proposal).await?;
-        }
-        Change::Reviewed {
-            proposal,
-            review_by,
-            revoked,
-        } => {
-            sqlx::query("UPDATE proposal_view SET review_by = $1, revoked = revoked OR $2 WHERE proposal_id = $3")
-                .bind(review_by)
-                .bind(*revoked)
-                .bind(proposal.0)
-                .execute(&mut **tx)
-                .await?;
-        }
+    }
+    if !rows.is_empty() {
+        let column = |f: &dyn Fn(&ProposalRow) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+        sqlx::query(&format!(
+            "INSERT INTO proposal_view ({PROPOSAL_COLUMNS}, doc) SELECT * FROM UNNEST(\
+             $1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], \
+             $8::bigint[], $9::timestamptz[], $10::bigint[], $11::timestamptz[], $12::timestamptz[], \
+             $13::bool[], $14::bool[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], \
+             $19::text[]){UPSERT_PROPOSAL}"
+        ))
+        .bind(rows.iter().map(|r| r.id.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| owner_columns(r.owner).0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| owner_columns(r.owner).1).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.title.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.state.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.outcome.as_deref()).collect::<Vec<_>>())
+        .bind(column(&|r| to_i64(r.raised_position)))
+        .bind(rows.iter().map(|r| r.raised_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.decided_position.map(to_i64)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.decided_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.review_by).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.revoked).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.advice_followed).collect::<Vec<_>>())
+        .bind(column(&|r| to_i64(r.requests)))
+        .bind(column(&|r| to_i64(r.requests_answered)))
+        .bind(column(&|r| to_i64(r.objections_raised)))
+        .bind(column(&|r| to_i64(r.objections_integrated)))
+        .bind(&docs)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let requests: Vec<RequestRow> = proposals.iter().flat_map(|p| p.request_rows()).collect();
+    if !requests.is_empty() {
+        sqlx::query(&format!(
+            "INSERT INTO advice_request_view ({REQUEST_COLUMNS}) SELECT * FROM UNNEST(\
+             $1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::bigint[], \
+             $7::timestamptz[], $8::bool[], $9::bool[]){UPSERT_REQUEST}"
+        ))
+        .bind(requests.iter().map(|r| r.request_id).collect::<Vec<_>>())
+        .bind(requests.iter().map(|r| r.proposal.0).collect::<Vec<_>>())
+        .bind(
+            requests
+                .iter()
+                .map(|r| adviser_columns(r.adviser).0)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            requests
+                .iter()
+                .map(|r| adviser_columns(r.adviser).1)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            requests
+                .iter()
+                .map(|r| r.reason.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            requests
+                .iter()
+                .map(|r| to_i64(r.requested_position))
+                .collect::<Vec<_>>(),
+        )
+        .bind(requests.iter().map(|r| r.requested_at).collect::<Vec<_>>())
+        .bind(requests.iter().map(|r| r.answered).collect::<Vec<_>>())
+        .bind(requests.iter().map(|r| r.open).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
 
-async fn close_requests(
-    tx: &mut Transaction<'_, Postgres>,
-    proposal: ProposalId,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE advice_request_view SET open = FALSE WHERE proposal_id = $1")
-        .bind(proposal.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+fn documents(rows: &[PgRow]) -> Result<Vec<ProjectedProposal>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            serde_json::from_str(row.try_get("doc")?).map_err(|e| StoreError::Corrupt {
+                position: 0,
+                reason: format!("read model document: {e}"),
+            })
+        })
+        .collect()
 }
 
 fn proposal_row(row: &PgRow) -> Result<ProposalRow, StoreError> {
@@ -224,11 +185,18 @@ impl ViewStore for PgViews {
         Ok(position.map(from_i64).unwrap_or(0))
     }
 
-    async fn apply(&self, changes: &[Change], through: u64) -> Result<(), StoreError> {
+    async fn load(&self, ids: &[ProposalId]) -> Result<Vec<ProjectedProposal>, StoreError> {
+        let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+        let rows = sqlx::query("SELECT doc FROM proposal_view WHERE proposal_id = ANY($1)")
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await?;
+        documents(&rows)
+    }
+
+    async fn save(&self, proposals: &[ProjectedProposal], through: u64) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for change in changes {
-            apply_one(&mut tx, change).await?;
-        }
+        save_proposals(&mut tx, proposals).await?;
         if self.crash.swap(false, Ordering::SeqCst) {
             // Dropping the transaction rolls it back, as a crash would.
             return Err(StoreError::Interrupted(
@@ -265,11 +233,10 @@ impl ViewStore for PgViews {
         owner: Owner,
         state: Option<&str>,
         page: Page<u64>,
-    ) -> Result<Vec<ProposalRow>, StoreError> {
+    ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let (_, owner_id) = owner_columns(owner);
-        let mut query = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposal_view WHERE owner_id = "
-        ));
+        let mut query =
+            QueryBuilder::<Postgres>::new("SELECT doc FROM proposal_view WHERE owner_id = ");
         query.push_bind(owner_id);
         if let Some(state) = state {
             query.push(" AND state = ").push_bind(state.to_string());
@@ -282,24 +249,18 @@ impl ViewStore for PgViews {
         query
             .push(" ORDER BY raised_position DESC LIMIT ")
             .push_bind(i64::from(page.limit));
-        query
-            .build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(proposal_row)
-            .collect()
+        documents(&query.build().fetch_all(&self.pool).await?)
     }
 
     async fn decisions(
         &self,
         owner: Owner,
         page: Page<u64>,
-    ) -> Result<Vec<ProposalRow>, StoreError> {
+    ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let (_, owner_id) = owner_columns(owner);
-        let mut query = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposal_view WHERE decided_position IS NOT NULL AND owner_id = "
-        ));
+        let mut query = QueryBuilder::<Postgres>::new(
+            "SELECT doc FROM proposal_view WHERE decided_position IS NOT NULL AND owner_id = ",
+        );
         query.push_bind(owner_id);
         if let Some(after) = page.after {
             query
@@ -309,13 +270,7 @@ impl ViewStore for PgViews {
         query
             .push(" ORDER BY decided_position DESC LIMIT ")
             .push_bind(i64::from(page.limit));
-        query
-            .build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(proposal_row)
-            .collect()
+        documents(&query.build().fetch_all(&self.pool).await?)
     }
 
     async fn pending_requests(
@@ -349,11 +304,11 @@ impl ViewStore for PgViews {
         now: DateTime<Utc>,
         owner: Option<Owner>,
         page: Page<(DateTime<Utc>, u64)>,
-    ) -> Result<Vec<ProposalRow>, StoreError> {
-        let mut query = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposal_view WHERE outcome = 'ADOPTED' AND NOT revoked \
-             AND review_by IS NOT NULL AND review_by <= "
-        ));
+    ) -> Result<Vec<ProjectedProposal>, StoreError> {
+        let mut query = QueryBuilder::<Postgres>::new(
+            "SELECT doc FROM proposal_view WHERE outcome = 'ADOPTED' AND NOT revoked \
+             AND review_by IS NOT NULL AND review_by <= ",
+        );
         query.push_bind(now);
         if let Some(owner) = owner {
             query
@@ -371,13 +326,7 @@ impl ViewStore for PgViews {
         query
             .push(" ORDER BY review_by, raised_position LIMIT ")
             .push_bind(i64::from(page.limit));
-        query
-            .build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(proposal_row)
-            .collect()
+        documents(&query.build().fetch_all(&self.pool).await?)
     }
 
     async fn stats(&self, owner: Owner) -> Result<StatsRow, StoreError> {

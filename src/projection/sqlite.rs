@@ -9,13 +9,13 @@ use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::change::{api_name, Change};
+use super::projected::ProjectedProposal;
 use super::rows::{
     adviser_columns, adviser_from, owner_columns, owner_from, Page, ProposalRow, RequestRow,
     StatsRow,
 };
 use super::store::ViewStore;
-use super::NAME;
+use super::{document, NAME, UPSERT_PROPOSAL, UPSERT_REQUEST};
 use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::canonical::format_time;
 use crate::store::{from_i64, to_i64, StoreError};
@@ -64,139 +64,84 @@ fn uuid(text: &str) -> Result<Uuid, StoreError> {
     })
 }
 
-async fn apply_one(tx: &mut Transaction<'_, Sqlite>, change: &Change) -> Result<(), StoreError> {
-    match change {
-        Change::ProposalRaised {
-            id,
-            owner,
-            title,
-            rule,
-            position,
-            at,
-            review_by,
-        } => {
-            let (kind, owner_id) = owner_columns(*owner);
-            sqlx::query(
-                "INSERT INTO proposal_view (proposal_id, owner_kind, owner_id, title, rule, state, \
-                 raised_position, raised_at, review_by) VALUES (?, ?, ?, ?, ?, 'OPEN', ?, ?, ?)",
-            )
-            .bind(id.0.to_string())
-            .bind(kind)
-            .bind(owner_id.to_string())
-            .bind(title)
-            .bind(api_name(rule))
-            .bind(to_i64(*position))
-            .bind(time(at))
-            .bind(review_by.as_ref().map(time))
-            .execute(&mut **tx)
-            .await?;
+/// Rows per multi-row statement (well under SQLite's bound-parameter limit).
+const CHUNK: usize = 500;
+
+async fn save_proposals(
+    tx: &mut Transaction<'_, Sqlite>,
+    proposals: &[ProjectedProposal],
+) -> Result<(), StoreError> {
+    let mut rows = Vec::with_capacity(proposals.len());
+    for proposal in proposals {
+        if let Some(row) = proposal.row() {
+            rows.push((row, document(proposal)?));
         }
-        Change::AdviceRequested {
-            request_id,
-            proposal,
-            adviser,
-            reason,
-            position,
-            at,
-        } => {
-            let (kind, adviser_id) = adviser_columns(*adviser);
-            sqlx::query(
-                "INSERT INTO advice_request_view (request_id, proposal_id, adviser_kind, adviser_id, reason, \
-                 requested_position, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(request_id.to_string())
-            .bind(proposal.0.to_string())
-            .bind(kind)
-            .bind(adviser_id.to_string())
-            .bind(reason)
-            .bind(to_i64(*position))
-            .bind(time(at))
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query("UPDATE proposal_view SET requests = requests + 1 WHERE proposal_id = ?")
-                .bind(proposal.0.to_string())
-                .execute(&mut **tx)
-                .await?;
-        }
-        Change::RequestsAnswered { proposal, requests } => {
-            for request in requests {
-                sqlx::query("UPDATE advice_request_view SET answered = 1 WHERE request_id = ?")
-                    .bind(request.to_string())
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            sqlx::query("UPDATE proposal_view SET requests_answered = requests_answered + ? WHERE proposal_id = ?")
-                .bind(i64::try_from(requests.len()).unwrap_or(i64::MAX))
-                .bind(proposal.0.to_string())
-                .execute(&mut **tx)
-                .await?;
-        }
-        Change::ObjectionRaised { proposal } => {
-            sqlx::query("UPDATE proposal_view SET objections_raised = objections_raised + 1 WHERE proposal_id = ?")
-                .bind(proposal.0.to_string())
-                .execute(&mut **tx)
-                .await?;
-        }
-        Change::ObjectionIntegrated { proposal } => {
-            sqlx::query(
-                "UPDATE proposal_view SET objections_integrated = objections_integrated + 1 WHERE proposal_id = ?",
-            )
-            .bind(proposal.0.to_string())
-            .execute(&mut **tx)
-            .await?;
-        }
-        Change::Decided {
-            proposal,
-            outcome,
-            position,
-            at,
-            advice_followed,
-        } => {
-            sqlx::query(
-                "UPDATE proposal_view SET state = 'DECIDED', outcome = ?, decided_position = ?, decided_at = ?, \
-                 advice_followed = ? WHERE proposal_id = ?",
-            )
-            .bind(api_name(outcome))
-            .bind(to_i64(*position))
-            .bind(time(at))
-            .bind(*advice_followed)
-            .bind(proposal.0.to_string())
-            .execute(&mut **tx)
-            .await?;
-            close_requests(tx, *proposal).await?;
-        }
-        Change::Withdrawn { proposal } => {
-            sqlx::query("UPDATE proposal_view SET state = 'WITHDRAWN' WHERE proposal_id = ?")
-                .bind(proposal.0.to_string())
-                .execute(&mut **tx)
-                .await?;
-            close_requests(tx, *proposal).await?;
-        }
-        Change::Reviewed {
-            proposal,
-            review_by,
-            revoked,
-        } => {
-            sqlx::query("UPDATE proposal_view SET review_by = ?, revoked = revoked OR ? WHERE proposal_id = ?")
-                .bind(review_by.as_ref().map(time))
-                .bind(*revoked)
-                .bind(proposal.0.to_string())
-                .execute(&mut **tx)
-                .await?;
-        }
+    }
+    for chunk in rows.chunks(CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "INSERT INTO proposal_view ({PROPOSAL_COLUMNS}, doc) "
+        ));
+        query.push_values(chunk, |mut values, (row, doc)| {
+            let (kind, owner_id) = owner_columns(row.owner);
+            values
+                .push_bind(row.id.0.to_string())
+                .push_bind(kind)
+                .push_bind(owner_id.to_string())
+                .push_bind(row.title.clone())
+                .push_bind(row.rule.clone())
+                .push_bind(row.state.clone())
+                .push_bind(row.outcome.clone())
+                .push_bind(to_i64(row.raised_position))
+                .push_bind(time(&row.raised_at))
+                .push_bind(row.decided_position.map(to_i64))
+                .push_bind(row.decided_at.as_ref().map(time))
+                .push_bind(row.review_by.as_ref().map(time))
+                .push_bind(row.revoked)
+                .push_bind(row.advice_followed)
+                .push_bind(to_i64(row.requests))
+                .push_bind(to_i64(row.requests_answered))
+                .push_bind(to_i64(row.objections_raised))
+                .push_bind(to_i64(row.objections_integrated))
+                .push_bind(doc.as_str());
+        });
+        query.push(UPSERT_PROPOSAL);
+        query.build().execute(&mut **tx).await?;
+    }
+    let requests: Vec<RequestRow> = proposals.iter().flat_map(|p| p.request_rows()).collect();
+    for chunk in requests.chunks(CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "INSERT INTO advice_request_view ({REQUEST_COLUMNS}) "
+        ));
+        query.push_values(chunk, |mut values, row| {
+            let (kind, adviser_id) = adviser_columns(row.adviser);
+            values
+                .push_bind(row.request_id.to_string())
+                .push_bind(row.proposal.0.to_string())
+                .push_bind(kind)
+                .push_bind(adviser_id.to_string())
+                .push_bind(row.reason.clone())
+                .push_bind(to_i64(row.requested_position))
+                .push_bind(time(&row.requested_at))
+                .push_bind(row.answered)
+                .push_bind(row.open);
+        });
+        query.push(UPSERT_REQUEST);
+        query.build().execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-async fn close_requests(
-    tx: &mut Transaction<'_, Sqlite>,
-    proposal: ProposalId,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE advice_request_view SET open = 0 WHERE proposal_id = ?")
-        .bind(proposal.0.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+fn parse_document(text: &str) -> Result<ProjectedProposal, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        position: 0,
+        reason: format!("read model document: {e}"),
+    })
+}
+
+fn documents(rows: &[SqliteRow]) -> Result<Vec<ProjectedProposal>, StoreError> {
+    rows.iter()
+        .map(|row| parse_document(row.try_get("doc")?))
+        .collect()
 }
 
 fn proposal_row(row: &SqliteRow) -> Result<ProposalRow, StoreError> {
@@ -257,11 +202,24 @@ impl ViewStore for SqliteViews {
         Ok(position.map(from_i64).unwrap_or(0))
     }
 
-    async fn apply(&self, changes: &[Change], through: u64) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        for change in changes {
-            apply_one(&mut tx, change).await?;
+    async fn load(&self, ids: &[ProposalId]) -> Result<Vec<ProjectedProposal>, StoreError> {
+        let mut loaded = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT doc FROM proposal_view WHERE proposal_id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(id.0.to_string());
+            }
+            query.push(")");
+            loaded.extend(documents(&query.build().fetch_all(&self.writer).await?)?);
         }
+        Ok(loaded)
+    }
+
+    async fn save(&self, proposals: &[ProjectedProposal], through: u64) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        save_proposals(&mut tx, proposals).await?;
         if self.crash.swap(false, Ordering::SeqCst) {
             // Dropping the transaction rolls it back, as a crash would.
             return Err(StoreError::Interrupted(
@@ -298,11 +256,10 @@ impl ViewStore for SqliteViews {
         owner: Owner,
         state: Option<&str>,
         page: Page<u64>,
-    ) -> Result<Vec<ProposalRow>, StoreError> {
+    ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let (_, owner_id) = owner_columns(owner);
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposal_view WHERE owner_id = "
-        ));
+        let mut query =
+            QueryBuilder::<Sqlite>::new("SELECT doc FROM proposal_view WHERE owner_id = ");
         query.push_bind(owner_id.to_string());
         if let Some(state) = state {
             query.push(" AND state = ").push_bind(state.to_string());
@@ -315,24 +272,18 @@ impl ViewStore for SqliteViews {
         query
             .push(" ORDER BY raised_position DESC LIMIT ")
             .push_bind(i64::from(page.limit));
-        query
-            .build()
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(proposal_row)
-            .collect()
+        documents(&query.build().fetch_all(&self.reader).await?)
     }
 
     async fn decisions(
         &self,
         owner: Owner,
         page: Page<u64>,
-    ) -> Result<Vec<ProposalRow>, StoreError> {
+    ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let (_, owner_id) = owner_columns(owner);
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposal_view WHERE decided_position IS NOT NULL AND owner_id = "
-        ));
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT doc FROM proposal_view WHERE decided_position IS NOT NULL AND owner_id = ",
+        );
         query.push_bind(owner_id.to_string());
         if let Some(after) = page.after {
             query
@@ -342,13 +293,7 @@ impl ViewStore for SqliteViews {
         query
             .push(" ORDER BY decided_position DESC LIMIT ")
             .push_bind(i64::from(page.limit));
-        query
-            .build()
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(proposal_row)
-            .collect()
+        documents(&query.build().fetch_all(&self.reader).await?)
     }
 
     async fn pending_requests(
@@ -389,11 +334,11 @@ impl ViewStore for SqliteViews {
         now: DateTime<Utc>,
         owner: Option<Owner>,
         page: Page<(DateTime<Utc>, u64)>,
-    ) -> Result<Vec<ProposalRow>, StoreError> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposal_view WHERE outcome = 'ADOPTED' AND revoked = 0 \
-             AND review_by IS NOT NULL AND review_by <= "
-        ));
+    ) -> Result<Vec<ProjectedProposal>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT doc FROM proposal_view WHERE outcome = 'ADOPTED' AND revoked = 0 \
+             AND review_by IS NOT NULL AND review_by <= ",
+        );
         query.push_bind(time(&now));
         if let Some(owner) = owner {
             query
@@ -413,13 +358,7 @@ impl ViewStore for SqliteViews {
         query
             .push(" ORDER BY review_by, raised_position LIMIT ")
             .push_bind(i64::from(page.limit));
-        query
-            .build()
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(proposal_row)
-            .collect()
+        documents(&query.build().fetch_all(&self.reader).await?)
     }
 
     async fn stats(&self, owner: Owner) -> Result<StatsRow, StoreError> {

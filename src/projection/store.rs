@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::change::Change;
+use super::projected::ProjectedProposal;
 use super::rows::{Page, ProposalRow, RequestRow, StatsRow};
-use crate::domain::proposal::Owner;
+use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::StoreError;
 
 /// The read-model tables.
@@ -16,9 +16,12 @@ pub trait ViewStore: Send + Sync {
     /// The position of the last event applied.
     async fn checkpoint(&self) -> Result<u64, StoreError>;
 
-    /// Applies the changes of the events up to `through` and moves the
-    /// checkpoint there, in one transaction: all of it or none.
-    async fn apply(&self, changes: &[Change], through: u64) -> Result<(), StoreError>;
+    /// The stored read models of these proposals (those that have rows).
+    async fn load(&self, ids: &[ProposalId]) -> Result<Vec<ProjectedProposal>, StoreError>;
+
+    /// Writes these proposals' rows and their requests' rows, and moves the
+    /// checkpoint to `through`, in one transaction: all of it or none.
+    async fn save(&self, proposals: &[ProjectedProposal], through: u64) -> Result<(), StoreError>;
 
     /// Empties every read model and sets the checkpoint to 0, for a rebuild.
     async fn reset(&self) -> Result<(), StoreError>;
@@ -29,14 +32,14 @@ pub trait ViewStore: Send + Sync {
         owner: Owner,
         state: Option<&str>,
         page: Page<u64>,
-    ) -> Result<Vec<ProposalRow>, StoreError>;
+    ) -> Result<Vec<ProjectedProposal>, StoreError>;
 
     /// An owner's decisions, newest first; `page.after` is a decision position.
     async fn decisions(
         &self,
         owner: Owner,
         page: Page<u64>,
-    ) -> Result<Vec<ProposalRow>, StoreError>;
+    ) -> Result<Vec<ProjectedProposal>, StoreError>;
 
     /// Unanswered requests of open proposals for any of these advisers
     /// (people or teams), oldest first; `page.after` is a request position.
@@ -53,7 +56,7 @@ pub trait ViewStore: Send + Sync {
         now: DateTime<Utc>,
         owner: Option<Owner>,
         page: Page<(DateTime<Utc>, u64)>,
-    ) -> Result<Vec<ProposalRow>, StoreError>;
+    ) -> Result<Vec<ProjectedProposal>, StoreError>;
 
     /// An owner's statistics.
     async fn stats(&self, owner: Owner) -> Result<StatsRow, StoreError>;
@@ -61,7 +64,7 @@ pub trait ViewStore: Send + Sync {
     /// Every row of every read model, in key order (for comparing builds).
     async fn dump(&self) -> Result<(Vec<ProposalRow>, Vec<RequestRow>), StoreError>;
 
-    /// Makes the next `apply` write its changes and then fail before moving
+    /// Makes the next `save` write its changes and then fail before moving
     /// the checkpoint, as a crash at that moment would (for tests).
     fn crash_before_next_checkpoint(&self);
 }

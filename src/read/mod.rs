@@ -25,6 +25,15 @@ pub fn fold_proposal(events: &[RecordedEvent]) -> ProposalState {
     )
 }
 
+/// The person recorded as the actor in an event's metadata.
+pub fn actor_of(event: &RecordedEvent) -> Option<crate::domain::PersonId> {
+    event
+        .metadata
+        .get("actor")
+        .and_then(|v| serde_json::from_value::<Option<crate::domain::PersonId>>(v.clone()).ok())
+        .flatten()
+}
+
 /// How many events a catch-up read takes at a time.
 const PAGE: u32 = 2048;
 

@@ -22,10 +22,12 @@ use super::sequencer::{advance, BatchCommit, Sequencer};
 use super::{from_i64, to_i64, Backend, EventStore};
 use crate::clock::Clock;
 
-/// The advisory lock key that serialises appends ("advicelo" in ASCII).
-const APPEND_LOCK: i64 = 0x6164_7669_6365_6c6f;
 /// The channel that carries the new head after each commit.
 const CHANNEL: &str = "advice_log_events";
+/// Starts an append transaction holding the advisory lock that serialises
+/// appends, key 0x616476696365_6c6f ("advicelo" in ASCII), in one round
+/// trip: a statement without parameters goes over the simple query protocol.
+const BEGIN_LOCKED: &str = "BEGIN; SELECT pg_advisory_xact_lock(7017864314361310319)";
 
 const COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type, \
                        schema_version, payload::text AS payload, metadata::text AS metadata, \
@@ -273,20 +275,14 @@ struct PgCommitter {
 #[async_trait]
 impl BatchCommit for PgCommitter {
     async fn commit_batch(&self, appends: &[Append]) -> Result<BatchPlan, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(APPEND_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        // Round trips cost more than anything else here, so the batch takes
+        // four: begin with the append lock, one snapshot query, one insert
+        // that also notifies followers, commit.
+        let mut tx = self.pool.begin_with(BEGIN_LOCKED).await?;
         let snapshot = snapshot(&mut tx, appends).await?;
         let plan = plan_batch(snapshot, appends, self.clock.now());
         if !plan.rows.is_empty() {
-            insert(&mut tx, &plan.rows).await?;
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(plan.head.to_string())
-                .execute(&mut *tx)
-                .await?;
+            insert(&mut tx, &plan.rows, plan.head).await?;
         }
         tx.commit().await?;
         Ok(plan)
@@ -296,14 +292,18 @@ impl BatchCommit for PgCommitter {
 async fn insert(
     tx: &mut Transaction<'_, Postgres>,
     rows: &[RecordedEvent],
+    head: u64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO events (position, event_id, stream_id, stream_version, event_type, \
-                             schema_version, payload, metadata, recorded_at, leaf_hash) \
-         SELECT p, e, s, v, t, sv, pl::json, md::json, ra, lh \
-         FROM UNNEST($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], \
-                     $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::bytea[]) \
-              AS u(p, e, s, v, t, sv, pl, md, ra, lh)",
+        "WITH inserted AS ( \
+           INSERT INTO events (position, event_id, stream_id, stream_version, event_type, \
+                               schema_version, payload, metadata, recorded_at, leaf_hash) \
+           SELECT p, e, s, v, t, sv, pl::json, md::json, ra, lh \
+           FROM UNNEST($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], \
+                       $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::bytea[]) \
+                AS u(p, e, s, v, t, sv, pl, md, ra, lh) \
+           RETURNING 1) \
+         SELECT pg_notify($11, $12) FROM (SELECT COUNT(*) FROM inserted) AS done",
     )
     .bind(rows.iter().map(|r| to_i64(r.position)).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.event_id).collect::<Vec<_>>())
@@ -339,6 +339,8 @@ async fn insert(
             .map(|r| r.leaf_hash.to_vec())
             .collect::<Vec<_>>(),
     )
+    .bind(CHANNEL)
+    .bind(head.to_string())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -349,32 +351,46 @@ async fn snapshot(
     appends: &[Append],
 ) -> Result<LogSnapshot, StoreError> {
     let mut snapshot = LogSnapshot::default();
-    let last =
-        sqlx::query("SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await?;
-    if let Some(row) = last {
-        snapshot.head = from_i64(row.try_get("position")?);
-        snapshot.last_recorded_at = Some(row.try_get::<DateTime<Utc>, _>("recorded_at")?);
-    }
     let (streams, ids) = touched(appends);
-    let versions = sqlx::query(
-        "SELECT stream_id, MAX(stream_version) AS version FROM events \
-         WHERE stream_id = ANY($1) GROUP BY stream_id",
+    // One query: the head (kind 0), each touched stream's version (kind 1)
+    // and which of the batch's event ids are already stored (kind 2).
+    let rows = sqlx::query(
+        "SELECT * FROM (SELECT 0 AS kind, NULL::text AS name, position AS n, recorded_at \
+                        FROM events ORDER BY position DESC LIMIT 1) AS head \
+         UNION ALL SELECT 1, stream_id, MAX(stream_version), NULL FROM events \
+                   WHERE stream_id = ANY($1) GROUP BY stream_id \
+         UNION ALL SELECT 2, event_id::text, position, NULL FROM events \
+                   WHERE event_id = ANY($2)",
     )
     .bind(&streams)
+    .bind(&ids)
     .fetch_all(&mut **tx)
     .await?;
-    for row in versions {
-        let version: i64 = row.try_get("version")?;
-        snapshot
-            .versions
-            .insert(row.try_get("stream_id")?, from_i64(version));
+    let mut existing = Vec::new();
+    for row in rows {
+        let n = from_i64(row.try_get("n")?);
+        match row.try_get::<i32, _>("kind")? {
+            0 => {
+                snapshot.head = n;
+                snapshot.last_recorded_at = row.try_get("recorded_at")?;
+            }
+            1 => {
+                snapshot.versions.insert(row.try_get("name")?, n);
+            }
+            _ => existing.push(to_i64(n)),
+        }
     }
-    let sql = format!("SELECT {COLUMNS} FROM events WHERE event_id = ANY($1)");
-    for row in sqlx::query(&sql).bind(&ids).fetch_all(&mut **tx).await? {
-        let event = decode(&row)?;
-        snapshot.existing.insert(event.event_id, event);
+    if !existing.is_empty() {
+        // A retried append: read back what is stored under its ids.
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE position = ANY($1)");
+        for row in sqlx::query(&sql)
+            .bind(&existing)
+            .fetch_all(&mut **tx)
+            .await?
+        {
+            let event = decode(&row)?;
+            snapshot.existing.insert(event.event_id, event);
+        }
     }
     Ok(snapshot)
 }

@@ -467,15 +467,42 @@ on_both_backends! {
         expected.reverse();
         assert_eq!(seen, expected, "every decision once, most recent first");
 
+        // The first page is kept in memory once read; a new decision shows
+        // on it as soon as the projector has it, with its trail and decider.
+        let first_page = "query($t: ID!) { team(id: $t) { decisions(first: 3) { edges { node { id decision { outcome by { id } } trail { eventType } } } } } }";
+        let read_first = |min: u64| {
+            let client = app.client.clone();
+            let url = format!("{}/graphql", app.base);
+            let (token, team) = (token.clone(), team.clone());
+            async move {
+                let body: serde_json::Value = client.post(url).bearer_auth(token)
+                    .header("Advice-Log-Min-Position", min.to_string())
+                    .json(&json!({"query": first_page, "variables": {"t": team}}))
+                    .send().await.expect("send").json().await.expect("json");
+                body["data"]["team"]["decisions"]["edges"].as_array().unwrap_or_else(|| panic!("{body}")).clone()
+            }
+        };
+        assert_eq!(read_first(last).await[0]["node"]["id"], expected[0].as_str());
+        let id = app.ok(&token, raise, json!({"t": team, "title": "P25", "review": null})).await["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string();
+        let newest = app.ok(&token, decide, json!({"p": id, "o": "ADOPTED"})).await["decide"]["position"].as_u64().expect("position");
+        let edges = read_first(newest).await;
+        assert_eq!(edges.len(), 3);
+        assert_eq!(edges[0]["node"]["id"], id.as_str(), "the new decision heads the first page");
+        assert_eq!(edges[1]["node"]["id"], expected[0].as_str());
+        assert_eq!(edges[0]["node"]["decision"]["by"]["id"], member.as_str());
+        let trail: Vec<&str> = edges[0]["node"]["trail"].as_array().expect("trail").iter().map(|e| e["eventType"].as_str().expect("type")).collect();
+        assert_eq!(trail, ["ProposalRaised", "ProposalDecided"], "the trail is read from the log when asked for");
+        decided.push(id);
+
         // The other lists and the numbers agree with what was written.
         let data = app.ok(&token, "query($t: ID!) { team(id: $t) {
             open: proposals(state: OPEN) { edges { node { id state } } }
             all: proposals(first: 100) { edges { node { id } } }
             stats { proposalsRaised decisionsMade adopted medianHoursToDecision adviceResponseRate adviceProcessFollowedShare objectionsRaised } } }", json!({"t": team})).await;
-        assert_eq!(data["team"]["open"]["edges"].as_array().expect("open").len(), 25 - decided.len());
-        assert_eq!(data["team"]["all"]["edges"].as_array().expect("all").len(), 25);
+        assert_eq!(data["team"]["open"]["edges"].as_array().expect("open").len(), 26 - decided.len());
+        assert_eq!(data["team"]["all"]["edges"].as_array().expect("all").len(), 26);
         let stats = &data["team"]["stats"];
-        assert_eq!(stats["proposalsRaised"], 25);
+        assert_eq!(stats["proposalsRaised"], 26);
         assert_eq!(stats["decisionsMade"], decided.len());
         assert_eq!(stats["adopted"], decided.len() - rejected);
         assert_eq!(stats["adviceResponseRate"], serde_json::Value::Null, "no advice was asked");

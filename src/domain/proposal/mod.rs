@@ -36,7 +36,7 @@ pub enum Rule {
 }
 
 /// Who owns a proposal: the team or group it is decided in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Owner {
     /// A team.

@@ -1,6 +1,7 @@
 //! A proposal's state, folded from its events.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
@@ -10,7 +11,7 @@ use super::{
 use crate::domain::PersonId;
 
 /// Where a proposal stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Status {
     /// Not raised yet.
     #[default]
@@ -24,7 +25,7 @@ pub enum Status {
 }
 
 /// One request for advice.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdviceRequest {
     /// Its id.
     pub id: Uuid,
@@ -39,7 +40,7 @@ pub struct AdviceRequest {
 }
 
 /// One piece of advice.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdviceRecord {
     /// Its id.
     pub id: Uuid,
@@ -54,7 +55,7 @@ pub struct AdviceRecord {
 }
 
 /// One objection.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Objection {
     /// Its id.
     pub id: Uuid,
@@ -78,7 +79,7 @@ impl Objection {
 }
 
 /// One amendment of the body.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Amendment {
     /// The version it made (2, 3, ...).
     pub version: u32,
@@ -91,7 +92,7 @@ pub struct Amendment {
 }
 
 /// A member's latest vote.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vote {
     /// Who.
     pub by: PersonId,
@@ -102,7 +103,7 @@ pub struct Vote {
 }
 
 /// The recorded decision.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRecord {
     /// Adopted or rejected.
     pub outcome: Outcome,
@@ -121,7 +122,7 @@ pub struct DecisionRecord {
 }
 
 /// One review of an adopted decision.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
     /// Keep, amend or revoke.
     pub outcome: ReviewOutcome,
@@ -134,7 +135,7 @@ pub struct Review {
 }
 
 /// A proposal's state.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProposalState {
     /// Where it stands.
     pub status: Status,
