@@ -27,6 +27,10 @@ pub enum AssuranceError {
     /// A signed note is malformed or its signature does not check.
     #[error("checkpoint note: {0}")]
     Note(String),
+    /// Work handed to another thread did not finish (the runtime is
+    /// shutting down).
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// Reading or writing a file failed.
     #[error("{path}: {error}")]
     Io {

@@ -60,12 +60,23 @@ pub struct Frontier {
 impl Frontier {
     /// Adds the next leaf hash.
     pub fn push(&mut self, leaf: Hash) {
+        self.push_with(leaf, |_, _| {});
+    }
+
+    /// Adds the next leaf hash, telling `completed` of every perfect subtree
+    /// the leaf completes, smallest first: its level (0 for the leaf itself,
+    /// `l` for a subtree of `2^l` leaves) and its root.
+    pub fn push_with(&mut self, leaf: Hash, mut completed: impl FnMut(u32, &Hash)) {
         let mut hash = leaf;
         let mut size = self.size;
+        let mut level = 0;
+        completed(level, &hash);
         while size & 1 == 1 {
             let left = self.stack.pop().unwrap_or_default();
             hash = node_hash(&left, &hash);
             size >>= 1;
+            level += 1;
+            completed(level, &hash);
         }
         self.stack.push(hash);
         self.size += 1;

@@ -94,6 +94,18 @@ pub trait EventStore: Send + Sync {
 
     /// Finishes every queued append, then closes the database connections.
     async fn close(&self);
+
+    /// The canonical bytes (exactly what `canonical::event_bytes` makes of
+    /// the event `read_all` would answer) and stored leaf hashes of up to
+    /// `limit` events after global position `after`, in order. Stored text
+    /// that is already canonical is copied as it is, without parsing its JSON
+    /// into values; any other row is decoded as `read_all` decodes it, and
+    /// fails the same way.
+    async fn read_canonical(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<canonical::CanonicalPage, StoreError>;
 }
 
 /// A signed checkpoint as stored.

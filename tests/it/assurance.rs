@@ -376,3 +376,88 @@ on_both_backends! {
         assert!(verify_bundle(&dir, Some(&stranger.verifier())).is_err());
     }
 }
+
+on_both_backends! {
+    async fn canonical_pages_are_the_bytes_of_the_decoded_events_however_rows_are_stored(backend: Backend) {
+        use advice_log::assurance::service::Assurance;
+        use advice_log::store::canonical::event_bytes;
+        use advice_log::store::{Append, EventData, ExpectedVersion};
+
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let tricky = [
+            json!({"n": 1}),
+            json!({"text": "quote \" backslash \\ slash / tab \t nul \u{0} bell \u{7} del \u{7f} é ✓ 😀", "payload": {"payload": 1}}),
+            json!({"a": 1, "payload": {"b": [1, -1, 18446744073709551615u64, -9223372036854775808i64]}, "z": null}),
+            json!({"float": 0.5, "big": 1e300, "neg": -0.0}),
+            json!({"\n key with an escape": true, "": false}),
+            json!([[], {}, "", [[[{"x": [null]}]]]]),
+            json!("a bare string"),
+            json!(7),
+        ];
+        let mut version = 0;
+        for (i, payload) in tricky.iter().enumerate() {
+            let stream = ["plain", "quote\"back\\slash", "ctl\u{1}\u{1f}", "é ✓"][i % 4];
+            let event = EventData {
+                event_id: uuid::Uuid::new_v4(),
+                event_type: ["Noted", "Tab\tType", "Ünï \"q\""][i % 3].into(),
+                schema_version: [1, -3, i32::MAX][i % 3],
+                payload: payload.clone(),
+                metadata: json!({"actor": "test", "reason": tricky[(i + 1) % tricky.len()]}),
+            };
+            store.append(Append::to_stream(stream, ExpectedVersion::Any, vec![event])).await.expect("append");
+            version += 1;
+        }
+        assert_eq!(store.head().await.expect("head"), version);
+        let key = {
+            let dir = tempfile::tempdir().expect("dir");
+            LogKey::load_or_create(&dir.path().join("k")).expect("key").0
+        };
+        let verifier = key.verifier();
+        Assurance::new(store.clone(), key).issue(chrono::Utc::now()).await.expect("checkpoint");
+
+        // Rows stored in another form that reads the same: payload text with
+        // white space, and on SQLite an upper-case id and a time with an offset.
+        let mut statements = vec![match backend {
+            Backend::Sqlite => "UPDATE events SET payload = '{ \"n\" : 1 }' WHERE position = 1",
+            Backend::Postgres => "UPDATE events SET payload = '{ \"n\" : 1 }'::json WHERE position = 1",
+        }];
+        if backend == Backend::Sqlite {
+            statements.push("UPDATE events SET event_id = upper(event_id) WHERE position = 2");
+            statements.push("UPDATE events SET recorded_at = replace(recorded_at, 'Z', '+00:00') WHERE position = 3");
+        }
+        tamper(&db, backend, &statements).await;
+
+        for limit in [1, 3, 100] {
+            let mut after = 0;
+            loop {
+                let page = store.read_canonical(after, limit).await.expect("canonical page");
+                let events = store.read_all(after, limit).await.expect("events");
+                assert_eq!(page.len(), events.len());
+                for (canonical, event) in page.iter().zip(&events) {
+                    assert_eq!(canonical.position, event.position);
+                    assert_eq!(canonical.leaf_hash, event.leaf_hash);
+                    assert_eq!(
+                        String::from_utf8_lossy(canonical.bytes),
+                        String::from_utf8_lossy(&event_bytes(event)),
+                        "at {}", event.position
+                    );
+                }
+                let Some(last) = page.last_position() else { break };
+                after = last;
+            }
+            assert_eq!(after, version);
+        }
+        let report = verify_log(
+            store.as_ref(),
+            &advice_log::assurance::tree::LogTree::new(store.clone()),
+            &verifier,
+            &|_| {},
+        )
+        .await
+        .expect("verify");
+        assert_eq!(report.finding, None);
+        assert_eq!(report.events, version);
+        store.close().await;
+    }
+}
