@@ -352,13 +352,15 @@ async fn snapshot(
 ) -> Result<LogSnapshot, StoreError> {
     let mut snapshot = LogSnapshot::default();
     let (streams, ids) = touched(appends);
-    // One query: the head (kind 0), each touched stream's version (kind 1)
-    // and which of the batch's event ids are already stored (kind 2).
+    // One query: the head (kind 0), each touched stream's version (kind 1,
+    // one index entry per stream, not the stream's rows) and which of the
+    // batch's event ids are already stored (kind 2).
     let rows = sqlx::query(
         "SELECT * FROM (SELECT 0 AS kind, NULL::text AS name, position AS n, recorded_at \
                         FROM events ORDER BY position DESC LIMIT 1) AS head \
-         UNION ALL SELECT 1, stream_id, MAX(stream_version), NULL FROM events \
-                   WHERE stream_id = ANY($1) GROUP BY stream_id \
+         UNION ALL SELECT 1, s.id, v.stream_version, NULL FROM UNNEST($1::text[]) AS s(id) \
+                   CROSS JOIN LATERAL (SELECT stream_version FROM events \
+                     WHERE stream_id = s.id ORDER BY stream_version DESC LIMIT 1) AS v \
          UNION ALL SELECT 2, event_id::text, position, NULL FROM events \
                    WHERE event_id = ANY($2)",
     )
