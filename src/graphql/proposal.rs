@@ -959,12 +959,9 @@ impl ProposalPayload {
     }
 }
 
-async fn payload(
-    _ctx: &Context<'_>,
-    id: ProposalId,
-    written: Written,
-    created: Option<Uuid>,
-) -> GqlResult<ProposalPayload> {
+/// The answer of a proposal mutation; the proposal itself is read only if
+/// the client asks for it.
+fn payload(id: ProposalId, written: Written, created: Option<Uuid>) -> GqlResult<ProposalPayload> {
     Ok(ProposalPayload {
         id,
         created_id: created.map(|id| ID(id.to_string())),
@@ -1015,7 +1012,7 @@ impl ProposalMutation {
                 .gql()?,
         };
         let written = app(ctx).raise_proposal(&meta, raise).await.gql()?;
-        payload(ctx, ProposalId(written.subject), written, None).await
+        payload(ProposalId(written.subject), written, None)
     }
 
     /// Asks a person (`personId`) or a whole team (`teamId`) for advice.
@@ -1035,7 +1032,7 @@ impl ProposalMutation {
             .request_advice(&meta, id, adviser, input.reason.into())
             .await
             .gql()?;
-        payload(ctx, id, created.outcome, Some(created.id)).await
+        payload(id, created.outcome, Some(created.id))
     }
 
     /// Gives advice on a proposal.
@@ -1050,7 +1047,7 @@ impl ProposalMutation {
             .give_advice(&meta, id, input.stance.into(), &input.text)
             .await
             .gql()?;
-        payload(ctx, id, created.outcome, Some(created.id)).await
+        payload(id, created.outcome, Some(created.id))
     }
 
     /// Raises a reasoned objection.
@@ -1065,7 +1062,7 @@ impl ProposalMutation {
             .raise_objection(&meta, id, &input.reason)
             .await
             .gql()?;
-        payload(ctx, id, created.outcome, Some(created.id)).await
+        payload(id, created.outcome, Some(created.id))
     }
 
     /// Resolves an objection: integrated or withdrawn (by the objector), or
@@ -1089,7 +1086,7 @@ impl ProposalMutation {
             )
             .await
             .gql()?;
-        payload(ctx, id, written, None).await
+        payload(id, written, None)
     }
 
     /// Amends the body (proposer); earlier versions stay.
@@ -1104,7 +1101,7 @@ impl ProposalMutation {
             .amend_proposal(&meta, id, &input.body, &input.reason)
             .await
             .gql()?;
-        payload(ctx, id, written, None).await
+        payload(id, written, None)
     }
 
     /// Votes on a `THRESHOLD` proposal; your latest vote counts.
@@ -1116,7 +1113,7 @@ impl ProposalMutation {
         let meta = command_meta(ctx, input.command_id.as_ref())?;
         let id = ProposalId::parse(&input.proposal_id).gql()?;
         let written = app(ctx).cast_vote(&meta, id, input.agree).await.gql()?;
-        payload(ctx, id, written, None).await
+        payload(id, written, None)
     }
 
     /// Records the decision (the decider only), with a note for each advice
@@ -1138,7 +1135,7 @@ impl ProposalMutation {
             .decide_proposal(&meta, id, input.outcome.into(), &input.rationale, notes)
             .await
             .gql()?;
-        payload(ctx, id, written, None).await
+        payload(id, written, None)
     }
 
     /// Withdraws a proposal (proposer).
@@ -1153,7 +1150,7 @@ impl ProposalMutation {
             .withdraw_proposal(&meta, id, &input.reason)
             .await
             .gql()?;
-        payload(ctx, id, written, None).await
+        payload(id, written, None)
     }
 
     /// Reviews an adopted decision: keep, amend or revoke.
@@ -1174,6 +1171,6 @@ impl ProposalMutation {
             )
             .await
             .gql()?;
-        payload(ctx, id, written, None).await
+        payload(id, written, None)
     }
 }
