@@ -179,6 +179,42 @@ pub(crate) fn from_i64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
+/// A page of canonical bytes from rows read in one go: `rows` holds each
+/// row's position and, where its columns are what `decode` expects, its
+/// stored text. `None` means the read did not have the columns' shape, and
+/// the whole page is read as `read_all` reads it; a row whose stored text is
+/// not canonical is read on its own the same way.
+pub(crate) async fn canonical_page<'a>(
+    store: &dyn EventStore,
+    after: u64,
+    limit: u32,
+    rows: Option<Vec<(u64, Option<canonical::StoredEvent<'a>>)>>,
+    bytes: usize,
+) -> Result<canonical::CanonicalPage, StoreError> {
+    let Some(rows) = rows else {
+        let mut page = canonical::CanonicalPage::default();
+        for event in store.read_all(after, limit).await? {
+            page.push_event(&event);
+        }
+        return Ok(page);
+    };
+    let mut page = canonical::CanonicalPage::with_capacity(rows.len(), bytes);
+    for (position, event) in &rows {
+        if !event.as_ref().is_some_and(|event| page.push_stored(event)) {
+            match store.read_all(position - 1, 1).await?.first() {
+                Some(event) if event.position == *position => page.push_event(event),
+                _ => {
+                    return Err(StoreError::Corrupt {
+                        position: *position,
+                        reason: "the row changed while it was read".into(),
+                    })
+                }
+            }
+        }
+    }
+    Ok(page)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -240,30 +240,9 @@ impl EventStore for PostgresStore {
                 )))
             }
         };
-        let mut page = super::canonical::CanonicalPage::default();
-        let Some(rows) = copy_rows(&data, after) else {
-            // Not the columns' binary shape: read as `read_all` reads.
-            for event in self.read_all(after, limit).await? {
-                page.push_event(&event);
-            }
-            return Ok(page);
-        };
-        page = super::canonical::CanonicalPage::with_capacity(rows.len(), data.len());
-        for row in &rows {
-            if !row.event.is_some_and(|event| page.push_stored(&event)) {
-                let position = row.position;
-                match self.read_all(position - 1, 1).await?.first() {
-                    Some(event) if event.position == position => page.push_event(event),
-                    _ => {
-                        return Err(StoreError::Corrupt {
-                            position,
-                            reason: "the row changed while it was read".into(),
-                        })
-                    }
-                }
-            }
-        }
-        Ok(page)
+        let rows = copy_rows(&data, after)
+            .map(|rows| rows.into_iter().map(|r| (r.position, r.event)).collect());
+        super::canonical_page(self, after, limit, rows, data.len()).await
     }
 }
 

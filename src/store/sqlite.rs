@@ -229,7 +229,6 @@ impl EventStore for SqliteStore {
         after: u64,
         limit: u32,
     ) -> Result<super::canonical::CanonicalPage, StoreError> {
-        use super::canonical::CanonicalPage;
         let row = sqlx::query(CANONICAL_PAGE)
             .bind(to_i64(after))
             .bind(i64::from(limit))
@@ -238,31 +237,9 @@ impl EventStore for SqliteStore {
         let count: i64 = row.try_get(0)?;
         let packed: Option<&[u8]> = row.try_get(1)?;
         let packed = packed.unwrap_or_default();
-        let Some(frames) = unpack_frames(packed, after, count) else {
-            // Not the rows' shape (a NULL, a number that is not an integer):
-            // the page is read as `read_all` reads it.
-            let mut page = CanonicalPage::default();
-            for event in self.read_all(after, limit).await? {
-                page.push_event(&event);
-            }
-            return Ok(page);
-        };
-        let mut page = CanonicalPage::with_capacity(frames.len(), packed.len());
-        for frame in &frames {
-            if !frame.event.is_some_and(|event| page.push_stored(&event)) {
-                let position = frame.position;
-                match self.read_all(position - 1, 1).await?.first() {
-                    Some(event) if event.position == position => page.push_event(event),
-                    _ => {
-                        return Err(StoreError::Corrupt {
-                            position,
-                            reason: "the row changed while it was read".into(),
-                        })
-                    }
-                }
-            }
-        }
-        Ok(page)
+        let rows = unpack_frames(packed, after, count)
+            .map(|frames| frames.into_iter().map(|f| (f.position, f.event)).collect());
+        super::canonical_page(self, after, limit, rows, packed.len()).await
     }
 }
 
