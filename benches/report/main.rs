@@ -390,16 +390,7 @@ async fn latencies(
     let mut times = Vec::with_capacity(samples);
     for _ in 0..samples {
         let started = Instant::now();
-        let response: Value = client
-            .post(format!("{base}/graphql"))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
+        let response = graphql(client, base, token, body).await;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         assert!(response.get("errors").is_none(), "{response}");
     }
@@ -663,16 +654,7 @@ async fn mutate(
         "query": format!("mutation($i: {}Input!) {{ {field}(input: $i) {{ {selection} }} }}", upper_first(field)),
         "variables": {"i": input},
     });
-    let answer: Value = client
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let answer = graphql(client, base, token, &body).await;
     assert!(answer.get("errors").is_none(), "{field}: {answer}");
     let payload = &answer["data"][field];
     let id = if field == "raiseProposal" {
@@ -683,6 +665,21 @@ async fn mutate(
     id.as_str().unwrap_or_default().to_string()
 }
 
+/// One GraphQL request to the server at `base` as `token`; its JSON answer.
+async fn graphql(client: &reqwest::Client, base: &str, token: &str, body: &Value) -> Value {
+    client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// `raiseProposal` -> `RaiseProposal`: a mutation's input type prefix.
 fn upper_first(field: &str) -> String {
     let mut chars = field.chars();
     chars
@@ -809,16 +806,7 @@ async fn measure_logs(
         latencies(&client, &server.base, &token, &page_query, 20).await;
         // The second page (after a cursor) is always read from the database.
         let cursor_query = json!({"query": "query($t: ID!) { team(id: $t) { decisions(first: 20) { pageInfo { endCursor } } } }", "variables": {"t": team}});
-        let first: Value = client
-            .post(format!("{}/graphql", server.base))
-            .bearer_auth(&token)
-            .json(&cursor_query)
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
+        let first = graphql(&client, &server.base, &token, &cursor_query).await;
         let cursor = first["data"]["team"]["decisions"]["pageInfo"]["endCursor"].clone();
         let second_query = json!({"query": "query($t: ID!, $a: String) { team(id: $t) { decisions(first: 20, after: $a) { edges { node { id title decision { outcome rationale } } } } } }", "variables": {"t": team, "a": cursor}});
         let (second50, second99) =
