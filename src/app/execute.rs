@@ -3,6 +3,7 @@
 //! the original result, and wait for the read models to see the write.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -12,6 +13,7 @@ use uuid::Uuid;
 use super::{App, AppError};
 use crate::domain::events::{DomainEvent, SCHEMA_VERSION};
 use crate::domain::{ActingRole, Caller, Decided};
+use crate::read::aggregates::Step;
 use crate::store::{Append, EventData, ExpectedVersion, RecordedEvent, StoreError, StreamAppend};
 
 /// How often a command is re-decided after a concurrent change before the
@@ -21,6 +23,11 @@ use crate::store::{Append, EventData, ExpectedVersion, RecordedEvent, StoreError
 const ATTEMPTS: usize = 256;
 /// How long a mutation waits for the read models to show its own write.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
+tokio::task_local! {
+    /// Set while an attempt runs on states read from the log alone, not
+    /// from the cache of folded aggregates.
+    static FROM_LOG: ();
+}
 /// Names the event ids derived from a command id.
 const COMMAND_NAMESPACE: Uuid = Uuid::from_u128(0x5d1e_7c0a_93b4_4f6e_8a21_6c0f_d2b9_a417);
 
@@ -129,15 +136,42 @@ impl App {
         evolve: fn(S, &E) -> S,
     ) -> Result<(S, u64), AppError>
     where
-        E: DomainEvent,
-        S: Default,
+        E: DomainEvent + 'static,
+        S: Clone + Default + Send + Sync + 'static,
     {
+        let step = move |state: S, stored: &RecordedEvent| match E::from_stored(
+            &stored.event_type,
+            &stored.payload,
+        ) {
+            Some(event) => evolve(state, &event),
+            None => state,
+        };
+        let (state, version) = self.load_folded(stream, Arc::new(step)).await?;
+        Ok((Arc::unwrap_or_clone(state), version))
+    }
+
+    /// A stream's state folded by `step`, and its version: from the cache of
+    /// folded aggregates when it holds the stream, else read from the log
+    /// (and kept there for the next command).
+    pub async fn load_folded<S>(
+        &self,
+        stream: &str,
+        step: Step<S>,
+    ) -> Result<(Arc<S>, u64), AppError>
+    where
+        S: Clone + Default + Send + Sync + 'static,
+    {
+        let cache = self.read.aggregates();
+        if FROM_LOG.try_with(|_| ()).is_err() {
+            if let Some(hit) = cache.get::<S>(stream) {
+                return Ok(hit);
+            }
+        }
+        cache.watch(stream);
         let events = self.store.read_stream(stream).await?;
         let version = events.last().map(|e| e.stream_version).unwrap_or(0);
-        let state = events
-            .iter()
-            .filter_map(|e| E::from_stored(&e.event_type, &e.payload))
-            .fold(S::default(), |s, e| evolve(s, &e));
+        let state = Arc::new(events.iter().fold(S::default(), |s, e| step(s, e)));
+        cache.fill(stream, state.clone(), version, step);
         Ok((state, version))
     }
 
@@ -164,9 +198,15 @@ impl App {
         let mut tries = 0;
         loop {
             tries += 1;
-            let plan = attempt().await?;
+            let plan = match attempt().await {
+                // A refusal may rest on a cached state that is behind the
+                // log: it stands only if the log alone refuses too.
+                Err(AppError::Domain(_)) => FROM_LOG.scope((), attempt()).await?,
+                other => other?,
+            };
             let append = self.to_append(meta, name, &fingerprint, plan)?;
             let subject = subject_of(&append);
+            let streams: Vec<String> = append.streams.iter().map(|s| s.stream_id.clone()).collect();
             match self.store.append(append).await {
                 Ok(appended) => {
                     let position = appended.last_position();
@@ -179,7 +219,12 @@ impl App {
                         replayed: appended.replayed,
                     });
                 }
-                Err(StoreError::Conflict { .. }) if tries < ATTEMPTS => continue,
+                Err(StoreError::Conflict { .. }) if tries < ATTEMPTS => {
+                    // Whatever was cached of these streams is behind.
+                    for stream in &streams {
+                        self.read.aggregates().forget(stream);
+                    }
+                }
                 Err(StoreError::EventIdReused { .. }) if meta.command_id.is_some() => {
                     // The same command id raced in from elsewhere and won.
                     let command_id = meta.command_id.unwrap_or_default();

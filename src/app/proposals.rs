@@ -1,6 +1,7 @@
 //! Commands on proposals, and loading a proposal as it stands (or stood).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -262,24 +263,26 @@ impl App {
     ) -> Result<Outcome, AppError> {
         let input = json!({ "proposalId": id, "input": input });
         self.execute(meta, name, &input, || async {
-            let loaded = self.load_proposal(id, None).await?;
-            let owner = match (loaded.state.status, loaded.state.owner) {
+            let (state, version) = self
+                .load_folded(&id.stream(), Arc::new(crate::read::proposal_step))
+                .await?;
+            let owner = match (state.status, state.owner) {
                 (Status::Unraised, _) | (_, None) => {
                     return Err(DomainError::NotFound(format!("no proposal {id}")).into())
                 }
                 (_, Some(owner)) => owner,
             };
             let known = self.owner_context(meta, owner).await?;
-            let decided = proposal::decide(&loaded.state, command.clone(), &known.ctx)?;
+            let decided = proposal::decide(&state, command.clone(), &known.ctx)?;
             let role = decided.role;
             let budget_write = match (owner, &known.budget) {
                 (Owner::Group(group), Some((budget_state, budget_version))) => {
-                    let effects = budget_effects(id, &loaded.state, &decided.events, budget_state)?;
+                    let effects = budget_effects(id, &state, &decided.events, budget_state)?;
                     (!effects.is_empty()).then(|| (budget::stream(group), *budget_version, effects))
                 }
                 _ => None,
             };
-            let mut plan = Plan::default().write(id.stream(), loaded.version, decided);
+            let mut plan = Plan::default().write(id.stream(), version, decided);
             if let Some((stream, version, effects)) = budget_write {
                 // The spend and the decision land in one atomic append, each
                 // stream at its expected version.

@@ -1,5 +1,6 @@
 //! Read models kept up to date by following the log.
 
+pub mod aggregates;
 pub mod directory;
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -12,17 +13,20 @@ use tokio::task::JoinHandle;
 use crate::domain::events::DomainEvent;
 use crate::domain::proposal::{self, ProposalEvent, ProposalState};
 use crate::store::{follow, EventStore, RecordedEvent, StoreError};
+use aggregates::AggregateCache;
 use directory::Directory;
 
 /// A proposal's state folded from its stored events (in stream order).
 pub fn fold_proposal(events: &[RecordedEvent]) -> ProposalState {
-    events.iter().fold(
-        ProposalState::default(),
-        |state, stored| match ProposalEvent::from_stored(&stored.event_type, &stored.payload) {
-            Some(event) => proposal::evolve(state, &event, stored.recorded_at),
-            None => state,
-        },
-    )
+    events.iter().fold(ProposalState::default(), proposal_step)
+}
+
+/// Folds one stored event into a proposal's state (others leave it as it is).
+pub fn proposal_step(state: ProposalState, stored: &RecordedEvent) -> ProposalState {
+    match ProposalEvent::from_stored(&stored.event_type, &stored.payload) {
+        Some(event) => proposal::evolve(state, &event, stored.recorded_at),
+        None => state,
+    }
 }
 
 /// The person recorded as the actor in an event's metadata.
@@ -40,6 +44,7 @@ const PAGE: u32 = 2048;
 /// The in-memory read models and the task that feeds them.
 pub struct ReadModels {
     directory: Arc<RwLock<Directory>>,
+    aggregates: Arc<AggregateCache>,
     applied: watch::Receiver<u64>,
     store: Arc<dyn EventStore>,
     follower: JoinHandle<()>,
@@ -60,10 +65,18 @@ impl ReadModels {
         }
         let position = directory.position();
         let directory = Arc::new(RwLock::new(directory));
+        let aggregates = Arc::new(AggregateCache::default());
         let (applied_tx, applied) = watch::channel(position);
-        let follower = tokio::spawn(run(store.clone(), directory.clone(), applied_tx, position));
+        let follower = tokio::spawn(run(
+            store.clone(),
+            directory.clone(),
+            aggregates.clone(),
+            applied_tx,
+            position,
+        ));
         Ok(ReadModels {
             directory,
+            aggregates,
             applied,
             store,
             follower,
@@ -77,6 +90,12 @@ impl ReadModels {
         self.directory
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The folded states of the streams commands used lately, as current as
+    /// the directory.
+    pub fn aggregates(&self) -> &AggregateCache {
+        &self.aggregates
     }
 
     /// The position of the last event the read models applied.
@@ -109,6 +128,7 @@ impl Drop for ReadModels {
 async fn run(
     store: Arc<dyn EventStore>,
     directory: Arc<RwLock<Directory>>,
+    aggregates: Arc<AggregateCache>,
     applied: watch::Sender<u64>,
     mut after: u64,
 ) {
@@ -122,6 +142,7 @@ async fn run(
                         Ok(mut guard) => guard.apply(&event),
                         Err(poisoned) => poisoned.into_inner().apply(&event),
                     }
+                    aggregates.observe(&event);
                     applied.send_replace(after);
                 }
                 Err(StoreError::Database(error)) if matches!(*error, sqlx::Error::PoolClosed) => {

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod aggregate_cache;
 mod assurance;
 mod browser;
 mod cli;
