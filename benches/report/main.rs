@@ -7,6 +7,11 @@
 //! and 1M. The peers (cqrs-es with sqlite-es / postgres-es, disintegrate
 //! with disintegrate-postgres) are in `peers.rs`.
 
+/// The same allocator as the server binary (`src/main.rs`), so that the
+/// store-level items and item 4 are measured on equal terms.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fmt::Write as _;
 use std::io::BufRead;
 use std::sync::atomic::{AtomicU64, Ordering};
