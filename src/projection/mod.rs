@@ -19,7 +19,7 @@ use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::{EventStore, RecordedEvent, StoreError};
 use cache::{PageCache, CACHED_ROWS};
 use projected::ProjectedProposal;
-use rows::Page;
+use rows::{Page, RequestRow};
 pub use store::ViewStore;
 
 /// The projector's name in `projection_checkpoints`.
@@ -180,6 +180,11 @@ impl Projector {
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
+        let stored: std::collections::HashMap<uuid::Uuid, RequestRow> = touched
+            .values()
+            .flat_map(ProjectedProposal::request_rows)
+            .map(|row| (row.request_id, row))
+            .collect();
         for event in page {
             if let Some(id) = ProposalId::from_stream(&event.stream_id) {
                 touched
@@ -193,8 +198,14 @@ impl Projector {
             .filter_map(|id| touched.remove(id))
             .filter(ProjectedProposal::is_raised)
             .collect();
+        // Only the requests this page added or changed are written.
+        let requests: Vec<RequestRow> = changed
+            .iter()
+            .flat_map(ProjectedProposal::request_rows)
+            .filter(|row| stored.get(&row.request_id) != Some(row))
+            .collect();
         let through = page.last().map(|e| e.position).unwrap_or(0);
-        self.views.save(&changed, through).await?;
+        self.views.save(&changed, &requests, through).await?;
         self.pages
             .invalidate(changed.iter().filter_map(|p| p.state.owner));
         self.applied.send_replace(through);

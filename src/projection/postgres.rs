@@ -43,6 +43,7 @@ impl PgViews {
 async fn save_proposals(
     tx: &mut Transaction<'_, Postgres>,
     proposals: &[ProjectedProposal],
+    requests: &[RequestRow],
 ) -> Result<(), StoreError> {
     let mut rows = Vec::with_capacity(proposals.len());
     let mut docs = Vec::with_capacity(proposals.len());
@@ -83,7 +84,6 @@ async fn save_proposals(
         .execute(&mut **tx)
         .await?;
     }
-    let requests: Vec<RequestRow> = proposals.iter().flat_map(|p| p.request_rows()).collect();
     if !requests.is_empty() {
         sqlx::query(&format!(
             "INSERT INTO advice_request_view ({REQUEST_COLUMNS}) SELECT * FROM UNNEST(\
@@ -194,9 +194,14 @@ impl ViewStore for PgViews {
         documents(&rows)
     }
 
-    async fn save(&self, proposals: &[ProjectedProposal], through: u64) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        proposals: &[ProjectedProposal],
+        requests: &[RequestRow],
+        through: u64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        save_proposals(&mut tx, proposals).await?;
+        save_proposals(&mut tx, proposals, requests).await?;
         if self.crash.swap(false, Ordering::SeqCst) {
             // Dropping the transaction rolls it back, as a crash would.
             return Err(StoreError::Interrupted(

@@ -70,6 +70,7 @@ const CHUNK: usize = 500;
 async fn save_proposals(
     tx: &mut Transaction<'_, Sqlite>,
     proposals: &[ProjectedProposal],
+    requests: &[RequestRow],
 ) -> Result<(), StoreError> {
     let mut rows = Vec::with_capacity(proposals.len());
     for proposal in proposals {
@@ -107,7 +108,6 @@ async fn save_proposals(
         query.push(UPSERT_PROPOSAL);
         query.build().execute(&mut **tx).await?;
     }
-    let requests: Vec<RequestRow> = proposals.iter().flat_map(|p| p.request_rows()).collect();
     for chunk in requests.chunks(CHUNK) {
         let mut query = QueryBuilder::<Sqlite>::new(format!(
             "INSERT INTO advice_request_view ({REQUEST_COLUMNS}) "
@@ -217,9 +217,14 @@ impl ViewStore for SqliteViews {
         Ok(loaded)
     }
 
-    async fn save(&self, proposals: &[ProjectedProposal], through: u64) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        proposals: &[ProjectedProposal],
+        requests: &[RequestRow],
+        through: u64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        save_proposals(&mut tx, proposals).await?;
+        save_proposals(&mut tx, proposals, requests).await?;
         if self.crash.swap(false, Ordering::SeqCst) {
             // Dropping the transaction rolls it back, as a crash would.
             return Err(StoreError::Interrupted(

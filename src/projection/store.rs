@@ -19,9 +19,15 @@ pub trait ViewStore: Send + Sync {
     /// The stored read models of these proposals (those that have rows).
     async fn load(&self, ids: &[ProposalId]) -> Result<Vec<ProjectedProposal>, StoreError>;
 
-    /// Writes these proposals' rows and their requests' rows, and moves the
-    /// checkpoint to `through`, in one transaction: all of it or none.
-    async fn save(&self, proposals: &[ProjectedProposal], through: u64) -> Result<(), StoreError>;
+    /// Writes these proposals' rows and these advice requests' rows (those
+    /// that are new or changed), and moves the checkpoint to `through`, in
+    /// one transaction: all of it or none.
+    async fn save(
+        &self,
+        proposals: &[ProjectedProposal],
+        requests: &[RequestRow],
+        through: u64,
+    ) -> Result<(), StoreError>;
 
     /// Empties every read model and sets the checkpoint to 0, for a rebuild.
     async fn reset(&self) -> Result<(), StoreError>;
