@@ -223,6 +223,16 @@ impl App {
             "threshold": raise.threshold, "adviceDeadline": raise.advice_deadline, "area": raise.area,
             "spend": raise.spend, "reviewBy": raise.review_by, "deciderId": raise.decider,
         });
+        // The new stream is known to be empty: cached as such, the follower
+        // folds the raise into it and the next command need not read it.
+        let aggregates = self.read.aggregates();
+        aggregates.watch(&id.stream());
+        aggregates.fill(
+            &id.stream(),
+            Arc::new(ProposalState::default()),
+            0,
+            Arc::new(crate::read::proposal_step),
+        );
         self.execute(meta, "raiseProposal", &input, || async {
             let known = self.owner_context(meta, raise.owner).await?;
             let auto_requests = known

@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::store::RecordedEvent;
 
-/// How many streams the cache keeps; beyond that it drops one to make room.
+/// How many streams the cache keeps; beyond that it drops the quarter used
+/// least lately.
 pub const CAPACITY: usize = 1024;
 
 /// Folds one stored event into a state.
@@ -31,12 +32,29 @@ pub type Step<S> = Arc<dyn Fn(S, &RecordedEvent) -> S + Send + Sync>;
 
 /// Folded states by stream name.
 pub struct AggregateCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    inner: Mutex<Inner>,
     capacity: usize,
+}
+
+/// The entries, and a counter that orders their uses.
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<String, Entry>,
+    uses: u64,
+}
+
+impl Inner {
+    /// The next use's number.
+    fn tick(&mut self) -> u64 {
+        self.uses += 1;
+        self.uses
+    }
 }
 
 /// One watched stream.
 struct Entry {
+    /// When a command last used it (a number from [`Inner::tick`]).
+    used: u64,
     /// The highest stream version the follower has seen since the watch.
     observed: u64,
     /// The state, once a command filled it.
@@ -82,41 +100,44 @@ impl AggregateCache {
     /// A cache of at most `capacity` streams.
     pub fn with_capacity(capacity: usize) -> Self {
         AggregateCache {
-            entries: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Inner::default()),
             capacity: capacity.max(1),
         }
     }
 
-    fn entries(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+    fn inner(&self) -> MutexGuard<'_, Inner> {
         // Every change under the lock leaves the map consistent.
-        self.entries
+        self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The state of `stream` and its version, if the cache holds it as an `S`.
     pub fn get<S: Send + Sync + 'static>(&self, stream: &str) -> Option<(Arc<S>, u64)> {
-        let entries = self.entries();
-        let folded = entries.get(stream)?.folded.as_ref()?;
-        let state = folded.as_any().downcast_ref::<State<S>>()?;
+        let mut inner = self.inner();
+        let now = inner.tick();
+        let entry = inner.entries.get_mut(stream)?;
+        entry.used = now;
+        let state = entry.folded.as_ref()?.as_any().downcast_ref::<State<S>>()?;
         Some((state.state.clone(), state.version))
     }
 
     /// Starts recording what the follower sees of `stream`. Call it before
     /// reading the stream from the log, then [`fill`](Self::fill).
     pub fn watch(&self, stream: &str) {
-        let mut entries = self.entries();
-        if entries.contains_key(stream) {
+        let mut inner = self.inner();
+        let now = inner.tick();
+        if let Some(entry) = inner.entries.get_mut(stream) {
+            entry.used = now;
             return;
         }
-        if entries.len() >= self.capacity {
-            if let Some(victim) = entries.keys().next().cloned() {
-                entries.remove(&victim);
-            }
+        if inner.entries.len() >= self.capacity {
+            drop_least_used(&mut inner.entries, self.capacity / 4 + 1);
         }
-        entries.insert(
+        inner.entries.insert(
             stream.to_string(),
             Entry {
+                used: now,
                 observed: 0,
                 folded: None,
             },
@@ -133,8 +154,8 @@ impl AggregateCache {
         version: u64,
         step: Step<S>,
     ) {
-        let mut entries = self.entries();
-        let Some(entry) = entries.get_mut(stream) else {
+        let mut inner = self.inner();
+        let Some(entry) = inner.entries.get_mut(stream) else {
             return;
         };
         if entry.observed > version {
@@ -154,7 +175,7 @@ impl AggregateCache {
 
     /// Drops the state of `stream` (after a write to it conflicted).
     pub fn forget(&self, stream: &str) {
-        if let Some(entry) = self.entries().get_mut(stream) {
+        if let Some(entry) = self.inner().entries.get_mut(stream) {
             entry.folded = None;
         }
     }
@@ -162,8 +183,8 @@ impl AggregateCache {
     /// Folds an event the follower read into the state of its stream, if
     /// the stream is watched. Events arrive in log order.
     pub fn observe(&self, event: &RecordedEvent) {
-        let mut entries = self.entries();
-        let Some(entry) = entries.get_mut(&event.stream_id) else {
+        let mut inner = self.inner();
+        let Some(entry) = inner.entries.get_mut(&event.stream_id) else {
             return;
         };
         entry.observed = entry.observed.max(event.stream_version);
@@ -181,13 +202,24 @@ impl AggregateCache {
 
     /// How many streams are watched.
     pub fn len(&self) -> usize {
-        self.entries().len()
+        self.inner().entries.len()
     }
 
     /// True when no stream is watched.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Drops the `count` entries used least lately.
+fn drop_least_used(entries: &mut HashMap<String, Entry>, count: usize) {
+    let mut uses: Vec<u64> = entries.values().map(|e| e.used).collect();
+    if count >= uses.len() {
+        entries.clear();
+        return;
+    }
+    let (_, &mut cutoff, _) = uses.select_nth_unstable(count - 1);
+    entries.retain(|_, entry| entry.used > cutoff);
 }
 
 #[cfg(test)]
@@ -317,13 +349,23 @@ mod tests {
     }
 
     #[test]
-    fn given_a_full_cache_when_another_stream_is_watched_then_one_is_dropped() {
-        let cache = AggregateCache::with_capacity(2);
-        filled(&cache, "team-1", &["TeamFormed"]);
-        filled(&cache, "team-2", &["TeamFormed"]);
-        filled(&cache, "team-3", &["TeamFormed"]);
-        assert_eq!(cache.len(), 2);
-        assert!(state(&cache, "team-3").is_some());
+    fn given_a_full_cache_when_another_stream_is_watched_then_the_least_used_are_dropped() {
+        let cache = AggregateCache::with_capacity(8);
+        for n in 0..8 {
+            filled(&cache, &format!("team-{n}"), &["TeamFormed"]);
+        }
+        // team-0 and team-1 are used again; team-2, team-3 and team-4 are
+        // now the least used lately.
+        assert!(state(&cache, "team-0").is_some());
+        assert!(state(&cache, "team-1").is_some());
+        filled(&cache, "team-8", &["TeamFormed"]);
+        assert_eq!(cache.len(), 6, "a quarter and one made room");
+        for n in [0, 1, 5, 6, 7, 8] {
+            assert!(
+                state(&cache, &format!("team-{n}")).is_some(),
+                "team-{n} stays"
+            );
+        }
     }
 
     #[test]
