@@ -13,6 +13,9 @@ use super::plan::BatchPlan;
 
 /// The most commands one transaction takes.
 const MAX_BATCH: usize = 1024;
+/// How many scheduler turns in a row the sequencer waits for another writer
+/// to join a batch, when the last batch had more than one.
+const JOIN_TURNS: usize = 4;
 /// How many appends may wait for the sequencer before callers wait to queue.
 const QUEUE_DEPTH: usize = 8192;
 
@@ -84,14 +87,29 @@ async fn run<C: BatchCommit>(
     head: Arc<watch::Sender<u64>>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
+    let mut last_batch = 0;
     while let Some(first) = receiver.recv().await {
         jobs.push(first);
+        let mut idle = 0;
         while jobs.len() < MAX_BATCH {
             match receiver.try_recv() {
-                Ok(job) => jobs.push(job),
+                Ok(job) => {
+                    jobs.push(job);
+                    idle = 0;
+                }
+                // Under concurrent writers, the writers of the last batch
+                // are turning round with their next append: give them a few
+                // turns of the scheduler to join this batch (one commit for
+                // all, like PostgreSQL's commit_delay). A lone writer never
+                // waits.
+                Err(_) if last_batch > 1 && idle < JOIN_TURNS => {
+                    idle += 1;
+                    tokio::task::yield_now().await;
+                }
                 Err(_) => break,
             }
         }
+        last_batch = jobs.len();
         let (appends, replies): (Vec<Append>, Vec<_>) =
             jobs.drain(..).map(|job| (job.append, job.reply)).unzip();
         let started = std::time::Instant::now();
