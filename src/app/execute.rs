@@ -23,13 +23,14 @@ use crate::store::{Append, EventData, ExpectedVersion, RecordedEvent, StoreError
 const ATTEMPTS: usize = 256;
 /// How long a mutation waits for the read models to show its own write.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
+/// Names the event ids derived from a command id.
+const COMMAND_NAMESPACE: Uuid = Uuid::from_u128(0x5d1e_7c0a_93b4_4f6e_8a21_6c0f_d2b9_a417);
+
 tokio::task_local! {
     /// Set while an attempt runs on states read from the log alone, not
     /// from the cache of folded aggregates.
     static FROM_LOG: ();
 }
-/// Names the event ids derived from a command id.
-const COMMAND_NAMESPACE: Uuid = Uuid::from_u128(0x5d1e_7c0a_93b4_4f6e_8a21_6c0f_d2b9_a417);
 
 /// Who sends a command, with its optional id and reason.
 #[derive(Debug, Clone)]

@@ -8,20 +8,10 @@ use std::sync::Arc;
 use advice_log::app::{App, CommandMeta, RaiseProposal};
 use advice_log::domain::proposal::{Owner, ProposalState, Rule};
 use advice_log::domain::team::TeamState;
-use advice_log::domain::{Actor, Caller, PersonId, ProposalId, TeamId, TeamRole};
+use advice_log::domain::{Caller, PersonId, ProposalId, TeamId, TeamRole};
 
 use crate::on_both_backends;
-use crate::support::TestDb;
-
-fn as_person(person: PersonId) -> CommandMeta {
-    CommandMeta::new(
-        Caller::Person(Actor {
-            person,
-            org_role: None,
-        }),
-        None,
-    )
-}
+use crate::support::{as_person, TestDb};
 
 fn rota(team: TeamId) -> RaiseProposal {
     RaiseProposal {

@@ -257,3 +257,14 @@ pub fn event(payload: serde_json::Value) -> advice_log::store::EventData {
 pub fn error_code(body: &serde_json::Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
 }
+
+/// A command sent by `person` through the API (no organisation role).
+pub fn as_person(person: advice_log::domain::PersonId) -> advice_log::app::CommandMeta {
+    advice_log::app::CommandMeta::new(
+        advice_log::domain::Caller::Person(advice_log::domain::Actor {
+            person,
+            org_role: None,
+        }),
+        None,
+    )
+}

@@ -19,7 +19,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use crate::on_both_backends;
-use crate::support::{TestApp, TestDb};
+use crate::support::{as_person, TestApp, TestDb};
 
 /// A small organisation driven through the application itself.
 struct Org {
@@ -30,16 +30,6 @@ struct Org {
     coach: PersonId,
     outsider: PersonId,
     other_team: TeamId,
-}
-
-fn as_person(person: PersonId) -> CommandMeta {
-    CommandMeta::new(
-        Caller::Person(Actor {
-            person,
-            org_role: None,
-        }),
-        None,
-    )
 }
 
 impl Org {
