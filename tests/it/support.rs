@@ -173,7 +173,10 @@ impl TestApp {
         }
         let response = request.send().await.expect("the server answers");
         let status = response.status().as_u16();
-        (status, response.json().await.expect("a JSON body"))
+        let text = response.text().await.expect("a body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|error| panic!("a JSON body, not {text:?} ({status}): {error}"));
+        (status, body)
     }
 
     /// Runs a query that must succeed as `token`, and answers its `data`.
