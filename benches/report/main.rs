@@ -403,14 +403,23 @@ async fn latencies(
     (percentile(&times, 0.5), percentile(&times, 0.99))
 }
 
-fn admin_of(app_boot: Uuid) -> CommandMeta {
-    CommandMeta::new(
+/// An organisation on `url`, bootstrapped through the application as
+/// `advice-log bootstrap` would: the store, the application and the admin.
+async fn bootstrapped(url: &DatabaseUrl) -> (Arc<dyn EventStore>, Arc<App>, CommandMeta) {
+    let store = store::open(url).await.expect("store");
+    let app = App::start(store.clone()).await.expect("app");
+    let boot = app
+        .bootstrap("Bench Admin", "bench@example.org")
+        .await
+        .expect("bootstrap");
+    let admin = CommandMeta::new(
         Caller::Person(Actor {
-            person: PersonId(app_boot),
+            person: PersonId(boot.outcome.subject),
             org_role: Some(OrgRole::Admin),
         }),
         None,
-    )
+    );
+    (store, app, admin)
 }
 
 /// A log of about `size` events, with 20 teams; answers the URL, a member's
@@ -421,13 +430,7 @@ async fn big_log(
     size: u64,
 ) -> (DatabaseUrl, String, String) {
     let url = fresh(backend, dir, &format!("log{size}")).await;
-    let store = store::open(&url).await.expect("store");
-    let app = App::start(store.clone()).await.expect("app");
-    let boot = app
-        .bootstrap("Bench Admin", "bench@example.org")
-        .await
-        .expect("bootstrap");
-    let admin = admin_of(boot.outcome.subject);
+    let (store, app, admin) = bootstrapped(&url).await;
     let member = PersonId(
         app.register_person(&admin, "Member", "member@example.org", None)
             .await
@@ -592,13 +595,7 @@ struct Crew {
 /// Bootstraps an organisation of `teams` crews on `url` through the
 /// application, as `advice-log bootstrap` and an admin would.
 async fn graphql_crews(url: &DatabaseUrl, teams: usize) -> Vec<Crew> {
-    let store = store::open(url).await.expect("store");
-    let app = App::start(store.clone()).await.expect("app");
-    let boot = app
-        .bootstrap("Bench Admin", "bench@example.org")
-        .await
-        .expect("bootstrap");
-    let admin = admin_of(boot.outcome.subject);
+    let (store, app, admin) = bootstrapped(url).await;
     let mut crews = Vec::new();
     for t in 0..teams {
         let team = TeamId(

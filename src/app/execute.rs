@@ -207,7 +207,6 @@ impl App {
             };
             let append = self.to_append(meta, name, &fingerprint, plan)?;
             let subject = subject_of(&append);
-            let streams: Vec<String> = append.streams.iter().map(|s| s.stream_id.clone()).collect();
             match self.store.append(append).await {
                 Ok(appended) => {
                     let position = appended.last_position();
@@ -220,11 +219,10 @@ impl App {
                         replayed: appended.replayed,
                     });
                 }
-                Err(StoreError::Conflict { .. }) if tries < ATTEMPTS => {
-                    // Whatever was cached of these streams is behind.
-                    for stream in &streams {
-                        self.read.aggregates().forget(stream);
-                    }
+                Err(StoreError::Conflict { stream_id, .. }) if tries < ATTEMPTS => {
+                    // What was cached of that stream is behind; another
+                    // stale stream of the plan conflicts on the next try.
+                    self.read.aggregates().forget(&stream_id);
                 }
                 Err(StoreError::EventIdReused { .. }) if meta.command_id.is_some() => {
                     // The same command id raced in from elsewhere and won.
