@@ -112,6 +112,8 @@ pub fn decide(
         } => {
             let role = caller.require_admin("form groups")?;
             let name = validate::name("a group's name", &name)?;
+            validate::items("a group's member teams", &team_ids)?;
+            validate::items("a group's mandate", &mandate)?;
             if team_ids.is_empty() {
                 return Err(DomainError::InvalidInput(
                     "a group needs at least one member team".into(),

@@ -4,37 +4,70 @@ use super::DomainError;
 
 /// The longest name accepted, in characters.
 pub const MAX_NAME: usize = 200;
+/// The most items a list in one command may hold (mandate areas, member
+/// teams, weighing notes).
+pub const MAX_ITEMS: usize = 100;
 
-/// A trimmed, non-empty name of at most [`MAX_NAME`] characters.
+/// A trimmed, non-empty name of at most [`MAX_NAME`] characters, on one
+/// line: no control characters at all.
 pub fn name(what: &str, text: &str) -> Result<String, DomainError> {
     let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(DomainError::InvalidInput(format!(
-            "{what} must not be empty"
-        )));
+    if let Some(bad) = trimmed.chars().find(|c| c.is_control()) {
+        return Err(control(what, bad));
     }
-    if trimmed.chars().count() > MAX_NAME {
-        return Err(DomainError::InvalidInput(format!(
-            "{what} must be at most {MAX_NAME} characters"
-        )));
-    }
-    Ok(trimmed.to_string())
+    bounded(what, trimmed, MAX_NAME)
 }
 
-/// Trimmed, non-empty text of at most `max` characters.
+/// Trimmed, non-empty text of at most `max` characters. Newlines and tabs
+/// are kept (Windows and old Mac line ends become `\n`); every other control
+/// character, NUL among them, is refused.
 pub fn text(what: &str, text: &str, max: usize) -> Result<String, DomainError> {
     let trimmed = text.trim();
-    if trimmed.is_empty() {
+    if let Some(bad) = trimmed
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(control(what, bad));
+    }
+    let normalised = if trimmed.contains('\r') {
+        trimmed.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        trimmed.to_string()
+    };
+    bounded(what, &normalised, max)
+}
+
+/// At most [`MAX_ITEMS`] items in a list.
+pub fn items<T>(what: &str, list: &[T]) -> Result<(), DomainError> {
+    if list.len() > MAX_ITEMS {
+        return Err(DomainError::InvalidInput(format!(
+            "{what} may hold at most {MAX_ITEMS} items; this one holds {}",
+            list.len()
+        )));
+    }
+    Ok(())
+}
+
+fn bounded(what: &str, text: &str, max: usize) -> Result<String, DomainError> {
+    if text.is_empty() {
         return Err(DomainError::InvalidInput(format!(
             "{what} must not be empty"
         )));
     }
-    if trimmed.chars().count() > max {
+    if text.chars().count() > max {
         return Err(DomainError::InvalidInput(format!(
             "{what} must be at most {max} characters"
         )));
     }
-    Ok(trimmed.to_string())
+    Ok(text.to_string())
+}
+
+fn control(what: &str, bad: char) -> DomainError {
+    DomainError::InvalidInput(format!(
+        "{what} contains a control character (U+{:04X}) that cannot be stored; \
+         remove it and try again",
+        u32::from(bad)
+    ))
 }
 
 /// A plausible e-mail address, trimmed: one `@` with text on both sides, no
@@ -49,7 +82,9 @@ pub fn email(text: &str) -> Result<String, DomainError> {
         || !domain.contains('.')
         || domain.starts_with('.')
         || domain.ends_with('.')
-        || trimmed.chars().any(char::is_whitespace)
+        || trimmed
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
         || trimmed.len() > 254
     {
         return Err(bad());
@@ -72,6 +107,29 @@ mod tests {
             name("name", &"x".repeat(201)),
             Err(DomainError::InvalidInput(_))
         ));
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_newlines_and_tabs_kept_in_text() {
+        for bad in ["a\u{0}b", "a\u{7}b", "a\u{1b}[31mb", "a\u{7f}b", "a\u{85}b"] {
+            assert!(
+                matches!(text("advice", bad, 100), Err(DomainError::InvalidInput(_))),
+                "{bad:?}"
+            );
+            assert!(name("a title", bad).is_err(), "{bad:?}");
+            assert!(email(&format!("{bad}@example.org")).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            text("advice", "one\r\ntwo\rthree\n\tfour", 100).as_deref(),
+            Ok("one\ntwo\nthree\n\tfour")
+        );
+        assert!(name("a title", "one\ntwo").is_err());
+    }
+
+    #[test]
+    fn lists_are_bounded() {
+        assert!(items("the mandate", &[0; MAX_ITEMS]).is_ok());
+        assert!(items("the mandate", &[0; MAX_ITEMS + 1]).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@ pub mod assurance;
 pub mod connection;
 pub mod error;
 pub mod event;
+pub mod limits;
 pub mod mutation;
 pub mod proposal;
 pub mod query;
@@ -43,13 +44,16 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 /// The schema the server executes.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
-/// Builds the schema over the application, with depth and complexity limits.
-pub fn build(app: Arc<App>) -> AppSchema {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
-        .data(app)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+/// Builds the schema over the application, with depth and complexity
+/// limits, behind the limits of [`limits`] that count every field.
+pub fn build(app: Arc<App>) -> limits::LimitedSchema {
+    limits::LimitedSchema(
+        Schema::build(Query::default(), Mutation::default(), Subscription)
+            .data(app)
+            .limit_depth(MAX_DEPTH)
+            .limit_complexity(MAX_COMPLEXITY)
+            .finish(),
+    )
 }
 
 /// The schema as SDL, with types, fields, arguments and enum items sorted, as

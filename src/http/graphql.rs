@@ -6,6 +6,7 @@ use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
 use async_graphql::BatchRequest;
 use async_graphql::Data;
+use async_graphql::Executor;
 use async_graphql_axum::GraphQLResponse;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;

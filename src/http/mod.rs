@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
-use crate::graphql::AppSchema;
+use crate::graphql::limits::LimitedSchema;
 
 /// The default largest request body, in bytes.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -27,8 +27,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The executable GraphQL schema.
-    pub schema: AppSchema,
+    /// The executable GraphQL schema, behind its limits.
+    pub schema: LimitedSchema,
     /// The application behind it.
     pub app: Arc<App>,
     /// The largest request body accepted, in bytes.

@@ -195,7 +195,7 @@ impl EventStore for PostgresStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        self.sequencer.writable().await
     }
 
     async fn close(&self) {
@@ -265,6 +265,14 @@ impl BatchCommit for PgCommitter {
         }
         tx.commit().await?;
         Ok(plan)
+    }
+
+    /// PostgreSQL recovers from a full disk or a lost connection by itself
+    /// (the pool drops broken connections), so a round trip on the pool is
+    /// the probe.
+    async fn probe(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 }
 

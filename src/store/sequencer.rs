@@ -1,6 +1,7 @@
 //! The group-commit sequencer: one task per database that takes every append
 //! waiting at that moment into one transaction.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use async_trait::async_trait;
@@ -27,39 +28,74 @@ pub trait BatchCommit: Send + Sync + 'static {
     /// Commits the batch; an `Err` means nothing of it was written (or, if the
     /// commit itself failed, that the outcome is unknown).
     async fn commit_batch(&self, appends: &[Append]) -> Result<BatchPlan, StoreError>;
+
+    /// Writes something small and commits it, to learn whether appends work
+    /// again after a batch failed (a full disk, an I/O error, a lost
+    /// connection). Nothing is added to the log.
+    async fn probe(&self) -> Result<(), StoreError>;
 }
 
-struct Job {
-    append: Append,
-    reply: oneshot::Sender<Result<Appended, StoreError>>,
+enum Job {
+    Append {
+        append: Append,
+        reply: oneshot::Sender<Result<Appended, StoreError>>,
+    },
+    Probe {
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 /// Handle to the running sequencer task.
 pub struct Sequencer {
     sender: RwLock<Option<mpsc::Sender<Job>>>,
     task: Mutex<Option<JoinHandle<()>>>,
+    /// Whether the last commit (batch or probe) failed.
+    failing: Arc<AtomicBool>,
 }
 
 impl Sequencer {
     /// Starts the sequencer; every committed batch moves `head` forward.
     pub fn start<C: BatchCommit>(committer: C, head: Arc<watch::Sender<u64>>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
-        let task = tokio::spawn(run(committer, receiver, head));
+        let failing = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(run(committer, receiver, head, failing.clone()));
         Sequencer {
             sender: RwLock::new(Some(sender)),
             task: Mutex::new(Some(task)),
+            failing,
+        }
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<Job>, StoreError> {
+        match self.sender.read() {
+            Ok(guard) => guard.clone().ok_or(StoreError::Closed),
+            Err(_) => Err(StoreError::Closed),
         }
     }
 
     /// Queues an append and waits until its batch is committed.
     pub async fn append(&self, append: Append) -> Result<Appended, StoreError> {
-        let sender = match self.sender.read() {
-            Ok(guard) => guard.clone().ok_or(StoreError::Closed)?,
-            Err(_) => return Err(StoreError::Closed),
-        };
+        let sender = self.sender()?;
         let (reply, answer) = oneshot::channel();
         sender
-            .send(Job { append, reply })
+            .send(Job::Append { append, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        drop(sender);
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Whether appends work: at once if the last commit succeeded; after a
+    /// failed one, by committing a probe in turn with the batches (so a disk
+    /// that has room again is noticed without waiting for an append).
+    pub async fn writable(&self) -> Result<(), StoreError> {
+        if !self.failing.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let sender = self.sender()?;
+        let (reply, answer) = oneshot::channel();
+        sender
+            .send(Job::Probe { reply })
             .await
             .map_err(|_| StoreError::Closed)?;
         drop(sender);
@@ -85,16 +121,18 @@ async fn run<C: BatchCommit>(
     committer: C,
     mut receiver: mpsc::Receiver<Job>,
     head: Arc<watch::Sender<u64>>,
+    failing: Arc<AtomicBool>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
+    let mut probes = Vec::new();
     let mut last_batch = 0;
     while let Some(first) = receiver.recv().await {
-        jobs.push(first);
+        take(first, &mut jobs, &mut probes);
         let mut idle = 0;
         while jobs.len() < MAX_BATCH {
             match receiver.try_recv() {
                 Ok(job) => {
-                    jobs.push(job);
+                    take(job, &mut jobs, &mut probes);
                     idle = 0;
                 }
                 // Under concurrent writers, the writers of the last batch
@@ -110,24 +148,62 @@ async fn run<C: BatchCommit>(
             }
         }
         last_batch = jobs.len();
-        let (appends, replies): (Vec<Append>, Vec<_>) =
-            jobs.drain(..).map(|job| (job.append, job.reply)).unzip();
-        let started = std::time::Instant::now();
-        let committed = committer.commit_batch(&appends).await;
-        crate::metrics::batch(started.elapsed().as_secs_f64(), appends.len());
-        match committed {
-            Ok(plan) => {
-                head.send_if_modified(|current| advance(current, plan.head));
-                for (reply, result) in replies.into_iter().zip(plan.results) {
-                    // A caller that stopped waiting does not undo the commit.
-                    let _ = reply.send(result);
+        if !jobs.is_empty() {
+            commit(&committer, &head, &failing, &mut jobs).await;
+        }
+        for reply in probes.drain(..) {
+            let probed = committer.probe().await;
+            match &probed {
+                Ok(()) => {
+                    if failing.swap(false, Ordering::AcqRel) {
+                        tracing::info!("appends work again");
+                    }
                 }
+                Err(error) => tracing::warn!(%error, "appends still fail"),
             }
-            Err(error) => {
-                tracing::error!(%error, commands = appends.len(), "a batch failed to commit");
-                for reply in replies {
-                    let _ = reply.send(Err(error.clone()));
-                }
+            let _ = reply.send(probed);
+        }
+    }
+}
+
+/// An append waiting for its batch, and where to answer it.
+type Waiting = (Append, oneshot::Sender<Result<Appended, StoreError>>);
+
+/// Sorts a job into the appends of the next batch or the probes after it.
+fn take(job: Job, jobs: &mut Vec<Waiting>, probes: &mut Vec<oneshot::Sender<Result<(), StoreError>>>) {
+    match job {
+        Job::Append { append, reply } => jobs.push((append, reply)),
+        Job::Probe { reply } => probes.push(reply),
+    }
+}
+
+/// Commits the waiting appends as one batch and answers each caller.
+async fn commit<C: BatchCommit>(
+    committer: &C,
+    head: &watch::Sender<u64>,
+    failing: &AtomicBool,
+    jobs: &mut Vec<Waiting>,
+) {
+    let (appends, replies): (Vec<Append>, Vec<_>) = jobs.drain(..).unzip();
+    let started = std::time::Instant::now();
+    let committed = committer.commit_batch(&appends).await;
+    crate::metrics::batch(started.elapsed().as_secs_f64(), appends.len());
+    match committed {
+        Ok(plan) => {
+            if failing.swap(false, Ordering::AcqRel) {
+                tracing::info!("appends work again");
+            }
+            head.send_if_modified(|current| advance(current, plan.head));
+            for (reply, result) in replies.into_iter().zip(plan.results) {
+                // A caller that stopped waiting does not undo the commit.
+                let _ = reply.send(result);
+            }
+        }
+        Err(error) => {
+            failing.store(true, Ordering::Release);
+            tracing::error!(%error, commands = appends.len(), "a batch failed to commit");
+            for reply in replies {
+                let _ = reply.send(Err(error.clone()));
             }
         }
     }

@@ -213,7 +213,7 @@ impl EventStore for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
-        Ok(())
+        self.sequencer.writable().await
     }
 
     async fn close(&self) {
@@ -251,9 +251,45 @@ struct SqliteCommitter {
 #[async_trait]
 impl BatchCommit for SqliteCommitter {
     async fn commit_batch(&self, appends: &[Append]) -> Result<BatchPlan, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut connection = self.pool.acquire().await?;
+        let committed = commit_on(&mut connection, self.clock.now(), appends).await;
+        if committed.is_err() {
+            // After a failed COMMIT (a full disk, an I/O error) sqlx still
+            // counts the transaction as open on this connection, and every
+            // later BEGIN on it is refused: open a fresh one instead.
+            connection.close_on_drop();
+        }
+        committed
+    }
+
+    async fn probe(&self) -> Result<(), StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        let written = sqlx::query(
+            "INSERT INTO write_probe (id, at) VALUES (1, ?) \
+             ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+        )
+        .bind(format_time(&self.clock.now()))
+        .execute(&mut *connection)
+        .await;
+        if written.is_err() {
+            connection.close_on_drop();
+        }
+        written?;
+        Ok(())
+    }
+}
+
+/// One batch on the writer connection: `BEGIN IMMEDIATE`, snapshot, plan,
+/// insert, commit.
+async fn commit_on(
+    connection: &mut sqlx::SqliteConnection,
+    now: DateTime<Utc>,
+    appends: &[Append],
+) -> Result<BatchPlan, StoreError> {
+    use sqlx::Connection;
+        let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
         let snapshot = snapshot(&mut tx, appends).await?;
-        let plan = plan_batch(snapshot, appends, self.clock.now());
+        let plan = plan_batch(snapshot, appends, now);
         for chunk in plan.rows.chunks(ROWS_PER_INSERT) {
             let mut insert =
                 QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({COLUMNS}) "));
@@ -273,7 +309,6 @@ impl BatchCommit for SqliteCommitter {
         }
         tx.commit().await?;
         Ok(plan)
-    }
 }
 
 async fn snapshot(

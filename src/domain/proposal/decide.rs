@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    required_votes, AdviceReason, Adviser, Outcome, Owner, ProposalEvent, ProposalState,
+    required_votes, AdviceReason, MIN_THRESHOLD_BP, Adviser, Outcome, Owner, ProposalEvent, ProposalState,
     Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest, WeighingNote,
 };
 use crate::domain::{
@@ -237,14 +237,15 @@ pub fn decide(
             let title = validate::name("a proposal's title", &title)?;
             let body = validate::text("a proposal's body", &body, MAX_BODY)?;
             let threshold_bp = match (rule, threshold) {
-                (Rule::Threshold, Some(p)) if p > 0.0 && p <= 1.0 => {
-                    // Basis points, exact to 0.01%.
-                    Some((p * 10_000.0).round() as u32)
+                (Rule::Threshold, Some(p)) if (0.01..=1.0).contains(&p) => {
+                    // Basis points, exact to 0.01%: from 100 (1%) to 10,000.
+                    Some(((p * 10_000.0).round() as u32).clamp(MIN_THRESHOLD_BP, 10_000))
                 }
-                (Rule::Threshold, Some(_)) => {
-                    return Err(DomainError::InvalidInput(
-                        "threshold must be above 0 and at most 1".into(),
-                    ))
+                (Rule::Threshold, Some(p)) => {
+                    return Err(DomainError::InvalidInput(format!(
+                        "the threshold is the share of members who must agree, from 0.01 \
+                         (1%) to 1 (everyone); {p} is outside that"
+                    )))
                 }
                 (Rule::Threshold, None) => {
                     return Err(DomainError::InvalidInput(
@@ -602,6 +603,13 @@ fn check_notes(
     state: &ProposalState,
     notes: Vec<WeighingNote>,
 ) -> Result<Vec<WeighingNote>, DomainError> {
+    if notes.len() > state.advice.len() + state.objections.len() {
+        return Err(DomainError::InvalidInput(format!(
+            "{} notes, but this proposal has only {} advice and objections to weigh",
+            notes.len(),
+            state.advice.len() + state.objections.len()
+        )));
+    }
     let mut seen = BTreeSet::new();
     let mut checked = Vec::with_capacity(notes.len());
     for note in notes {

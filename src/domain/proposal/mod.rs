@@ -257,9 +257,17 @@ pub enum ProposalEvent {
 
 impl DomainEvent for ProposalEvent {}
 
-/// Agree votes needed: ceil(threshold x eligible), in exact integer arithmetic.
+/// The smallest threshold accepted, in basis points (1%).
+pub const MIN_THRESHOLD_BP: u32 = 100;
+
+/// Agree votes needed: ceil(threshold x eligible), in exact integer
+/// arithmetic, and never fewer than one (a threshold recorded before the
+/// 1% floor, however small, still needs a vote).
 pub fn required_votes(threshold_bp: u32, eligible: usize) -> u32 {
     let eligible = u64::try_from(eligible).unwrap_or(u64::MAX);
-    let needed = (u64::from(threshold_bp) * eligible).div_ceil(10_000);
+    let needed = u64::from(threshold_bp)
+        .saturating_mul(eligible)
+        .div_ceil(10_000)
+        .max(1);
     u32::try_from(needed).unwrap_or(u32::MAX)
 }

@@ -591,6 +591,43 @@ fn given_a_threshold_then_adoption_needs_ceil_p_times_eligible_agree_votes() {
 }
 
 #[test]
+fn given_a_threshold_below_one_percent_when_raised_then_it_is_refused() {
+    let w = World::new();
+    for tiny in [0.00001, 0.0, -0.5, 1.5, f64::NAN] {
+        assert_eq!(
+            refused(
+                &ProposalState::default(),
+                w.raise(Rule::Threshold, Some(tiny)),
+                &w.ctx(w.ann)
+            ),
+            "INVALID_INPUT",
+            "threshold {tiny}"
+        );
+    }
+}
+
+#[test]
+fn given_the_smallest_threshold_then_adoption_still_needs_one_agree_vote() {
+    let w = World::new();
+    let state = raised(&w, Rule::Threshold, Some(0.01));
+    assert_eq!(
+        refused(&state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)),
+        "THRESHOLD_NOT_MET"
+    );
+    let state = vote(state, &w, w.ann, true);
+    let state = ok(state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann));
+    let decision = state.decision.expect("decided");
+    assert_eq!((decision.agree_votes, decision.required_votes), (1, 1));
+}
+
+#[test]
+fn a_threshold_recorded_as_zero_before_the_floor_still_needs_one_vote() {
+    assert_eq!(super::required_votes(0, 4), 1);
+    assert_eq!(super::required_votes(100, 3), 1);
+    assert_eq!(super::required_votes(5_000, 4), 2);
+}
+
+#[test]
 fn only_the_latest_vote_counts() {
     let w = World::new();
     let state = raised(&w, Rule::Threshold, Some(0.5));
@@ -946,7 +983,7 @@ mod property {
             Rule::Threshold => {
                 let agree = before.votes.iter().filter(|v| v.agree).count() as f64;
                 let p = f64::from(before.threshold_bp?) / 10_000.0;
-                (agree < (p * before.eligible.len() as f64 - 1e-9).ceil()).then(|| {
+                (agree < (p * before.eligible.len() as f64 - 1e-9).ceil().max(1.0)).then(|| {
                     format!(
                         "adopted with {agree} agree of {} at {p}",
                         before.eligible.len()
