@@ -24,6 +24,7 @@ pub struct Metrics {
     batch_commands: Histogram,
     head: IntGauge,
     projector_lag: IntGauge,
+    projector_stalled: IntGauge,
     directory_lag: IntGauge,
 }
 
@@ -72,6 +73,10 @@ impl Metrics {
                 "projector_lag_events",
                 "Events the read-model tables are behind the log",
             )?,
+            projector_stalled: IntGauge::new(
+                "projector_stalled_position",
+                "Position of the event the read models cannot apply (0 while they apply the log)",
+            )?,
             directory_lag: IntGauge::new(
                 "directory_lag_events",
                 "Events the in-memory directory is behind the log",
@@ -97,6 +102,9 @@ impl Metrics {
         metrics
             .registry
             .register(Box::new(metrics.projector_lag.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.projector_stalled.clone()))?;
         metrics
             .registry
             .register(Box::new(metrics.directory_lag.clone()))?;
@@ -171,6 +179,10 @@ pub async fn serve(State(state): State<AppState>) -> Response {
             .set(lag(state.app.projector.applied()));
         metrics.directory_lag.set(lag(state.app.read.position()));
     }
+    let stalled = state.app.projector.stall().map_or(0, |stall| stall.position);
+    metrics
+        .projector_stalled
+        .set(i64::try_from(stalled).unwrap_or(i64::MAX));
     let mut buffer = Vec::new();
     if let Err(error) = TextEncoder::new().encode(&metrics.registry.gather(), &mut buffer) {
         tracing::error!(%error, "could not encode the metrics");

@@ -116,20 +116,26 @@ async fn public_key(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The process is up and its database answers.
+/// The process is up, its database answers, appends work and the read
+/// models are applying the log.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.app.store.ping().await {
-        Ok(()) => {
-            Json(json!({ "status": "ready", "backend": state.app.store.backend().to_string() }))
-                .into_response()
-        }
-        Err(error) => {
-            tracing::warn!(%error, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "reason": "the database does not answer" })),
-            )
-                .into_response()
-        }
+    let unavailable = |reason: String| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "reason": reason })),
+        )
+            .into_response()
+    };
+    if let Err(error) = state.app.store.ping().await {
+        tracing::warn!(%error, "readiness check failed");
+        return unavailable("the database does not answer or does not take writes".into());
     }
+    if let Some(stall) = state.app.projector.stall() {
+        return unavailable(format!(
+            "the read models cannot apply the event at position {}: {}",
+            stall.position, stall.reason
+        ));
+    }
+    Json(json!({ "status": "ready", "backend": state.app.store.backend().to_string() }))
+        .into_response()
 }

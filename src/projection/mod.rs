@@ -61,12 +61,26 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Why the projector cannot go on, and where: it keeps retrying, and the
+/// server reports it in its logs, `/metrics` and `/readyz` until it can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stall {
+    /// The position of the event it could not apply (or read).
+    pub position: u64,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// The longest wait between two retries of a failed page.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
 /// Feeds the read-model tables from the log.
 pub struct Projector {
     store: Arc<dyn EventStore>,
     views: Arc<dyn ViewStore>,
     applied: watch::Sender<u64>,
     pages: PageCache,
+    stall: std::sync::Mutex<Option<Stall>>,
 }
 
 impl Projector {
@@ -79,7 +93,23 @@ impl Projector {
             views,
             applied: watch::Sender::new(checkpoint),
             pages: PageCache::default(),
+            stall: std::sync::Mutex::new(None),
         }))
+    }
+
+    /// Why the projector is stuck, if it is.
+    pub fn stall(&self) -> Option<Stall> {
+        self.stall
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn set_stall(&self, stall: Option<Stall>) {
+        *self
+            .stall
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = stall;
     }
 
     /// The read-model tables.
@@ -166,7 +196,24 @@ impl Projector {
         Ok(checkpoint)
     }
 
+    /// Applies a page in one transaction. If that fails, applies its events
+    /// one transaction each, so the error names the event that cannot be
+    /// applied (and those before it are kept).
     async fn apply_page(&self, page: &[RecordedEvent]) -> Result<(), StoreError> {
+        let Err(error) = self.apply_events(page).await else {
+            return Ok(());
+        };
+        if page.len() == 1 || matches!(&error, StoreError::Database(e) if matches!(**e, sqlx::Error::PoolClosed)) {
+            return Err(located(error, page));
+        }
+        for event in page {
+            let one = std::slice::from_ref(event);
+            self.apply_events(one).await.map_err(|e| located(e, one))?;
+        }
+        Ok(())
+    }
+
+    async fn apply_events(&self, page: &[RecordedEvent]) -> Result<(), StoreError> {
         let mut seen = std::collections::HashSet::new();
         let order: Vec<ProposalId> = page
             .iter()
@@ -213,28 +260,72 @@ impl Projector {
     }
 
     /// Runs the projector until the store closes: catch up, then wait for
-    /// new events. A failed transaction is retried from the stored checkpoint.
+    /// new events. A failed transaction is retried from the stored
+    /// checkpoint, with a growing pause; meanwhile [`Projector::stall`]
+    /// says where and why it is stuck.
     pub fn spawn(self: &Arc<Self>) -> JoinHandle<()> {
         let projector = self.clone();
         tokio::spawn(async move {
             let mut head = projector.store.watch_head();
+            let mut backoff = Duration::from_millis(200);
             loop {
                 head.borrow_and_update();
                 match projector.catch_up(&|_| {}).await {
-                    Ok(_) => {}
+                    Ok(_) => {
+                        if projector.stall().is_some() {
+                            tracing::info!("the read models are applying the log again");
+                            projector.set_stall(None);
+                        }
+                        backoff = Duration::from_millis(200);
+                    }
                     Err(StoreError::Database(error))
                         if matches!(*error, sqlx::Error::PoolClosed) =>
                     {
                         return
                     }
                     Err(error) => {
-                        tracing::warn!(%error, "the projector failed; retrying from its checkpoint");
-                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        let stall = stall_of(&error, projector.applied());
+                        tracing::error!(
+                            position = stall.position,
+                            reason = %stall.reason,
+                            "the read models cannot apply the log; retrying from their checkpoint"
+                        );
+                        projector.set_stall(Some(stall));
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
                         continue;
                     }
                 }
                 let _ = tokio::time::timeout(RECHECK, head.changed()).await;
             }
         })
+    }
+}
+
+/// The error of applying `events`, naming the event when there is one.
+fn located(error: StoreError, events: &[RecordedEvent]) -> StoreError {
+    match (error, events) {
+        (error @ (StoreError::Corrupt { .. } | StoreError::Unapplied { .. }), _) => error,
+        (error, [event]) => StoreError::Unapplied {
+            position: event.position,
+            reason: error.to_string(),
+        },
+        (error, _) => error,
+    }
+}
+
+/// Where the projector is stuck and why, from the error that stopped it.
+fn stall_of(error: &StoreError, applied: u64) -> Stall {
+    match error {
+        StoreError::Corrupt { position, reason } | StoreError::Unapplied { position, reason } => {
+            Stall {
+                position: *position,
+                reason: reason.clone(),
+            }
+        }
+        other => Stall {
+            position: applied + 1,
+            reason: other.to_string(),
+        },
     }
 }

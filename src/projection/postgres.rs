@@ -65,7 +65,7 @@ async fn save_proposals(
         .bind(rows.iter().map(|r| r.id.0).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| owner_columns(r.owner).0).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| owner_columns(r.owner).1).collect::<Vec<_>>())
-        .bind(rows.iter().map(|r| r.title.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| storable(&r.title)).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.rule.as_str()).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.state.as_str()).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| r.outcome.as_deref()).collect::<Vec<_>>())
@@ -123,6 +123,19 @@ async fn save_proposals(
         .await?;
     }
     Ok(())
+}
+
+/// Text as a PostgreSQL `text` column can hold it: that type cannot hold
+/// NUL, which an event written before the boundary refused it (or written
+/// into the log directly) may carry. The document beside the column keeps
+/// the text exactly (JSON escapes NUL), so only this column differs, by
+/// U+FFFD in place of each NUL.
+fn storable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 fn documents(rows: &[PgRow]) -> Result<Vec<ProjectedProposal>, StoreError> {

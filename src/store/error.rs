@@ -43,6 +43,14 @@ pub enum StoreError {
         /// What was wrong with it.
         reason: String,
     },
+    /// The read models could not apply a stored event.
+    #[error("the read models could not apply the event at position {position}: {reason}")]
+    Unapplied {
+        /// The position of the event.
+        position: u64,
+        /// What went wrong.
+        reason: String,
+    },
     /// Applying the schema migrations failed.
     #[error("migration failed: {0}")]
     Migration(#[source] Arc<sqlx::migrate::MigrateError>),

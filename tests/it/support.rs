@@ -59,6 +59,14 @@ impl TestDb {
         }
     }
 
+    /// A SQLite database at `path`, in a folder the caller keeps.
+    pub fn sqlite_at(path: &std::path::Path) -> TestDb {
+        TestDb {
+            url: DatabaseUrl::Sqlite(format!("sqlite://{}", path.display())),
+            _dir: None,
+        }
+    }
+
     /// Opens the event store on this database.
     pub async fn store(&self) -> Arc<dyn EventStore> {
         store::open(&self.url).await.expect("open the event store")
