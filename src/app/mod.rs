@@ -107,6 +107,15 @@ impl App {
         directory && views
     }
 
+    /// Whether a token that was valid still is, as far as the directory has
+    /// heard (no waiting): false once it is revoked or its person removed.
+    pub fn still_valid(&self, token: &str) -> bool {
+        matches!(
+            auth::check(&self.read.directory(), token),
+            TokenCheck::Valid(_)
+        )
+    }
+
     /// The person a bearer token belongs to, or `Unauthenticated`.
     pub async fn authenticate(&self, token: &str) -> Result<Actor, AppError> {
         let first = auth::check(&self.read.directory(), token);

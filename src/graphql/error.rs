@@ -9,6 +9,11 @@ use crate::domain::{Actor, DomainError};
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer(pub Option<Actor>);
 
+/// The bearer token a WebSocket connection was opened with, so that its
+/// subscriptions end when the token is revoked.
+#[derive(Clone)]
+pub struct Credential(pub String);
+
 /// Answers an application error as a GraphQL error with its code. Internal
 /// errors are logged in full and answered without detail.
 pub fn to_graphql(error: AppError) -> async_graphql::Error {

@@ -7,15 +7,18 @@ use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 
 use super::connection::{decode_after, page_size};
-use super::error::{actor, forbidden, not_found, GqlResult, OrGraphql};
+use super::error::{actor, forbidden, not_found, to_graphql, Credential, GqlResult, OrGraphql};
 use super::types::app;
 use crate::domain::proposal::Owner;
 use crate::domain::{GroupId, ProposalId, TeamId};
 use crate::read::directory::Directory;
-use crate::store::{follow, RecordedEvent};
+use crate::app::{App, AppError};
+use crate::store::{follow, RecordedEvent, StoreError};
 
 /// How long a subscription waits for the read models to reach an event.
 const READ_MODEL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often a quiet subscription checks that its token is still valid.
+const TOKEN_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One event of the log, exactly as stored.
 pub struct Event(pub RecordedEvent);
@@ -158,7 +161,7 @@ impl Subscription {
         team_id: Option<ID>,
         group_id: Option<ID>,
         #[graphql(default = 0)] after: u64,
-    ) -> async_graphql::Result<impl Stream<Item = Event>> {
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Event>>> {
         actor(ctx)?;
         let app = app(ctx).clone();
         let team = team_id.map(|id| TeamId::parse(&id)).transpose().gql()?;
@@ -182,20 +185,91 @@ impl Subscription {
             ));
         }
         let filter = EventFilter { team, group };
+        let credential = ctx.data_opt::<Credential>().cloned();
         // Ownership of proposal streams comes from the read models: let them
-        // reach each event before judging it.
-        let events = follow(app.store.clone(), after)
-            .take_while(|next| futures::future::ready(next.is_ok()))
-            .then(move |next| {
-                let app = app.clone();
-                async move {
-                    let event = next.ok()?;
-                    app.read.wait_for(event.position, READ_MODEL_WAIT).await;
-                    let admitted = filter.admits(&event, &app.read.directory());
-                    admitted.then_some(Event(event))
-                }
-            })
-            .filter_map(futures::future::ready);
+        // reach each event before judging it. The token is checked again
+        // with every event and every few seconds, so a revoked token stops
+        // the subscription; a failed read ends it with an error.
+        let ticks = futures::stream::unfold(
+            tokio::time::interval(TOKEN_RECHECK),
+            |mut interval| async move {
+                interval.tick().await;
+                Some((Next::Tick, interval))
+            },
+        );
+        let merged = futures::stream::select(
+            follow(app.store.clone(), after).map(Next::Event),
+            ticks,
+        )
+        .boxed();
+        let state = Following {
+            merged,
+            app,
+            filter,
+            credential,
+            finished: false,
+        };
+        let events = futures::stream::unfold(state, |mut state| async move {
+            let item = state.next().await?;
+            Some((item, state))
+        });
         Ok(events)
+    }
+}
+
+/// What a subscription hears next: an event (or a failed read), or a tick.
+enum Next {
+    Event(Result<RecordedEvent, StoreError>),
+    Tick,
+}
+
+/// A live `events` subscription.
+struct Following {
+    merged: futures::stream::BoxStream<'static, Next>,
+    app: std::sync::Arc<App>,
+    filter: EventFilter,
+    credential: Option<Credential>,
+    finished: bool,
+}
+
+impl Following {
+    /// The next event to send, an error that ends the subscription, or
+    /// `None` once it has ended.
+    async fn next(&mut self) -> Option<async_graphql::Result<Event>> {
+        if self.finished {
+            return None;
+        }
+        loop {
+            let next = self.merged.next().await?;
+            if let Some(Credential(token)) = &self.credential {
+                if !self.app.still_valid(token) {
+                    self.finished = true;
+                    return Some(Err(to_graphql(AppError::Unauthenticated)));
+                }
+            }
+            match next {
+                Next::Tick => continue,
+                Next::Event(Err(error)) => {
+                    self.finished = true;
+                    tracing::error!(%error, "a subscription could not read the log");
+                    return Some(Err(async_graphql::ErrorExtensions::extend_with(
+                        async_graphql::Error::new(
+                            "the log could not be read; subscribe again with `after` \
+                             set to the last position you received",
+                        ),
+                        |_, e| e.set("code", "INTERNAL"),
+                    )));
+                }
+                Next::Event(Ok(event)) => {
+                    self.app
+                        .read
+                        .wait_for(event.position, READ_MODEL_WAIT)
+                        .await;
+                    if self.filter.admits(&event, &self.app.read.directory()) {
+                        return Some(Ok(Event(event)));
+                    }
+                }
+            }
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use async_graphql::{MergedObject, SDLExportOptions, Schema};
 
 use crate::app::App;
-pub use error::Viewer;
+pub use error::{Credential, Viewer};
 pub use event::Subscription;
 
 /// The root of every query.

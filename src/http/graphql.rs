@@ -28,7 +28,7 @@ pub const MIN_POSITION: &str = "advice-log-min-position";
 /// How long a read waits for the read models to reach that position.
 const READ_YOUR_WRITES: std::time::Duration = std::time::Duration::from_secs(5);
 use crate::app::AppError;
-use crate::graphql::Viewer;
+use crate::graphql::{Credential, Viewer};
 
 /// `POST /graphql` with a JSON body: one request or a batch.
 pub async fn post(
@@ -36,6 +36,12 @@ pub async fn post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if !is_json(&headers) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as JSON, with the header `Content-Type: application/json`".into(),
+        );
+    }
     let viewer = match viewer(&state, &headers).await {
         Ok(viewer) => viewer,
         Err(response) => return response,
@@ -79,7 +85,8 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         Err(response) => return response,
     };
     if parts.headers.contains_key(UPGRADE) {
-        return websocket(state, &mut parts, viewer).await;
+        let credential = header_token(&parts.headers).map(|t| Credential(t.to_string()));
+        return websocket(state, &mut parts, viewer, credential).await;
     }
     let request = match parse_query_string(parts.uri.query().unwrap_or_default()) {
         Ok(request) => request,
@@ -110,7 +117,12 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
 /// request's `Authorization` header or in the `connection_init` payload as
 /// `{"Authorization": "Bearer <token>"}` (or `authorization`, or `token`); a
 /// bad token there closes the connection as unauthorized.
-async fn websocket(state: AppState, parts: &mut Parts, viewer: Viewer) -> Response {
+async fn websocket(
+    state: AppState,
+    parts: &mut Parts,
+    viewer: Viewer,
+    credential: Option<Credential>,
+) -> Response {
     let protocol = match GraphQLProtocol::from_request_parts(parts, &state).await {
         Ok(protocol) => protocol,
         Err(status) => {
@@ -133,9 +145,17 @@ async fn websocket(state: AppState, parts: &mut Parts, viewer: Viewer) -> Respon
                 .on_connection_init(move |payload| async move {
                     let mut data = Data::default();
                     match init_token(&payload) {
-                        None => data.insert(viewer),
+                        None => {
+                            data.insert(viewer);
+                            if let Some(credential) = credential {
+                                data.insert(credential);
+                            }
+                        }
                         Some(token) => match app.authenticate(token).await {
-                            Ok(actor) => data.insert(Viewer(Some(actor))),
+                            Ok(actor) => {
+                                data.insert(Viewer(Some(actor)));
+                                data.insert(Credential(token.to_string()));
+                            }
                             Err(_) => {
                                 return Err(async_graphql::Error::new(
                                     "UNAUTHENTICATED: the token is not valid",
@@ -177,9 +197,9 @@ fn changes_state(request: &async_graphql::Request) -> bool {
 /// a header that is not a good bearer token is answered 401 `UNAUTHENTICATED`
 /// and nothing else.
 pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Response> {
-    let Some(header) = headers.get(AUTHORIZATION) else {
+    if !headers.contains_key(AUTHORIZATION) {
         return Ok(Viewer(None));
-    };
+    }
     let unauthenticated = |message: &str| {
         coded_error(
             StatusCode::UNAUTHORIZED,
@@ -187,12 +207,9 @@ pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Res
             message.to_string(),
         )
     };
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|value| value.strip_prefix("Bearer "))
+    let token = header_token(headers)
         .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
-    match state.app.authenticate(token.trim()).await {
+    match state.app.authenticate(token).await {
         Ok(actor) => Ok(Viewer(Some(actor))),
         Err(AppError::Unauthenticated) => Err(unauthenticated(
             "the token is not valid: unknown, revoked or malformed",
@@ -206,6 +223,26 @@ pub async fn viewer(state: &AppState, headers: &HeaderMap) -> Result<Viewer, Res
             ))
         }
     }
+}
+
+/// Whether the request says its body is JSON (`application/json`, with
+/// any parameters such as `charset=utf-8`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The token of a `Authorization: Bearer <token>` header, if it has one.
+fn header_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
 }
 
 /// Read-your-writes: a request with `Advice-Log-Min-Position: N` runs only

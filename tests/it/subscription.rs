@@ -194,3 +194,37 @@ on_both_backends! {
         app.stop().await;
     }
 }
+
+on_both_backends! {
+    async fn revoking_a_token_ends_its_subscriptions(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        let (_, admin) = app.bootstrap().await;
+        let team = app.ok(&admin, FORM_TEAM, json!({"input": {"name": "Rota"}})).await["formTeam"]["team"]["id"].as_str().expect("id").to_string();
+        let person = app.ok(&admin, REGISTER, json!({"input": {"name": "A", "email": "a@example.org"}})).await["registerPerson"]["person"]["id"].as_str().expect("id").to_string();
+        let issued = app.ok(&admin, "mutation($i: IssueTokenInput!) { issueToken(input: $i) { tokenId token } }", json!({"i": {"personId": person}})).await;
+        let token = issued["issueToken"]["token"].as_str().expect("token").to_string();
+        let token_id = issued["issueToken"]["tokenId"].as_str().expect("token id").to_string();
+
+        let mut socket = connect(&app).await;
+        send(&mut socket, json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}})).await;
+        assert_eq!(next(&mut socket).await.expect("ack")["type"], "connection_ack");
+        send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($team: ID!) { events(teamId: $team) { position eventType } }",
+            "variables": {"team": team},
+        }})).await;
+        let first = next(&mut socket).await.expect("the team's first event");
+        assert_eq!(first["payload"]["data"]["events"]["eventType"], "TeamFormed", "{first}");
+
+        app.ok(&admin, "mutation($i: RevokeTokenInput!) { revokeToken(input: $i) { position } }", json!({"i": {"tokenId": token_id}})).await;
+        // A write to the team after the revocation is not delivered: the
+        // subscription ends with UNAUTHENTICATED instead.
+        app.ok(&admin, JOIN, json!({"input": {"teamId": team, "personId": person, "role": "MEMBER"}})).await;
+        let ended = next(&mut socket).await.expect("a message");
+        assert_eq!(ended["type"], "next", "{ended}");
+        assert_eq!(ended["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{ended}");
+        let complete = next(&mut socket).await.expect("complete");
+        assert_eq!(complete["type"], "complete", "{complete}");
+        app.stop().await;
+    }
+}

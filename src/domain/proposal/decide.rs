@@ -411,11 +411,8 @@ pub fn decide(
                 .iter()
                 .find(|o| o.id == objection_id)
                 .ok_or_else(|| DomainError::NotFound(format!("no objection {objection_id}")))?;
-            if !objection.is_open() {
-                return Err(DomainError::InvalidState(
-                    "that objection is already resolved".into(),
-                ));
-            }
+            // Who may resolve it comes first: someone who never could is
+            // told so, whatever state the objection is in.
             match resolution {
                 Resolution::Integrated | Resolution::Withdrawn if objection.by != me => {
                     return Err(forbidden(
@@ -428,6 +425,11 @@ pub fn decide(
                     return Err(forbidden("only a coach can rule an objection invalid"))
                 }
                 _ => {}
+            }
+            if !objection.is_open() {
+                return Err(DomainError::InvalidState(
+                    "that objection is already resolved".into(),
+                ));
             }
             let note = validate::text("the resolution note", &note, MAX_TEXT)?;
             match (resolution, validity_test) {

@@ -525,8 +525,15 @@ fn an_objection_is_withdrawn_only_by_its_objector() {
         refused(&state, withdraw.clone(), &w.ctx(w.cat)),
         "FORBIDDEN"
     );
-    let state = ok(state, withdraw, &w.ctx(w.bob));
-    assert!(run(state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)).is_ok());
+    let state = ok(state, withdraw.clone(), &w.ctx(w.bob));
+    assert!(run(state.clone(), decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)).is_ok());
+    // Once resolved, someone who never could resolve it is still told so,
+    // and its objector that it is resolved.
+    assert_eq!(
+        refused(&state, withdraw.clone(), &w.ctx(w.cat)),
+        "FORBIDDEN"
+    );
+    assert_eq!(refused(&state, withdraw, &w.ctx(w.bob)), "INVALID_STATE");
 }
 
 #[test]
