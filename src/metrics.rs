@@ -179,7 +179,11 @@ pub async fn serve(State(state): State<AppState>) -> Response {
             .set(lag(state.app.projector.applied()));
         metrics.directory_lag.set(lag(state.app.read.position()));
     }
-    let stalled = state.app.projector.stall().map_or(0, |stall| stall.position);
+    let stalled = state
+        .app
+        .projector
+        .stall()
+        .map_or(0, |stall| stall.position);
     metrics
         .projector_stalled
         .set(i64::try_from(stalled).unwrap_or(i64::MAX));

@@ -82,9 +82,7 @@ pub fn email(text: &str) -> Result<String, DomainError> {
         || !domain.contains('.')
         || domain.starts_with('.')
         || domain.ends_with('.')
-        || trimmed
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
+        || trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
         || trimmed.len() > 254
     {
         return Err(bad());

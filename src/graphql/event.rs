@@ -9,10 +9,10 @@ use futures::{Stream, StreamExt};
 use super::connection::{decode_after, page_size};
 use super::error::{actor, forbidden, not_found, to_graphql, Credential, GqlResult, OrGraphql};
 use super::types::app;
+use crate::app::{App, AppError};
 use crate::domain::proposal::Owner;
 use crate::domain::{GroupId, ProposalId, TeamId};
 use crate::read::directory::Directory;
-use crate::app::{App, AppError};
 use crate::store::{follow, RecordedEvent, StoreError};
 
 /// How long a subscription waits for the read models to reach an event.
@@ -127,6 +127,10 @@ impl EventsQuery {
         let after = decode_after(after)?.unwrap_or(0);
         let store = &app(ctx).store;
         let limit = u32::try_from(first + 1).unwrap_or(u32::MAX);
+        let stream_id = stream_id
+            .map(|stream| crate::domain::validate::name("a stream id", &stream))
+            .transpose()
+            .gql()?;
         let mut events = match stream_id {
             Some(stream) => {
                 let all = store.read_stream(&stream).await.gql()?;
@@ -197,11 +201,9 @@ impl Subscription {
                 Some((Next::Tick, interval))
             },
         );
-        let merged = futures::stream::select(
-            follow(app.store.clone(), after).map(Next::Event),
-            ticks,
-        )
-        .boxed();
+        let merged =
+            futures::stream::select(follow(app.store.clone(), after).map(Next::Event), ticks)
+                .boxed();
         let state = Following {
             merged,
             app,

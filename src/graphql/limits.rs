@@ -18,8 +18,7 @@ use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
 use async_graphql::{
-    BatchRequest, BatchResponse, Data, Executor, Positioned, Request, Response, ServerError,
-    Value,
+    BatchRequest, BatchResponse, Data, Executor, Positioned, Request, Response, ServerError, Value,
 };
 use futures::stream::{BoxStream, StreamExt};
 
@@ -339,7 +338,10 @@ mod tests {
 
     #[test]
     fn typename_counts_as_a_field() {
-        assert_eq!(measure("{ __typename a: __typename }").map(|m| m.fields), Ok(2));
+        assert_eq!(
+            measure("{ __typename a: __typename }").map(|m| m.fields),
+            Ok(2)
+        );
     }
 
     #[test]
@@ -369,7 +371,9 @@ mod tests {
 
     #[test]
     fn aliases_and_spreads_are_bounded() {
-        let aliases: String = (0..=MAX_ALIASES).map(|i| format!(" a{i}: version")).collect();
+        let aliases: String = (0..=MAX_ALIASES)
+            .map(|i| format!(" a{i}: version"))
+            .collect();
         assert_eq!(
             measure(&format!("{{{aliases} }}")),
             Err(LimitError::TooManyAliases(MAX_ALIASES + 1))

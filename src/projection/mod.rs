@@ -203,7 +203,9 @@ impl Projector {
         let Err(error) = self.apply_events(page).await else {
             return Ok(());
         };
-        if page.len() == 1 || matches!(&error, StoreError::Database(e) if matches!(**e, sqlx::Error::PoolClosed)) {
+        if page.len() == 1
+            || matches!(&error, StoreError::Database(e) if matches!(**e, sqlx::Error::PoolClosed))
+        {
             return Err(located(error, page));
         }
         for event in page {

@@ -170,7 +170,11 @@ async fn run<C: BatchCommit>(
 type Waiting = (Append, oneshot::Sender<Result<Appended, StoreError>>);
 
 /// Sorts a job into the appends of the next batch or the probes after it.
-fn take(job: Job, jobs: &mut Vec<Waiting>, probes: &mut Vec<oneshot::Sender<Result<(), StoreError>>>) {
+fn take(
+    job: Job,
+    jobs: &mut Vec<Waiting>,
+    probes: &mut Vec<oneshot::Sender<Result<(), StoreError>>>,
+) {
     match job {
         Job::Append { append, reply } => jobs.push((append, reply)),
         Job::Probe { reply } => probes.push(reply),

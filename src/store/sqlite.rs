@@ -287,28 +287,27 @@ async fn commit_on(
     appends: &[Append],
 ) -> Result<BatchPlan, StoreError> {
     use sqlx::Connection;
-        let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
-        let snapshot = snapshot(&mut tx, appends).await?;
-        let plan = plan_batch(snapshot, appends, now);
-        for chunk in plan.rows.chunks(ROWS_PER_INSERT) {
-            let mut insert =
-                QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({COLUMNS}) "));
-            insert.push_values(chunk, |mut row, event| {
-                row.push_bind(to_i64(event.position))
-                    .push_bind(event.event_id.to_string())
-                    .push_bind(event.stream_id.as_str())
-                    .push_bind(to_i64(event.stream_version))
-                    .push_bind(event.event_type.as_str())
-                    .push_bind(event.schema_version)
-                    .push_bind(canonical_json(&event.payload))
-                    .push_bind(canonical_json(&event.metadata))
-                    .push_bind(format_time(&event.recorded_at))
-                    .push_bind(event.leaf_hash.to_vec());
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(plan)
+    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
+    let snapshot = snapshot(&mut tx, appends).await?;
+    let plan = plan_batch(snapshot, appends, now);
+    for chunk in plan.rows.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({COLUMNS}) "));
+        insert.push_values(chunk, |mut row, event| {
+            row.push_bind(to_i64(event.position))
+                .push_bind(event.event_id.to_string())
+                .push_bind(event.stream_id.as_str())
+                .push_bind(to_i64(event.stream_version))
+                .push_bind(event.event_type.as_str())
+                .push_bind(event.schema_version)
+                .push_bind(canonical_json(&event.payload))
+                .push_bind(canonical_json(&event.metadata))
+                .push_bind(format_time(&event.recorded_at))
+                .push_bind(event.leaf_hash.to_vec());
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(plan)
 }
 
 async fn snapshot(

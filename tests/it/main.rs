@@ -8,6 +8,7 @@ mod assurance;
 mod browser;
 mod cli;
 mod demo;
+mod fuzz;
 mod groups;
 mod hostile;
 mod http;

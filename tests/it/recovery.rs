@@ -113,16 +113,18 @@ async fn write_unreadable_row(db: &TestDb, after: u64) -> u64 {
     match db.raw_url() {
         url if url.starts_with("sqlite") => {
             let mut connection = sqlx::SqliteConnection::connect(url).await.expect("connect");
-            sqlx::query(&format!("{sql} (?, ?, ?, 1, 'ProposalRaised', 1, ?, '{{}}', ?, ?)"))
-                .bind(position)
-                .bind(id.to_string())
-                .bind(&stream)
-                .bind(payload)
-                .bind(chrono::Utc::now().to_rfc3339())
-                .bind(hash)
-                .execute(&mut connection)
-                .await
-                .expect("insert");
+            sqlx::query(&format!(
+                "{sql} (?, ?, ?, 1, 'ProposalRaised', 1, ?, '{{}}', ?, ?)"
+            ))
+            .bind(position)
+            .bind(id.to_string())
+            .bind(&stream)
+            .bind(payload)
+            .bind(chrono::Utc::now().to_rfc3339())
+            .bind(hash)
+            .execute(&mut connection)
+            .await
+            .expect("insert");
         }
         url => {
             let mut connection = sqlx::PgConnection::connect(url).await.expect("connect");
@@ -198,7 +200,11 @@ impl SmallDisk {
         let chunk = vec![0u8; 16 * 1024];
         while file.write_all(&chunk).and_then(|_| file.flush()).is_ok() {}
         // Whatever fits in smaller pieces, too.
-        while file.write_all(&chunk[..512]).and_then(|_| file.flush()).is_ok() {}
+        while file
+            .write_all(&chunk[..512])
+            .and_then(|_| file.flush())
+            .is_ok()
+        {}
         path
     }
 }
@@ -243,7 +249,9 @@ async fn sqlite_writes_recover_once_a_full_disk_has_room_again() {
     assert_eq!(status, 200, "ready again: {body}");
     let mut succeeded = 0;
     for i in 0..10 {
-        let (_, answer) = team.raise(json!({ "title": format!("After the disk filled {i}") })).await;
+        let (_, answer) = team
+            .raise(json!({ "title": format!("After the disk filled {i}") }))
+            .await;
         if answer.get("errors").is_none() {
             succeeded += 1;
         }
@@ -252,5 +260,8 @@ async fn sqlite_writes_recover_once_a_full_disk_has_room_again() {
     assert_eq!(succeeded, 10, "every write after space returned succeeds");
     eprintln!("recovered in {recovered:?} after space returned");
     let head = team.app.store.head().await.expect("head");
-    assert!(team.app.app.wait_for(head, Duration::from_secs(10)).await, "read models catch up");
+    assert!(
+        team.app.app.wait_for(head, Duration::from_secs(10)).await,
+        "read models catch up"
+    );
 }

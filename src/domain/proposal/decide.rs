@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    required_votes, AdviceReason, MIN_THRESHOLD_BP, Adviser, Outcome, Owner, ProposalEvent, ProposalState,
-    Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest, WeighingNote,
+    required_votes, AdviceReason, Adviser, Outcome, Owner, ProposalEvent, ProposalState,
+    Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest, WeighingNote, MIN_THRESHOLD_BP,
 };
 use crate::domain::{
     validate, ActingRole, Caller, Decided, DomainError, PersonId, TeamId, TeamRole,

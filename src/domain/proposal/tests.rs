@@ -526,7 +526,12 @@ fn an_objection_is_withdrawn_only_by_its_objector() {
         "FORBIDDEN"
     );
     let state = ok(state, withdraw.clone(), &w.ctx(w.bob));
-    assert!(run(state.clone(), decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)).is_ok());
+    assert!(run(
+        state.clone(),
+        decide_cmd(Outcome::Adopted, &[]),
+        &w.ctx(w.ann)
+    )
+    .is_ok());
     // Once resolved, someone who never could resolve it is still told so,
     // and its objector that it is resolved.
     assert_eq!(
