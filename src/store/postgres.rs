@@ -606,11 +606,12 @@ fn denied(error: &sqlx::migrate::MigrateError) -> bool {
 /// `_sqlx_migrations`. Anything else it held on these tables is revoked
 /// first. Answers the statements run, for the operator to see.
 pub async fn grant_to(pool: &PgPool, role: &str) -> Result<Vec<String>, StoreError> {
-    let role = quote_ident(role);
-    let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
-        .fetch_one(pool)
-        .await?;
-    let schema = quote_ident(&schema);
+    // PostgreSQL's own quote_ident: quotes exactly when SQL needs it.
+    let (role, schema): (String, String) =
+        sqlx::query_as("SELECT quote_ident($1), quote_ident(current_schema())")
+            .bind(role)
+            .fetch_one(pool)
+            .await?;
     let all: Vec<&str> = APPEND_ONLY_TABLES
         .iter()
         .chain(READ_MODEL_TABLES.iter())
@@ -636,9 +637,4 @@ pub async fn grant_to(pool: &PgPool, role: &str) -> Result<Vec<String>, StoreErr
     }
     transaction.commit().await?;
     Ok(statements)
-}
-
-/// A PostgreSQL identifier, quoted.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
