@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use crate::app::{App, AppError, CommandMeta, SystemClock};
 use crate::assurance::bundle::{export, verify_bundle, Selection};
+use crate::assurance::checkpoint_dir::{read_notes, CheckpointDir};
 use crate::assurance::keys::{LogKey, VerifierKey};
 use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::assurance::tree::LogTree;
-use crate::assurance::verify::verify_log;
+use crate::assurance::verify::{verify_log_trusting, Report, Trusted};
 use crate::domain::proposal::ProposalId;
 use crate::domain::{Caller, PersonId, TeamId};
 use crate::http::DEFAULT_BODY_LIMIT;
@@ -44,6 +45,13 @@ pub struct Cli {
     )]
     pub signing_key: PathBuf,
 
+    /// The folder every signed checkpoint is also written to, one file per
+    /// checkpoint (`<tree size>.txt`, never overwritten), by `serve`,
+    /// `checkpoint` and `export`; `verify` checks the log against every note
+    /// in it. Keep it where whoever can write the database cannot.
+    #[arg(long, env = "ADVICE_LOG_CHECKPOINT_DIR", global = true)]
+    pub checkpoint_dir: Option<PathBuf>,
+
     /// Write logs as JSON lines (for log collectors) instead of text.
     #[arg(long, env = "ADVICE_LOG_LOG_JSON", global = true)]
     pub log_json: bool,
@@ -64,19 +72,30 @@ pub enum Command {
         /// Largest request body accepted, in bytes.
         #[arg(long, env = "ADVICE_LOG_MAX_BODY_BYTES", default_value_t = DEFAULT_BODY_LIMIT)]
         max_body_bytes: usize,
-        /// Issue a signed checkpoint after this many new events...
-        #[arg(long, default_value_t = 1000)]
+        /// Issue a signed checkpoint once this many events wait for one...
+        #[arg(
+            long,
+            env = "ADVICE_LOG_CHECKPOINT_EVERY_EVENTS",
+            default_value_t = 1000
+        )]
         checkpoint_every_events: u64,
-        /// ...or after this many seconds if anything new was appended.
-        #[arg(long, default_value_t = 60)]
+        /// ...or this many seconds after the first event no checkpoint covers.
+        #[arg(long, env = "ADVICE_LOG_CHECKPOINT_EVERY_SECONDS", default_value_t = 1)]
         checkpoint_every_seconds: u64,
     },
-    /// Recompute every leaf hash and the tree, and check every checkpoint.
+    /// Recompute every leaf hash and the tree, and check every checkpoint,
+    /// and that the log extends every trusted one.
     Verify {
         /// The log's verifier key (`name+id+base64`); by default the public
         /// half of the signing key.
         #[arg(long)]
         public_key: Option<String>,
+        /// A checkpoint kept outside the database: a signed note, or a
+        /// folder of them (the checkpoint folder). The log must extend each
+        /// (same root at its size, by a consistency proof) and the database
+        /// must still hold it. May be given more than once.
+        #[arg(long, value_name = "FILE_OR_DIR")]
+        trusted_checkpoint: Vec<PathBuf>,
     },
     /// Sign and store a checkpoint of the log as it is now, and print it.
     Checkpoint,
@@ -103,8 +122,15 @@ pub enum Command {
         #[arg(long)]
         public_key: Option<String>,
     },
-    /// Create the database if needed and apply any pending migrations.
-    Migrate,
+    /// Create the database if needed and apply any pending migrations (as
+    /// the database's owner).
+    Migrate {
+        /// PostgreSQL: then grant this role exactly what `serve` needs
+        /// (read and append the log and checkpoints, keep the read models),
+        /// so the server runs as a role that cannot rewrite history.
+        #[arg(long, value_name = "ROLE")]
+        grant_to: Option<String>,
+    },
     /// Print the GraphQL schema (SDL), as kept in `schema/schema.graphql`.
     Schema,
     /// Create the first admin and print their token (refused once an admin exists).
@@ -182,9 +208,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 store.backend()
             );
             say!("  GraphiQL: http://{addr}/   GraphQL: http://{addr}/graphql   health: /healthz /readyz");
+            let dir = checkpoint_dir(&cli.checkpoint_dir)?;
+            match &dir {
+                Some(dir) => say!("  checkpoints also go to {}", dir.path().display()),
+                None => say!("  checkpoints stay in the database only (--checkpoint-dir keeps them out of its reach)"),
+            }
             let policy = CheckpointPolicy {
                 every_events: checkpoint_every_events.max(1),
                 every: std::time::Duration::from_secs(checkpoint_every_seconds.max(1)),
+                dir,
             };
             let app = App::start_full(store, Arc::new(SystemClock), Some((key, policy))).await?;
             if !app.read.directory().founded() {
@@ -201,7 +233,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(listener, app, max_body_bytes, shutdown_signal()).await?;
             say!("advice-log stopped cleanly");
         }
-        Command::Migrate => {
+        Command::Migrate { grant_to } => {
             let store = store::open(&url).await?;
             let head = store.head().await?;
             store.close().await;
@@ -209,36 +241,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "the {} database is migrated and holds {head} events",
                 url.backend()
             );
+            if let Some(role) = grant_to {
+                let store::DatabaseUrl::Postgres(url) = &url else {
+                    anyhow::bail!("--grant-to is for PostgreSQL: a SQLite file has no roles (keep the file, the key and the checkpoint folder apart instead)");
+                };
+                let pool = sqlx::PgPool::connect(url).await?;
+                let granted = store::postgres::grant_to(&pool, &role).await;
+                pool.close().await;
+                for statement in granted? {
+                    say!("{statement};");
+                }
+                say!("{role} may now read and append, and nothing more: run `serve` as {role}");
+            }
         }
         Command::Schema => print!("{}", crate::graphql::sdl()),
-        Command::Verify { public_key } => {
+        Command::Verify {
+            public_key,
+            trusted_checkpoint,
+        } => {
             let verifier = match public_key {
                 Some(text) => VerifierKey::decode(&text)?,
                 None => read_key(&cli.signing_key)?.verifier(),
             };
+            let mut notes = Vec::new();
+            for path in trusted_checkpoint.iter().chain(cli.checkpoint_dir.iter()) {
+                notes.extend(read_notes(path)?);
+            }
+            let trusted = Trusted::open(&notes, &verifier)?;
             let store = store::open(&url).await?;
             let head = store.head().await?;
             let bar = progress(head, "verifying");
             let tree = LogTree::new(store.clone());
-            let report =
-                verify_log(store.as_ref(), &tree, &verifier, &|p| bar.set_position(p)).await;
+            let report = verify_log_trusting(store.as_ref(), &tree, &verifier, &trusted, &|p| {
+                bar.set_position(p)
+            })
+            .await;
             bar.finish();
             store.close().await;
-            let report = report?;
-            match report.finding {
-                None => println!(
-                    "verified: {} events, every leaf hash and {} checkpoints (signatures, roots, consistency)",
-                    report.events, report.checkpoints
-                ),
-                Some(finding) => {
-                    anyhow::bail!("verification FAILED at position {}: {}", finding.position, finding.check)
-                }
-            }
+            print_verified(&report?)?;
         }
         Command::Checkpoint => {
             let key = read_key(&cli.signing_key)?;
+            let dir = checkpoint_dir(&cli.checkpoint_dir)?;
             let store = store::open(&url).await?;
-            let assurance = Assurance::new(store.clone(), key);
+            let assurance = Assurance::new(store.clone(), key).with_dir(dir);
             let issued = assurance.issue(chrono::Utc::now()).await;
             store.close().await;
             match issued? {
@@ -263,8 +309,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => anyhow::bail!("name one of --proposal ID, --team ID or --all"),
             };
             let key = read_key(&cli.signing_key)?;
+            let dir = checkpoint_dir(&cli.checkpoint_dir)?;
             let store = store::open(&url).await?;
-            let assurance = Assurance::new(store.clone(), key);
+            let assurance = Assurance::new(store.clone(), key).with_dir(dir);
             let head = store.head().await?;
             let bar = progress(head, "exporting");
             let exported = export(
@@ -373,6 +420,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             result.map_err(explain)?;
             println!("token {token_id} is revoked");
         }
+    }
+    Ok(())
+}
+
+/// The checkpoint folder, created if missing, when one is configured.
+fn checkpoint_dir(path: &Option<PathBuf>) -> anyhow::Result<Option<CheckpointDir>> {
+    Ok(path.as_ref().map(CheckpointDir::open).transpose()?)
+}
+
+/// Prints what `verify` found: a line for a clean log (and notes on what
+/// only checkpoints kept outside the database vouch for), or an error
+/// naming the first bad position and the others found.
+fn print_verified(report: &Report) -> anyhow::Result<()> {
+    if let Some(first) = &report.finding {
+        let mut message = format!(
+            "verification FAILED at position {}: {}",
+            first.position, first.check
+        );
+        for finding in report.findings.iter().skip(1) {
+            message.push_str(&format!(
+                "\n  and at position {}: {}",
+                finding.position, finding.check
+            ));
+        }
+        anyhow::bail!(message);
+    }
+    let trusted = match report.trusted {
+        0 => String::new(),
+        n => format!("; the log extends all {n} trusted checkpoints"),
+    };
+    println!(
+        "verified: {} events, every leaf hash and {} checkpoints (signatures, roots, consistency){trusted}",
+        report.events, report.checkpoints
+    );
+    if report.covered < report.events {
+        eprintln!(
+            "note: events {}..{} are in no stored checkpoint yet",
+            report.covered + 1,
+            report.events
+        );
+    }
+    if report.trusted == 0 && report.events > 0 {
+        eprintln!("note: no trusted checkpoint was given: whoever can write the database could have rewritten it and its checkpoints alike; pass --trusted-checkpoint FILE_OR_DIR (a note kept outside the database, or the checkpoint folder)");
     }
     Ok(())
 }

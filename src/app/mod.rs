@@ -75,7 +75,8 @@ impl App {
         let projector = Projector::new(store.clone()).await?;
         let mut tasks = vec![projector.spawn()];
         let assurance = signing.map(|(key, policy)| {
-            let assurance = Arc::new(Assurance::new(store.clone(), key));
+            let assurance =
+                Arc::new(Assurance::new(store.clone(), key).with_dir(policy.dir.clone()));
             tasks.push(assurance.spawn(policy, clock.clone()));
             assurance
         });

@@ -31,6 +31,23 @@ pub enum AssuranceError {
     /// shutting down).
     #[error("interrupted: {0}")]
     Interrupted(String),
+    /// The checkpoint folder already holds a different note for the same
+    /// tree size: the log's history at that size is not what was signed
+    /// then (or another key signs now). The file is never replaced.
+    #[error("{path} holds a different checkpoint of the same size: the log was rewritten, or another key signs it; the file is kept")]
+    CheckpointDiffers {
+        /// The file.
+        path: String,
+    },
+    /// A trusted checkpoint note (`verify --trusted-checkpoint`) is not a
+    /// note signed by the log's key.
+    #[error("trusted checkpoint {path}: {reason}")]
+    Trusted {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {error}")]
     Io {

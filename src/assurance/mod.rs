@@ -2,6 +2,7 @@
 //! proofs, full verification, and export bundles an auditor checks offline.
 
 pub mod checkpoint;
+pub mod checkpoint_dir;
 pub mod error;
 pub mod keys;
 pub mod merkle;

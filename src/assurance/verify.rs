@@ -1,10 +1,18 @@
 //! `advice-log verify`: recompute every leaf hash and the tree from the
 //! stored events, check every stored checkpoint (signature, root) and the
 //! consistency between them, and name the first bad position.
+//!
+//! Checkpoints kept outside the database (`--trusted-checkpoint`, the
+//! checkpoint folder) are checked the same way, and more: today's log must
+//! extend each (the tree of its size has its root, and a consistency proof
+//! from it to the whole log checks), and the database must still hold it.
+//! Those catch what the stored checkpoints cannot once whoever writes the
+//! database has deleted them: a rewritten or replaced event, a cut tail.
 
 use futures::StreamExt;
 
 use super::checkpoint::Checkpoint;
+use super::checkpoint_dir::NoteFile;
 use super::error::AssuranceError;
 use super::keys::VerifierKey;
 use super::merkle::{node_hash, node_range, split, verify_consistency, Frontier, Hash};
@@ -28,8 +36,60 @@ pub struct Report {
     pub events: u64,
     /// Checkpoints checked.
     pub checkpoints: usize,
+    /// Trusted checkpoints (kept outside the database) checked.
+    pub trusted: usize,
+    /// The tree size of the latest stored checkpoint (0: none): the events
+    /// after it are vouched for by no stored checkpoint.
+    pub covered: u64,
     /// The first problem found, if any.
     pub finding: Option<Finding>,
+    /// Every problem found, first position first (the walk through the log
+    /// stops at its first problem, so this is not every problem there is).
+    pub findings: Vec<Finding>,
+}
+
+/// A checkpoint kept outside the database, its signature checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trusted {
+    /// Where it was read from, to name it in findings.
+    pub source: String,
+    /// What it says.
+    pub checkpoint: Checkpoint,
+}
+
+impl Trusted {
+    /// Opens kept notes, each of which must be signed by `verifier`.
+    pub fn open(
+        notes: &[NoteFile],
+        verifier: &VerifierKey,
+    ) -> Result<Vec<Trusted>, AssuranceError> {
+        notes
+            .iter()
+            .map(|file| {
+                let source = file.path.display().to_string();
+                match Checkpoint::open(&file.note, verifier) {
+                    Ok(checkpoint) => Ok(Trusted { source, checkpoint }),
+                    Err(error) => Err(AssuranceError::Trusted {
+                        path: source,
+                        reason: error.to_string(),
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    fn size(&self) -> u64 {
+        self.checkpoint.size
+    }
+
+    /// How findings name it.
+    fn name(&self) -> String {
+        format!(
+            "the trusted checkpoint of {} events ({})",
+            self.size(),
+            self.source
+        )
+    }
 }
 
 /// Events per page read.
@@ -53,6 +113,23 @@ pub async fn verify_log(
     verifier: &VerifierKey,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<Report, AssuranceError> {
+    verify_log_trusting(store, tree, verifier, &[], progress).await
+}
+
+/// Verifies the whole log as [`verify_log`] does, and that it extends every
+/// checkpoint in `trusted` (kept outside the database, signatures already
+/// checked): the log is at least that long, the tree of that size has that
+/// root, a consistency proof from it to the whole log checks, and the
+/// database still holds it.
+pub async fn verify_log_trusting(
+    store: &dyn EventStore,
+    tree: &LogTree,
+    verifier: &VerifierKey,
+    trusted: &[Trusted],
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<Report, AssuranceError> {
+    let mut trusted: Vec<&Trusted> = trusted.iter().collect();
+    trusted.sort_by_key(|t| t.size());
     let checkpoints = store.checkpoints().await?;
     let mut findings = Vec::new();
     for checkpoint in &checkpoints {
@@ -68,6 +145,11 @@ pub async fn verify_log(
         checkpoints: checkpoints.iter().map(|c| (c.tree_size, c.root)).collect(),
         next_checkpoint: 0,
         consistent: vec![None; checkpoints.len().saturating_sub(1)],
+        trusted: trusted
+            .iter()
+            .map(|t| (t.size(), t.checkpoint.root, t.name()))
+            .collect(),
+        next_trusted: 0,
         finding: None,
     };
     let mut pages = futures::stream::iter(0u64..)
@@ -120,12 +202,93 @@ pub async fn verify_log(
             }
         }
     }
+    let walked_clean = findings.is_empty();
+    let head_root = walk.frontier.root();
+    let reached = walk.next_trusted;
+    findings.extend(
+        check_trusted(
+            tree,
+            &trusted,
+            reached,
+            &checkpoints,
+            position,
+            head_root,
+            walked_clean,
+        )
+        .await?,
+    );
     findings.sort_by_key(|f| f.position);
     Ok(Report {
         events: position,
         checkpoints: checkpoints.len(),
-        finding: findings.into_iter().next(),
+        trusted: trusted.len(),
+        covered: checkpoints.last().map(|c| c.tree_size).unwrap_or(0),
+        finding: findings.first().cloned(),
+        findings,
     })
+}
+
+/// What the walk leaves to check of the trusted checkpoints: the first
+/// `reached` of them (smallest first) have the root of the walked tree of
+/// their size; the others were not reached, because the log is shorter or
+/// the walk stopped at a problem (`walked_clean` false). Each must also be
+/// in the database, and the whole log (`head` events, root `head_root`)
+/// must extend it by a consistency proof.
+async fn check_trusted(
+    tree: &LogTree,
+    trusted: &[&Trusted],
+    reached: usize,
+    checkpoints: &[StoredCheckpoint],
+    head: u64,
+    head_root: Option<Hash>,
+    walked_clean: bool,
+) -> Result<Vec<Finding>, AssuranceError> {
+    let mut findings = Vec::new();
+    for kept in &trusted[..reached] {
+        let (size, root) = (kept.size(), kept.checkpoint.root);
+        if !checkpoints
+            .iter()
+            .any(|c| c.tree_size == size && c.root == root)
+        {
+            findings.push(Finding {
+                position: size,
+                check: format!(
+                    "{} is not in the database: the database lacks it (stored checkpoints were deleted)",
+                    kept.name()
+                ),
+            });
+        }
+        if walked_clean {
+            let extends = match head_root {
+                Some(head_root) => {
+                    let proof = tree.consistency_proof(size, head).await?;
+                    verify_consistency(size, head, &proof, &root, &head_root).is_ok()
+                }
+                None => false,
+            };
+            if !extends {
+                findings.push(Finding {
+                    position: size,
+                    check: format!(
+                        "the log of {head} events does not extend {} (no consistency proof)",
+                        kept.name()
+                    ),
+                });
+            }
+        }
+    }
+    if walked_clean {
+        if let Some(kept) = trusted.get(reached) {
+            findings.push(Finding {
+                position: head + 1,
+                check: format!(
+                    "the log ends at {head} but {} covers more (events were removed)",
+                    kept.name()
+                ),
+            });
+        }
+    }
+    Ok(findings)
 }
 
 /// An event read and hashed: its position, its stored leaf hash, and whether
@@ -172,6 +335,10 @@ struct Walk {
     /// walked leaves once the walk reaches the next (`None`: not known yet,
     /// so asked of the stored tree afterwards, as before).
     consistent: Vec<Option<bool>>,
+    /// Every trusted checkpoint's tree size, root and name, smallest first.
+    trusted: Vec<(u64, Hash, String)>,
+    /// The first trusted checkpoint not yet reached.
+    next_trusted: usize,
     /// The first problem, after which nothing more is checked.
     finding: Option<Finding>,
 }
@@ -224,6 +391,20 @@ impl Walk {
                 }
                 self.subtrees.keep_chunk_of(tree_size);
                 self.next_checkpoint += 1;
+            }
+            while let Some((tree_size, root, name)) = self.trusted.get(self.next_trusted) {
+                if *tree_size != self.position {
+                    break;
+                }
+                if self.frontier.root() != Some(*root) {
+                    let position = self.position;
+                    self.finding = Some(Finding {
+                        position,
+                        check: format!("the tree of the first {position} events does not have the root of {name}: events up to {position} were rewritten, replaced or removed"),
+                    });
+                    return;
+                }
+                self.next_trusted += 1;
             }
         }
     }

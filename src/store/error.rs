@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::event::ExpectedVersion;
 
-/// An event store failure. Every variant but `Database`, `Migration` and
-/// `Closed` is the caller's to fix; none of them appended anything.
+/// An event store failure. Every variant but `Database`, `Migration`,
+/// `MigrateAsOwner` and `Closed` is the caller's to fix; none of them appended anything.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A stream was not at the version the append expected.
@@ -54,6 +54,15 @@ pub enum StoreError {
     /// Applying the schema migrations failed.
     #[error("migration failed: {0}")]
     Migration(#[source] Arc<sqlx::migrate::MigrateError>),
+    /// Migrations are pending and this database role may not apply them
+    /// (the least-privilege application role): the owner must migrate.
+    #[error("the database needs migrating, which the role {role} may not do ({reason}): run `advice-log migrate --grant-to {role}` as the database's owner, then start again as {role}")]
+    MigrateAsOwner {
+        /// The role connected.
+        role: String,
+        /// What the database answered.
+        reason: String,
+    },
     /// A write was cut short before it committed (nothing of it was kept).
     #[error("interrupted: {0}")]
     Interrupted(String),

@@ -43,8 +43,11 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects to and migrates the database at `url` (`postgres://...`),
-    /// with at most `max_connections` pooled connections.
+    /// Connects to the database at `url` (`postgres://...`), with at most
+    /// `max_connections` pooled connections, and applies any pending
+    /// migration. A role that may only read and append (the least-privilege
+    /// application role) opens a database whose migrations are all applied,
+    /// and is told to have the owner run `advice-log migrate` otherwise.
     pub async fn open(
         url: &str,
         max_connections: u32,
@@ -55,7 +58,7 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        migrate_if_pending(&pool).await?;
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANNEL).await?;
         let initial = read_head(&pool).await?;
@@ -523,4 +526,123 @@ fn copy_rows<'a>(data: &'a [u8], after: u64) -> Option<Vec<CopyRow<'a>>> {
         })();
         rows.push(CopyRow { position, event });
     }
+}
+
+/// The tables the application role reads and appends to, and nothing more:
+/// the log and its checkpoints.
+pub const APPEND_ONLY_TABLES: [&str; 2] = ["events", "checkpoints"];
+
+/// The read-model tables the application role rewrites (the projector
+/// updates them; `advice-log rebuild` empties them).
+pub const READ_MODEL_TABLES: [&str; 3] = [
+    "proposal_view",
+    "advice_request_view",
+    "projection_checkpoints",
+];
+
+/// The migrations the embedded schema needs.
+fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("migrations/postgres")
+}
+
+/// Applies pending migrations, and only when some are pending: reading
+/// `_sqlx_migrations` is all a role that cannot migrate may do.
+async fn migrate_if_pending(pool: &PgPool) -> Result<(), StoreError> {
+    let migrator = migrator();
+    if !pending(pool, &migrator).await? {
+        return Ok(());
+    }
+    match migrator.run(pool).await {
+        Ok(()) => Ok(()),
+        Err(error) if denied(&error) => {
+            let role: String = sqlx::query_scalar("SELECT current_user::text")
+                .fetch_one(pool)
+                .await?;
+            Err(StoreError::MigrateAsOwner {
+                role,
+                reason: error.to_string(),
+            })
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Whether some embedded migration is not applied (or the applied ones
+/// cannot be read: then migrating tells what is wrong).
+async fn pending(pool: &PgPool, migrator: &sqlx::migrate::Migrator) -> Result<bool, StoreError> {
+    let applied: Vec<(i64, Vec<u8>)> =
+        match sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(sqlx::Error::Database(error))
+                if matches!(error.code().as_deref(), Some("42P01" | "42501")) =>
+            {
+                // No such table (a new database), or no right to read it.
+                return Ok(true);
+            }
+            Err(error) => return Err(error.into()),
+        };
+    Ok(migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .any(|m| {
+            !applied
+                .iter()
+                .any(|(version, checksum)| *version == m.version && *checksum == *m.checksum)
+        }))
+}
+
+/// Whether a migration failed for want of a privilege (SQLSTATE 42501:
+/// permission denied, must be owner).
+fn denied(error: &sqlx::migrate::MigrateError) -> bool {
+    use sqlx::migrate::MigrateError;
+    let sqlx_error = match error {
+        MigrateError::Execute(e) => e,
+        MigrateError::ExecuteMigration(e, _) => e,
+        _ => return false,
+    };
+    matches!(sqlx_error, sqlx::Error::Database(e) if e.code().as_deref() == Some("42501"))
+}
+
+/// Grants `role` exactly what the server needs on a migrated database, as
+/// its owner: `USAGE` on the schema, `SELECT` and `INSERT` on the log and
+/// its checkpoints (no `UPDATE`, `DELETE`, `TRUNCATE`; owning nothing, it
+/// cannot alter a table or drop or disable a trigger), `SELECT`, `INSERT`,
+/// `UPDATE` and `DELETE` on the read models, and `SELECT` on
+/// `_sqlx_migrations`. Anything else it held on these tables is revoked
+/// first. Answers the statements run, for the operator to see.
+pub async fn grant_to(pool: &PgPool, role: &str) -> Result<Vec<String>, StoreError> {
+    // PostgreSQL's own quote_ident: quotes exactly when SQL needs it.
+    let (role, schema): (String, String) =
+        sqlx::query_as("SELECT quote_ident($1), quote_ident(current_schema())")
+            .bind(role)
+            .fetch_one(pool)
+            .await?;
+    let all: Vec<&str> = APPEND_ONLY_TABLES
+        .iter()
+        .chain(READ_MODEL_TABLES.iter())
+        .chain(["_sqlx_migrations"].iter())
+        .copied()
+        .collect();
+    let statements = vec![
+        format!("REVOKE ALL ON {} FROM {role}", all.join(", ")),
+        format!("GRANT USAGE ON SCHEMA {schema} TO {role}"),
+        format!(
+            "GRANT SELECT, INSERT ON {} TO {role}",
+            APPEND_ONLY_TABLES.join(", ")
+        ),
+        format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {role}",
+            READ_MODEL_TABLES.join(", ")
+        ),
+        format!("GRANT SELECT ON _sqlx_migrations TO {role}"),
+    ];
+    let mut transaction = pool.begin().await?;
+    for statement in &statements {
+        sqlx::query(statement).execute(&mut *transaction).await?;
+    }
+    transaction.commit().await?;
+    Ok(statements)
 }

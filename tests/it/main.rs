@@ -20,4 +20,5 @@ mod schema;
 mod store_basics;
 mod store_concurrency;
 mod subscription;
+mod tamper;
 mod views;

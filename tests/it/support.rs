@@ -78,13 +78,61 @@ impl TestDb {
             DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => url,
         }
     }
+
+    /// The URL the server uses: on PostgreSQL the least-privilege
+    /// application role [`APP_ROLE`] (which `scripts/postgres-for-tests`
+    /// creates) instead of the owner; on SQLite the file, as before.
+    pub fn app_url(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(url) => url.clone(),
+            DatabaseUrl::Postgres(url) => {
+                let host = url
+                    .split_once('@')
+                    .map(|(_, host)| host)
+                    .expect("a PostgreSQL URL with credentials");
+                format!("postgres://{APP_ROLE}:{APP_PASSWORD}@{host}")
+            }
+        }
+    }
 }
+
+impl TestDb {
+    /// Migrates as the owner and grants the application role what the
+    /// server needs, as `advice-log migrate --grant-to` does (on SQLite:
+    /// migrates; a file has no roles).
+    pub async fn migrate_and_grant(&self) {
+        self.store().await.close().await;
+        if let DatabaseUrl::Postgres(url) = &self.url {
+            let pool = sqlx::PgPool::connect(url).await.expect("connect as owner");
+            advice_log::store::postgres::grant_to(&pool, APP_ROLE)
+                .await
+                .expect("grant the application role");
+            pool.close().await;
+        }
+    }
+
+    /// Where the server connects: on PostgreSQL as the application role.
+    pub fn app_database(&self) -> DatabaseUrl {
+        match &self.url {
+            DatabaseUrl::Sqlite(_) => self.url.clone(),
+            DatabaseUrl::Postgres(_) => DatabaseUrl::Postgres(self.app_url()),
+        }
+    }
+}
+
+/// The PostgreSQL role the server runs as in the tests: it may read and
+/// append, never alter (created by `scripts/postgres-for-tests`).
+pub const APP_ROLE: &str = "advice_log_app";
+
+/// Its password.
+pub const APP_PASSWORD: &str = "advice_log_app";
 
 /// The real server on 127.0.0.1 and a random port.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
-    /// The store the server writes to.
+    /// The store the server writes to (on PostgreSQL connected as the
+    /// application role).
     pub store: Arc<dyn EventStore>,
     /// The application the server runs.
     pub app: Arc<App>,
@@ -120,9 +168,12 @@ impl TestApp {
         body_limit: usize,
         clock: Arc<dyn advice_log::app::Clock>,
     ) -> TestApp {
-        let store = store::open_with_clock(&db.url, clock.clone())
+        // As in production: the owner migrates, the server runs as a role
+        // that may only read and append (PostgreSQL).
+        db.migrate_and_grant().await;
+        let store = store::open_with_clock(&db.app_database(), clock.clone())
             .await
-            .expect("open the event store");
+            .expect("open the event store as the application role");
         let key_dir = tempfile::tempdir().expect("temporary folder");
         let (key, _) = advice_log::assurance::keys::LogKey::load_or_create(
             &key_dir.path().join("signing.key"),
@@ -131,6 +182,7 @@ impl TestApp {
         let policy = advice_log::assurance::service::CheckpointPolicy {
             every_events: u64::MAX,
             every: std::time::Duration::from_secs(3600),
+            dir: None,
         };
         let app = App::start_full(store.clone(), clock, Some((key, policy)))
             .await
