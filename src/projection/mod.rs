@@ -203,9 +203,13 @@ impl Projector {
         let Err(error) = self.apply_events(page).await else {
             return Ok(());
         };
-        if page.len() == 1
-            || matches!(&error, StoreError::Database(e) if matches!(**e, sqlx::Error::PoolClosed))
-        {
+        // A write cut short or a closed store is not about any one event.
+        let stopped = matches!(&error, StoreError::Interrupted(_) | StoreError::Closed)
+            || matches!(&error, StoreError::Database(e) if matches!(**e, sqlx::Error::PoolClosed));
+        if stopped {
+            return Err(error);
+        }
+        if page.len() == 1 {
             return Err(located(error, page));
         }
         for event in page {
@@ -307,7 +311,13 @@ impl Projector {
 /// The error of applying `events`, naming the event when there is one.
 fn located(error: StoreError, events: &[RecordedEvent]) -> StoreError {
     match (error, events) {
-        (error @ (StoreError::Corrupt { .. } | StoreError::Unapplied { .. }), _) => error,
+        (
+            error @ (StoreError::Corrupt { .. }
+            | StoreError::Unapplied { .. }
+            | StoreError::Interrupted(_)
+            | StoreError::Closed),
+            _,
+        ) => error,
         (error, [event]) => StoreError::Unapplied {
             position: event.position,
             reason: error.to_string(),
