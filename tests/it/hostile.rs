@@ -316,3 +316,21 @@ on_both_backends! {
         assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
     }
 }
+
+on_both_backends! {
+    async fn the_command_line_refuses_control_characters_too(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let output = Command::new(BIN)
+            .args(["bootstrap", "--name", "Ada\u{7}\u{1b}[2J", "--email", "ada@example.org"])
+            .env("DATABASE_URL", db.raw_url())
+            .env("ADVICE_LOG_LOG", "warn")
+            .output()
+            .expect("run advice-log");
+        assert!(!output.status.success(), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("control character"), "{stderr}");
+        let store = db.store().await;
+        assert_eq!(store.head().await.expect("head"), 0, "nothing was written");
+        store.close().await;
+    }
+}

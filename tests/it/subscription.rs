@@ -237,26 +237,61 @@ async fn postgres_a_failing_database_ends_subscriptions_with_an_error() {
     let db = TestDb::new(advice_log::store::Backend::Postgres).await;
     let app = TestApp::spawn(&db).await;
     let (_, admin) = app.bootstrap().await;
-    let team = app.ok(&admin, FORM_TEAM, json!({"input": {"name": "Rota"}})).await["formTeam"]["team"]["id"].as_str().expect("id").to_string();
+    let team = app
+        .ok(&admin, FORM_TEAM, json!({"input": {"name": "Rota"}}))
+        .await["formTeam"]["team"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let mut socket = connect(&app).await;
-    send(&mut socket, json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {admin}")}})).await;
-    assert_eq!(next(&mut socket).await.expect("ack")["type"], "connection_ack");
-    send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {
-        "query": "subscription($team: ID!) { events(teamId: $team) { position } }",
-        "variables": {"team": team},
-    }})).await;
-    assert_eq!(next(&mut socket).await.expect("the first event")["type"], "next");
+    send(
+        &mut socket,
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {admin}")}}),
+    )
+    .await;
+    assert_eq!(
+        next(&mut socket).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    send(
+        &mut socket,
+        json!({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($team: ID!) { events(teamId: $team) { position } }",
+            "variables": {"team": team},
+        }}),
+    )
+    .await;
+    assert_eq!(
+        next(&mut socket).await.expect("the first event")["type"],
+        "next"
+    );
 
-    let mut owner = <sqlx::PgConnection as sqlx::Connection>::connect(db.raw_url()).await.expect("connect as owner");
-    sqlx::query(&format!("REVOKE SELECT ON events FROM {}", crate::support::APP_ROLE))
-        .execute(&mut owner)
+    let mut owner = <sqlx::PgConnection as sqlx::Connection>::connect(db.raw_url())
         .await
-        .expect("revoke");
+        .expect("connect as owner");
+    sqlx::query(&format!(
+        "REVOKE SELECT ON events FROM {}",
+        crate::support::APP_ROLE
+    ))
+    .execute(&mut owner)
+    .await
+    .expect("revoke");
     let ended = next(&mut socket).await.expect("a message");
     assert_eq!(ended["type"], "next", "{ended}");
-    assert_eq!(ended["payload"]["errors"][0]["extensions"]["code"], "INTERNAL", "{ended}");
-    let message = ended["payload"]["errors"][0]["message"].as_str().unwrap_or_default();
+    assert_eq!(
+        ended["payload"]["errors"][0]["extensions"]["code"], "INTERNAL",
+        "{ended}"
+    );
+    let message = ended["payload"]["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
     assert!(message.contains("subscribe again"), "{message}");
-    assert!(!message.contains("permission"), "no detail leaks: {message}");
-    assert_eq!(next(&mut socket).await.expect("complete")["type"], "complete");
+    assert!(
+        !message.contains("permission"),
+        "no detail leaks: {message}"
+    );
+    assert_eq!(
+        next(&mut socket).await.expect("complete")["type"],
+        "complete"
+    );
 }
