@@ -1,7 +1,6 @@
 //! The `advice-log` binary itself: bootstrap, tokens, migrate, and serve with
 //! a clean stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -99,15 +98,7 @@ on_both_backends! {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start advice-log serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_string))
-            .expect("a line with the URL")
-            .trim_end_matches('/')
-            .to_string();
+        let (url, lines) = crate::support::served_url(&mut child);
         assert!(keys.path().join("signing.key").exists(), "the signing key is created on first start");
         let body: serde_json::Value = reqwest::Client::new()
             .post(format!("{url}/graphql"))

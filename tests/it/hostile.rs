@@ -2,14 +2,13 @@
 //! bomb against the real binary, control characters in text, a threshold too
 //! small to need a vote, and a bounded fuzz of the GraphQL endpoint.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::{error_code, TestApp, TestDb};
+use crate::support::{error_code, served_url, TestApp, TestDb};
 
 const BIN: &str = env!("CARGO_BIN_EXE_advice-log");
 
@@ -58,16 +57,7 @@ impl Served {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start advice-log serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let url = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.split_whitespace()
-                    .find(|w| w.starts_with("http://"))
-                    .map(|w| w.trim_end_matches('/').to_string())
-            })
-            .expect("serve prints its address");
+        let (url, _) = served_url(&mut child);
         Served {
             child,
             url,

@@ -331,3 +331,27 @@ pub fn as_person(person: advice_log::domain::PersonId) -> advice_log::app::Comma
         None,
     )
 }
+
+/// Reads a started `advice-log serve`'s standard output (piped) up to the
+/// line that names its address; answers the URL, without a trailing slash,
+/// and the rest of the output.
+pub fn served_url(
+    child: &mut std::process::Child,
+) -> (
+    String,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .map(|w| w.trim_end_matches('/').to_string())
+        })
+        .expect("a line with the URL");
+    (url, lines)
+}

@@ -10,7 +10,6 @@
 //! self-consistent and plain `verify` passes: only checkpoints kept out of
 //! the database's reach can tell.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -381,18 +380,7 @@ impl Server {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start advice-log serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let url = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.split_whitespace()
-                    .find(|w| w.starts_with("http://"))
-                    .map(str::to_string)
-            })
-            .expect("a line with the URL")
-            .trim_end_matches('/')
-            .to_string();
+        let (url, _) = crate::support::served_url(&mut child);
         Server { child, url }
     }
 
