@@ -109,6 +109,7 @@ impl Demo<'_> {
             spend,
             review_by: review_in_days.map(|d| now + Duration::days(d)),
             decider: None,
+            supersedes: None,
         };
         Ok(ProposalId(
             self.app.raise_proposal(&person(who), raise).await?.subject,
@@ -290,6 +291,7 @@ pub async fn load(
         kit,
         Adviser::Person(ben),
         AdviceReason::Affected,
+        None,
     )
     .await?;
     app.request_advice(
@@ -297,6 +299,7 @@ pub async fn load(
         kit,
         Adviser::Person(olu),
         AdviceReason::Expert,
+        None,
     )
     .await?;
     d.later(1, 0);
@@ -348,6 +351,7 @@ pub async fn load(
         handover,
         Adviser::Team(station),
         AdviceReason::Affected,
+        None,
     )
     .await?;
     app.request_advice(
@@ -355,6 +359,7 @@ pub async fn load(
         handover,
         Adviser::Person(ivy),
         AdviceReason::Affected,
+        None,
     )
     .await?;
     app.request_advice(
@@ -362,6 +367,7 @@ pub async fn load(
         handover,
         Adviser::Person(grace),
         AdviceReason::Expert,
+        None,
     )
     .await?;
     app.give_advice(

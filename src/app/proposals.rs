@@ -27,8 +27,9 @@ struct OwnerContext {
     budget: Option<(BudgetState, u64)>,
 }
 
-/// What a proposal's new events do to its group's budget: adopting commits
-/// the spend; revoking an adopted decision releases it.
+/// What a proposal's new events do to its group's budget: adopting releases
+/// the commitment of the decision it supersedes, then commits its own spend;
+/// revoking an adopted decision (older reviews) releases it.
 fn budget_effects(
     id: ProposalId,
     state: &ProposalState,
@@ -42,8 +43,15 @@ fn budget_effects(
                 outcome: proposal::Outcome::Adopted,
                 ..
             } => {
+                let mut after = budget_state.clone();
+                if let Some(old) = state.supersedes {
+                    for released in budget::release(budget_state, old) {
+                        after = budget::evolve(after, &released);
+                        effects.push(released);
+                    }
+                }
                 if let Some(spend) = state.spend {
-                    effects.extend(budget::commit(budget_state, id, spend)?);
+                    effects.extend(budget::commit(&after, id, spend)?);
                 }
             }
             ProposalEvent::DecisionReviewed {
@@ -92,6 +100,8 @@ pub struct RaiseProposal {
     pub review_by: Option<DateTime<Utc>>,
     /// Who decides, if not the proposer.
     pub decider: Option<PersonId>,
+    /// The adopted decision it would replace.
+    pub supersedes: Option<ProposalId>,
 }
 
 /// A command's outcome and the id of what it created (advice, objection, request).
@@ -154,6 +164,8 @@ impl App {
             caller_teams,
             mandate: None,
             budget_remaining: None,
+            names: BTreeMap::new(),
+            superseded: None,
         };
         match owner {
             Owner::Team(team_id) => {
@@ -222,6 +234,7 @@ impl App {
             "owner": raise.owner, "title": raise.title, "body": raise.body, "rule": raise.rule,
             "threshold": raise.threshold, "adviceDeadline": raise.advice_deadline, "area": raise.area,
             "spend": raise.spend, "reviewBy": raise.review_by, "deciderId": raise.decider,
+            "supersedes": raise.supersedes,
         });
         // The new stream is known to be empty: cached as such, the follower
         // folds the raise into it and the next command need not read it.
@@ -234,7 +247,10 @@ impl App {
             Arc::new(crate::read::proposal_step),
         );
         self.execute(meta, "raiseProposal", &input, || async {
-            let known = self.owner_context(meta, raise.owner).await?;
+            let mut known = self.owner_context(meta, raise.owner).await?;
+            if let Some(old) = raise.supersedes {
+                known.ctx.superseded = self.superseded_decision(old).await?.map(|(d, _)| d);
+            }
             let auto_requests = known
                 .member_teams
                 .iter()
@@ -252,6 +268,7 @@ impl App {
                 review_by: raise.review_by,
                 decider: raise.decider,
                 auto_requests,
+                supersedes: raise.supersedes,
             };
             let decided = proposal::decide(&ProposalState::default(), command, &known.ctx)?;
             // The eligible members are those of this moment: pin the owner's version.
@@ -282,9 +299,34 @@ impl App {
                 }
                 (_, Some(owner)) => owner,
             };
-            let known = self.owner_context(meta, owner).await?;
+            let mut known = self.owner_context(meta, owner).await?;
+            known.ctx.names = self.names_for(&state, &known.ctx);
+            let mut superseded_version = None;
+            if let Some(old) = state.supersedes {
+                if let Some((target, version)) = self.superseded_decision(old).await? {
+                    known.ctx.superseded = Some(target);
+                    superseded_version = Some(version);
+                }
+                // What the superseded decision committed comes back to the
+                // budget in the same append as the new commitment.
+                if let (Some(left), Some((budget_state, _))) =
+                    (known.ctx.budget_remaining, &known.budget)
+                {
+                    known.ctx.budget_remaining =
+                        Some(left + budget_state.commitment_of(old).unwrap_or(0));
+                }
+            }
             let decided = proposal::decide(&state, command.clone(), &known.ctx)?;
             let role = decided.role;
+            let adopted = decided.events.iter().any(|e| {
+                matches!(
+                    e,
+                    ProposalEvent::ProposalDecided {
+                        outcome: proposal::Outcome::Adopted,
+                        ..
+                    }
+                )
+            });
             let budget_write = match (owner, &known.budget) {
                 (Owner::Group(group), Some((budget_state, budget_version))) => {
                     let effects = budget_effects(id, &state, &decided.events, budget_state)?;
@@ -298,9 +340,73 @@ impl App {
                 // stream at its expected version.
                 plan = plan.write(stream, version, Decided::new(role, effects));
             }
+            if let (true, Some(old), Some(old_version)) =
+                (adopted, state.supersedes, superseded_version)
+            {
+                // The earlier decision is marked superseded in the same append.
+                plan = plan.write(
+                    old.stream(),
+                    old_version,
+                    Decided::new(role, vec![ProposalEvent::DecisionSuperseded { by: id }]),
+                );
+            }
             Ok(plan)
         })
         .await
+    }
+
+    /// The decision a proposal would supersede, as the rules need it, and
+    /// its stream version; `None` if there is no such proposal.
+    async fn superseded_decision(
+        &self,
+        old: ProposalId,
+    ) -> Result<Option<(proposal::decide::SupersededDecision, u64)>, AppError> {
+        let (state, version) = self
+            .load_folded(&old.stream(), Arc::new(crate::read::proposal_step))
+            .await?;
+        Ok(state.owner.map(|owner| {
+            (
+                proposal::decide::SupersededDecision {
+                    id: old,
+                    owner,
+                    in_force: state.in_force(),
+                    title: state.title.clone(),
+                },
+                version,
+            )
+        }))
+    }
+
+    /// The names of the people and teams a proposal's messages may mention.
+    fn names_for(&self, state: &ProposalState, ctx: &ProposalContext) -> BTreeMap<Uuid, String> {
+        let directory = self.read.directory();
+        let people = state
+            .proposer
+            .iter()
+            .chain(state.decider.iter())
+            .chain(state.eligible.iter())
+            .chain(state.advice.iter().map(|a| &a.by))
+            .chain(state.objections.iter().map(|o| &o.by))
+            .chain(ctx.owner_members.keys())
+            .chain(state.requests.iter().filter_map(|r| match &r.adviser {
+                Adviser::Person(p) => Some(p),
+                Adviser::Team(_) => None,
+            }));
+        let mut names: BTreeMap<Uuid, String> = people
+            .filter_map(|p| {
+                directory
+                    .person(*p)
+                    .map(|person| (p.0, person.name.clone()))
+            })
+            .collect();
+        for request in &state.requests {
+            if let Adviser::Team(team) = request.adviser {
+                if let Some(found) = directory.team(team) {
+                    names.insert(team.0, found.name.clone());
+                }
+            }
+        }
+        names
     }
 
     /// The id a created item got: known when fresh, read back when replayed.
@@ -329,6 +435,7 @@ impl App {
         id: ProposalId,
         adviser: Adviser,
         reason: AdviceReason,
+        respond_by: Option<DateTime<Utc>>,
     ) -> Result<Created, AppError> {
         let request_id = Uuid::new_v4();
         let adviser_exists = {
@@ -343,12 +450,36 @@ impl App {
             adviser,
             reason,
             adviser_exists,
+            respond_by,
         };
-        let input = json!({ "adviser": adviser, "reason": reason });
+        let input = json!({ "adviser": adviser, "reason": reason, "respondBy": respond_by });
         let outcome = self
             .on_proposal(meta, "requestAdvice", id, input, command)
             .await?;
         self.created(outcome, "request_id", request_id).await
+    }
+
+    /// Sets or moves the advice deadline (only later, once anyone was asked).
+    pub async fn set_advice_deadline(
+        &self,
+        meta: &CommandMeta,
+        id: ProposalId,
+        deadline: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "deadline": deadline, "reason": reason });
+        let command = ProposalCommand::SetAdviceDeadline {
+            deadline,
+            reason: reason.to_string(),
+        };
+        self.on_proposal(
+            &meta.with_reason(reason),
+            "setAdviceDeadline",
+            id,
+            input,
+            command,
+        )
+        .await
     }
 
     /// Gives advice.

@@ -127,8 +127,9 @@ pub fn commit(
 ) -> Result<Vec<BudgetEvent>, DomainError> {
     if amount > state.remaining() {
         return Err(DomainError::BudgetExceeded(format!(
-            "the spend of {amount} is more than the {} remaining",
-            state.remaining()
+            "the spend of {} is more than the {} left in the group's budget",
+            crate::domain::proposal::rules::pounds(amount),
+            crate::domain::proposal::rules::pounds(state.remaining())
         )));
     }
     if state.commitment_of(proposal).is_some() {

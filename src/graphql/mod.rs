@@ -9,6 +9,7 @@ pub mod mutation;
 pub mod proposal;
 pub mod query;
 pub mod types;
+pub mod verdict;
 pub mod views;
 
 use std::sync::Arc;

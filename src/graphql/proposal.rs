@@ -11,7 +11,7 @@ use super::mutation::command_meta;
 use super::types::{app, Person, Team};
 use crate::app::proposals::{LoadedProposal, RaiseProposal};
 use crate::app::Outcome as Written;
-use crate::domain::proposal::{self, compliance, ProposalId, ProposalState, Status};
+use crate::domain::proposal::{self, ProposalId, ProposalState, Status};
 use crate::domain::{GroupId, PersonId, TeamId};
 use crate::projection::projected::ProjectedProposal;
 use crate::read::actor_of;
@@ -392,35 +392,30 @@ impl Proposal {
         Ok(events.into_iter().map(TrailEntry).collect())
     }
 
-    /// Whether the process was (or is being) followed.
-    async fn compliance(&self) -> Compliance {
-        let c = compliance(&self.state, self.at);
-        let missing = self
-            .state
-            .requests
-            .iter()
-            .filter(|r| c.missing_advisers.contains(&r.id))
-            .cloned()
-            .map(AdviserEntry)
-            .collect();
-        let open = self
-            .state
-            .objections
-            .iter()
-            .filter(|o| c.open_objections.contains(&o.id))
-            .cloned()
-            .map(Objection)
-            .collect();
-        Compliance {
-            advice_process_followed: c.advice_process_followed,
-            missing_advisers: missing,
-            open_objections: open,
+    /// Whether the process was (or is being) followed, check by check.
+    async fn compliance(&self, ctx: &Context<'_>) -> super::verdict::Compliance {
+        super::verdict::Compliance::of(ctx, &self.state, self.at)
+    }
+
+    /// The adopted decision this proposal would replace (same owner).
+    async fn supersedes(&self, ctx: &Context<'_>) -> GqlResult<Option<Proposal>> {
+        match self.state.supersedes {
+            Some(id) => super::views::proposal_by_id(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The later decision that replaced this one, if any.
+    async fn superseded_by(&self, ctx: &Context<'_>) -> GqlResult<Option<Proposal>> {
+        match self.state.superseded_by {
+            Some(id) => super::views::proposal_by_id(ctx, id).await,
+            None => Ok(None),
         }
     }
 }
 
 /// One request for advice.
-pub struct AdviserEntry(proposal::AdviceRequest);
+pub struct AdviserEntry(pub proposal::AdviceRequest);
 
 #[Object(name = "Adviser")]
 impl AdviserEntry {
@@ -464,6 +459,12 @@ impl AdviserEntry {
     async fn requested_at(&self) -> DateTime<Utc> {
         self.0.at
     }
+
+    /// Their own time to answer, if the request set one (otherwise the
+    /// proposal's advice deadline).
+    async fn respond_by(&self) -> Option<DateTime<Utc>> {
+        self.0.respond_by
+    }
 }
 
 /// One piece of advice.
@@ -498,7 +499,7 @@ impl Advice {
 }
 
 /// One objection.
-pub struct Objection(proposal::Objection);
+pub struct Objection(pub proposal::Objection);
 
 #[Object]
 impl Objection {
@@ -726,19 +727,6 @@ impl TrailEntry {
     }
 }
 
-/// Whether the process was followed.
-#[derive(SimpleObject)]
-pub struct Compliance {
-    /// Advice was sought (advice rule), every adviser answered or the
-    /// deadline passed, and every concern and objection was weighed in the
-    /// decision (advice rule).
-    advice_process_followed: bool,
-    /// Advisers who have not answered (or never did).
-    missing_advisers: Vec<AdviserEntry>,
-    /// Objections still open.
-    open_objections: Vec<Objection>,
-}
-
 /// Queries about proposals.
 #[derive(Default)]
 pub struct ProposalQuery;
@@ -789,6 +777,22 @@ pub struct RaiseProposalInput {
     pub review_by: Option<DateTime<Utc>>,
     /// Who records the decision (a MEMBER), if not you.
     pub decider_id: Option<ID>,
+    /// The adopted decision (of the same team or group) this one would
+    /// replace once adopted.
+    pub supersedes: Option<ID>,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `setAdviceDeadline` input.
+#[derive(InputObject)]
+pub struct SetAdviceDeadlineInput {
+    /// The proposal.
+    pub proposal_id: ID,
+    /// The new deadline (only later than the current one once anyone was asked).
+    pub deadline: DateTime<Utc>,
+    /// Why.
+    pub reason: String,
     /// Your id for this command.
     pub command_id: Option<ID>,
 }
@@ -804,6 +808,8 @@ pub struct RequestAdviceInput {
     pub team_id: Option<ID>,
     /// `AFFECTED` or `EXPERT`.
     pub reason: AdviceReason,
+    /// Their own time to answer, if later than the advice deadline.
+    pub respond_by: Option<DateTime<Utc>>,
     /// Your id for this command.
     pub command_id: Option<ID>,
 }
@@ -1010,6 +1016,11 @@ impl ProposalMutation {
                 .map(|id| PersonId::parse(&id))
                 .transpose()
                 .gql()?,
+            supersedes: input
+                .supersedes
+                .map(|id| ProposalId::parse(&id))
+                .transpose()
+                .gql()?,
         };
         let written = app(ctx).raise_proposal(&meta, raise).await.gql()?;
         payload(ProposalId(written.subject), written, None)
@@ -1029,10 +1040,26 @@ impl ProposalMutation {
             _ => return Err(invalid_input("name either personId or teamId".into())),
         };
         let created = app(ctx)
-            .request_advice(&meta, id, adviser, input.reason.into())
+            .request_advice(&meta, id, adviser, input.reason.into(), input.respond_by)
             .await
             .gql()?;
         payload(id, created.outcome, Some(created.id))
+    }
+
+    /// Sets or moves the advice deadline (proposer or decider); once anyone
+    /// was asked, it only moves later.
+    async fn set_advice_deadline(
+        &self,
+        ctx: &Context<'_>,
+        input: SetAdviceDeadlineInput,
+    ) -> GqlResult<ProposalPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let id = ProposalId::parse(&input.proposal_id).gql()?;
+        let written = app(ctx)
+            .set_advice_deadline(&meta, id, input.deadline, &input.reason)
+            .await
+            .gql()?;
+        payload(id, written, None)
     }
 
     /// Gives advice on a proposal.

@@ -85,6 +85,17 @@ pub async fn proposals_of(
     }
 }
 
+/// One proposal as it stands now, loaded through the request's loader;
+/// `None` if there is no such proposal.
+pub async fn proposal_by_id(ctx: &Context<'_>, id: ProposalId) -> GqlResult<Option<Proposal>> {
+    let now = app(ctx).clock.now();
+    Ok(proposals_of(ctx, std::iter::once(id))
+        .await?
+        .remove(&id)
+        .filter(|loaded| loaded.state.status != crate::domain::proposal::Status::Unraised)
+        .map(|loaded| Proposal::new(loaded, now)))
+}
+
 /// Names the due-for-review list's types apart from the other proposal lists.
 pub struct DueForReviewConnection;
 

@@ -1,66 +1,82 @@
-//! Whether a proposal followed (or, while open, is following) its process,
-//! computed from its state alone.
+//! The verdict: whether a decision followed its process, as named checks an
+//! auditor reads one by one, judged from the proposal's state alone by the
+//! rules of [`super::rules`] (the same that `decide` refuses by).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{ProposalState, Rule, Stance, Status};
+use super::rules::{applicable, judge, Check, Moment};
+use super::{Outcome, ProposalState, Status};
 
 /// What an auditor checks first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compliance {
-    /// The advice part of the process held: advice was sought (under the
-    /// advice rule), every adviser answered or the deadline passed before the
-    /// decision, and (once decided, under the advice rule) every concern and
-    /// objection was given a note.
+    /// True exactly when every check that applies passed.
     pub advice_process_followed: bool,
+    /// The checks that apply: for a decision, those of its outcome and rule
+    /// as they stood when it was made; for an open proposal, those an
+    /// adoption now would face (with no weighing notes yet).
+    pub checks: Vec<Check>,
     /// Advice requests never answered.
     pub missing_advisers: Vec<Uuid>,
     /// Objections still open.
     pub open_objections: Vec<Uuid>,
 }
 
-/// The compliance of a proposal as it stands at `now` (or, once decided, as
-/// it stood at the decision).
+/// The verdict on a proposal as it stands at `now` (or, once decided, as it
+/// stood at the decision), naming people and teams by their ids.
 pub fn compliance(state: &ProposalState, now: DateTime<Utc>) -> Compliance {
-    let missing: Vec<Uuid> = state.unanswered().map(|r| r.id).collect();
+    compliance_named(state, now, &|id| format!("someone ({id})"))
+}
+
+/// The verdict, naming people and teams with `name`.
+pub fn compliance_named(
+    state: &ProposalState,
+    now: DateTime<Utc>,
+    name: &dyn Fn(Uuid) -> String,
+) -> Compliance {
+    let missing_advisers = state.unanswered().map(|r| r.id).collect();
     let open_objections = state
         .objections
         .iter()
         .filter(|o| o.is_open())
         .map(|o| o.id)
         .collect();
-    let at = match (&state.status, &state.decision) {
-        (Status::Decided, Some(decision)) => decision.at,
-        _ => now,
-    };
-    let deadline_passed = state.advice_deadline.is_some_and(|d| at >= d);
-    let heard = missing.is_empty() || deadline_passed;
-    let followed = match state.rule {
-        Some(Rule::Advice) => {
-            let sought = !state.requests.is_empty();
-            let noted = match &state.decision {
-                Some(decision) => {
-                    let needed = state
-                        .advice
-                        .iter()
-                        .filter(|a| a.stance != Stance::Support)
-                        .map(|a| a.id)
-                        .chain(state.objections.iter().map(|o| o.id));
-                    needed
-                        .into_iter()
-                        .all(|id| decision.notes.iter().any(|n| n.ref_id == id))
-                }
-                None => true,
+    let checks = match (state.rule, state.status, &state.decision) {
+        (Some(rule), Status::Decided, Some(decision)) => {
+            let moment = Moment {
+                at: decision.at,
+                notes: &decision.notes,
+                budget_remaining: decision.budget_remaining,
+                name,
             };
-            sought && heard && noted
+            applicable(state, rule, decision.outcome)
+                .into_iter()
+                .map(|check| judge(check, state, &moment))
+                .collect()
         }
-        Some(_) => heard,
-        None => false,
+        (Some(rule), Status::Open, _) => {
+            let moment = Moment {
+                at: now,
+                notes: &[],
+                budget_remaining: None,
+                name,
+            };
+            applicable(state, rule, Outcome::Adopted)
+                .into_iter()
+                .map(|check| judge(check, state, &moment))
+                .collect()
+        }
+        // Withdrawn: nothing was decided, so no check applies. Not raised
+        // (or decided without a decision record, which no event makes):
+        // nothing to judge.
+        _ => Vec::new(),
     };
+    let judged = state.rule.is_some() && state.status != Status::Unraised;
     Compliance {
-        advice_process_followed: followed,
-        missing_advisers: missing,
+        advice_process_followed: judged && checks.iter().all(|c| c.passed),
+        checks,
+        missing_advisers,
         open_objections,
     }
 }

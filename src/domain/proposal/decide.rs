@@ -6,9 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::rules::{self, Moment};
 use super::{
-    required_votes, AdviceReason, Adviser, Outcome, Owner, ProposalEvent, ProposalState,
-    Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest, WeighingNote, MIN_THRESHOLD_BP,
+    required_votes, AdviceReason, Adviser, Outcome, Owner, ProposalEvent, ProposalId,
+    ProposalState, Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest, WeighingNote,
+    MIN_THRESHOLD_BP,
 };
 use crate::domain::{
     validate, ActingRole, Caller, Decided, DomainError, PersonId, TeamId, TeamRole,
@@ -35,6 +37,33 @@ pub struct ProposalContext {
     pub mandate: Option<Vec<String>>,
     /// For a group's proposal: what is left of its budget.
     pub budget_remaining: Option<i64>,
+    /// Names of the people and teams a message may mention, by id.
+    pub names: BTreeMap<Uuid, String>,
+    /// For a proposal that would supersede a decision: that decision.
+    pub superseded: Option<SupersededDecision>,
+}
+
+impl ProposalContext {
+    /// A person's or team's name, or "someone" with the id if unknown.
+    pub fn name(&self, id: Uuid) -> String {
+        self.names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("someone ({id})"))
+    }
+}
+
+/// What a superseding proposal needs to know of the decision it replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupersededDecision {
+    /// Its proposal.
+    pub id: ProposalId,
+    /// Its owner.
+    pub owner: Owner,
+    /// Whether it is an adopted decision still in force.
+    pub in_force: bool,
+    /// Its title.
+    pub title: String,
 }
 
 /// What can be asked of a proposal.
@@ -65,6 +94,15 @@ pub enum ProposalCommand {
         /// For a group: each member team, asked for advice as affected, with
         /// the request's id.
         auto_requests: Vec<(Uuid, TeamId)>,
+        /// The adopted decision it would replace (the context describes it).
+        supersedes: Option<ProposalId>,
+    },
+    /// Set or move the advice deadline.
+    SetAdviceDeadline {
+        /// The new deadline.
+        deadline: DateTime<Utc>,
+        /// Why.
+        reason: String,
     },
     /// Ask someone (or a whole team) for advice.
     RequestAdvice {
@@ -76,6 +114,8 @@ pub enum ProposalCommand {
         reason: AdviceReason,
         /// Whether that person or team exists.
         adviser_exists: bool,
+        /// Their own time to answer, later than the advice deadline.
+        respond_by: Option<DateTime<Utc>>,
     },
     /// Give advice.
     GiveAdvice {
@@ -220,6 +260,7 @@ pub fn decide(
             review_by,
             decider,
             auto_requests,
+            supersedes,
         } => {
             if ctx.owner_members.get(&me) != Some(&TeamRole::Member) {
                 return Err(forbidden(match owner {
@@ -294,6 +335,24 @@ pub fn decide(
                 }
                 _ => {}
             }
+            if let Some(id) = supersedes {
+                match &ctx.superseded {
+                    Some(target) if target.id == id && target.owner != owner => {
+                        return Err(DomainError::InvalidInput(format!(
+                            "\"{}\" was decided by another team or group: only its own may change it",
+                            target.title
+                        )))
+                    }
+                    Some(target) if target.id == id && !target.in_force => {
+                        return Err(DomainError::InvalidState(format!(
+                            "\"{}\" is not an adopted decision in force (rejected, revoked or already superseded)",
+                            target.title
+                        )))
+                    }
+                    Some(target) if target.id == id => {}
+                    _ => return Err(DomainError::NotFound(format!("no decision {id} to supersede"))),
+                }
+            }
             let decider = decider.unwrap_or(me);
             if ctx.owner_members.get(&decider) != Some(&TeamRole::Member) {
                 return Err(DomainError::InvalidInput(
@@ -319,12 +378,14 @@ pub fn decide(
                 spend,
                 review_by,
                 eligible,
+                supersedes,
             }];
             events.extend(auto_requests.into_iter().map(|(request_id, team)| {
                 ProposalEvent::AdviceRequested {
                     request_id,
                     adviser: Adviser::Team(team),
                     reason: AdviceReason::Affected,
+                    respond_by: None,
                 }
             }));
             Ok(Decided::new(role, events))
@@ -334,12 +395,36 @@ pub fn decide(
             adviser,
             reason,
             adviser_exists,
+            respond_by,
         } => {
             require_open(state)?;
             if Some(me) != state.proposer && Some(me) != state.decider {
                 return Err(forbidden(
                     "only the proposer or the decider asks for advice",
                 ));
+            }
+            if let Adviser::Person(p) = adviser {
+                if Some(p) == state.proposer || Some(p) == state.decider {
+                    return Err(DomainError::InvalidInput(
+                        "advice is sought from others: the proposer and the decider cannot advise themselves".into(),
+                    ));
+                }
+            }
+            if let Some(deadline) = state.advice_deadline {
+                if deadline <= ctx.now {
+                    return Err(DomainError::InvalidState(format!(
+                        "the advice deadline passed on {}: move it later with setAdviceDeadline before asking anyone else",
+                        deadline.format("%-d %b %Y %H:%M UTC")
+                    )));
+                }
+            }
+            if let Some(by) = respond_by {
+                future("respondBy", Some(by), ctx.now)?;
+                if state.advice_deadline.is_some_and(|deadline| by < deadline) {
+                    return Err(DomainError::InvalidInput(
+                        "respondBy gives one adviser more time: it must not be before the advice deadline".into(),
+                    ));
+                }
             }
             if !adviser_exists {
                 return Err(DomainError::NotFound(match adviser {
@@ -348,15 +433,36 @@ pub fn decide(
                 }));
             }
             if state.requests.iter().any(|r| r.adviser == adviser) {
-                return Err(DomainError::InvalidState(
-                    "that adviser has already been asked".into(),
-                ));
+                return Err(DomainError::InvalidState(format!(
+                    "{} has already been asked",
+                    rules::adviser_name(adviser, &|id| ctx.name(id))
+                )));
             }
             one(ProposalEvent::AdviceRequested {
                 request_id,
                 adviser,
                 reason,
+                respond_by,
             })
+        }
+        ProposalCommand::SetAdviceDeadline { deadline, reason } => {
+            require_open(state)?;
+            if Some(me) != state.proposer && Some(me) != state.decider {
+                return Err(forbidden(
+                    "only the proposer or the decider sets the advice deadline",
+                ));
+            }
+            future("the advice deadline", Some(deadline), ctx.now)?;
+            if let Some(current) = state.advice_deadline {
+                if !state.requests.is_empty() && deadline <= current {
+                    return Err(DomainError::InvalidInput(format!(
+                        "once anyone was asked, the advice deadline only moves later than {}",
+                        current.format("%-d %b %Y %H:%M UTC")
+                    )));
+                }
+            }
+            let reason = validate::text("the reason", &reason, MAX_TEXT)?;
+            one(ProposalEvent::AdviceDeadlineSet { deadline, reason })
         }
         ProposalCommand::GiveAdvice {
             advice_id,
@@ -479,11 +585,10 @@ pub fn decide(
         }
         ProposalCommand::CastVote { agree } => {
             require_open(state)?;
-            if state.rule != Some(Rule::Threshold) {
-                return Err(DomainError::InvalidState(
-                    "only proposals under the THRESHOLD rule are voted on".into(),
-                ));
-            }
+            let rule = state
+                .rule
+                .ok_or_else(|| DomainError::NotFound("no such proposal".into()))?;
+            rules::check_vote(rule, agree)?;
             if !state.eligible.contains(&me) {
                 return Err(forbidden(
                     "only the MEMBERs of the team when the proposal was raised vote (coaches never do)",
@@ -502,46 +607,52 @@ pub fn decide(
             }
             let rationale = validate::text("the rationale", &rationale, MAX_TEXT)?;
             let notes = check_notes(state, notes)?;
-            if let (Outcome::Adopted, Some(spend)) = (outcome, state.spend) {
-                let remaining = ctx.budget_remaining.unwrap_or(0);
-                if spend > remaining {
-                    return Err(DomainError::BudgetExceeded(format!(
-                        "the spend of {spend} is more than the {remaining} left in the group's budget"
-                    )));
+            let rule = state
+                .rule
+                .ok_or_else(|| DomainError::NotFound("no such proposal".into()))?;
+            if outcome == Outcome::Adopted {
+                if let (Some(Owner::Group(_)), Some(area)) = (state.owner, &state.area) {
+                    let mandate = ctx.mandate.as_deref().unwrap_or_default();
+                    if !mandate.iter().any(|m| m.eq_ignore_ascii_case(area)) {
+                        return Err(DomainError::OutsideMandate(format!(
+                            "{area:?} is no longer in the group's mandate ({})",
+                            mandate.join(", ")
+                        )));
+                    }
+                }
+                if let Some(target) = &ctx.superseded {
+                    if !target.in_force {
+                        return Err(DomainError::InvalidState(format!(
+                            "\"{}\", which this proposal would replace, is no longer in force",
+                            target.title
+                        )));
+                    }
+                }
+            }
+            let name = |id: Uuid| ctx.name(id);
+            let moment = Moment {
+                at: ctx.now,
+                notes: &notes,
+                budget_remaining: ctx.budget_remaining,
+                name: &name,
+            };
+            for check in rules::applicable(state, rule, outcome) {
+                if let Some(refused) = rules::refusal(&rules::judge(check, state, &moment)) {
+                    return Err(refused);
                 }
             }
             let missing: Vec<Uuid> = state.unanswered().map(|r| r.id).collect();
-            let mut agree_votes = 0;
-            let mut required = 0;
-            match state.rule {
-                Some(Rule::Advice) => check_advice(state, &notes, &missing, ctx.now)?,
-                Some(Rule::Consent) if outcome == Outcome::Adopted => {
-                    let open: Vec<String> = state
-                        .objections
-                        .iter()
-                        .filter(|o| o.is_open())
-                        .map(|o| o.id.to_string())
-                        .collect();
-                    if !open.is_empty() {
-                        return Err(DomainError::ObjectionsOpen(format!(
-                            "objections still open: {}",
-                            open.join(", ")
-                        )));
-                    }
-                }
-                Some(Rule::Threshold) => {
-                    agree_votes = state.agree_votes();
-                    required =
-                        required_votes(state.threshold_bp.unwrap_or(10_000), state.eligible.len());
-                    if outcome == Outcome::Adopted && agree_votes < required {
-                        return Err(DomainError::ThresholdNotMet(format!(
-                            "{agree_votes} of {} eligible members agree; {required} must",
-                            state.eligible.len()
-                        )));
-                    }
-                }
-                _ => {}
-            }
+            let (agree_votes, required) = match rules::voting(rule) {
+                rules::Voting::AgreeOrDisagree => (
+                    state.agree_votes(),
+                    required_votes(state.threshold_bp.unwrap_or(10_000), state.eligible.len()),
+                ),
+                rules::Voting::NoVotes | rules::Voting::ConsentOnly => (0, 0),
+            };
+            let budget_remaining = match (outcome, state.spend) {
+                (Outcome::Adopted, Some(_)) => ctx.budget_remaining,
+                _ => None,
+            };
             one(ProposalEvent::ProposalDecided {
                 outcome,
                 rationale,
@@ -549,6 +660,7 @@ pub fn decide(
                 missing_advisers: missing,
                 agree_votes,
                 required_votes: required,
+                budget_remaining,
             })
         }
         ProposalCommand::Withdraw { reason } => {
@@ -578,19 +690,29 @@ pub fn decide(
             if state.revoked() {
                 return Err(DomainError::InvalidState("the decision was revoked".into()));
             }
+            if state.superseded_by.is_some() {
+                return Err(DomainError::InvalidState(
+                    "the decision was superseded: review the one that replaced it".into(),
+                ));
+            }
             let member = ctx.owner_members.get(&me) == Some(&TeamRole::Member);
             if !member && Some(me) != state.decider {
                 return Err(forbidden(
                     "a decision is reviewed by its decider or a MEMBER of its team",
                 ));
             }
+            match outcome {
+                ReviewOutcome::Keep => {}
+                ReviewOutcome::Amend | ReviewOutcome::Revoke => {
+                    return Err(DomainError::InvalidInput(
+                        "a review keeps a decision; changing or revoking it is a decision too: \
+                         raise a proposal that supersedes it"
+                            .into(),
+                    ))
+                }
+            }
             let note = validate::text("the review note", &note, MAX_TEXT)?;
             future("the next review date", next_review_by, ctx.now)?;
-            if outcome == ReviewOutcome::Revoke && next_review_by.is_some() {
-                return Err(DomainError::InvalidInput(
-                    "a revoked decision has no next review".into(),
-                ));
-            }
             one(ProposalEvent::DecisionReviewed {
                 outcome,
                 note,
@@ -636,55 +758,4 @@ fn check_notes(
         });
     }
     Ok(checked)
-}
-
-/// The advice rule: advice was sought; every adviser answered or the deadline
-/// passed; every concern, objection advice and objection has a note.
-fn check_advice(
-    state: &ProposalState,
-    notes: &[WeighingNote],
-    missing: &[Uuid],
-    now: DateTime<Utc>,
-) -> Result<(), DomainError> {
-    if state.requests.is_empty() {
-        return Err(DomainError::AdvicePending(
-            "no advice was asked for: ask the people affected and the experts first".into(),
-        ));
-    }
-    let deadline_passed = state.advice_deadline.is_some_and(|d| now >= d);
-    if !missing.is_empty() && !deadline_passed {
-        let waiting: Vec<String> = state
-            .unanswered()
-            .map(|r| match r.adviser {
-                Adviser::Person(p) => format!("person {p}"),
-                Adviser::Team(t) => format!("team {t}"),
-            })
-            .collect();
-        return Err(DomainError::AdvicePending(format!(
-            "waiting for advice from {}{}",
-            waiting.join(", "),
-            match state.advice_deadline {
-                Some(deadline) => format!(" until {}", deadline.to_rfc3339()),
-                None => String::new(),
-            }
-        )));
-    }
-    let noted: BTreeSet<Uuid> = notes.iter().map(|n| n.ref_id).collect();
-    let needed = state
-        .advice
-        .iter()
-        .filter(|a| a.stance != Stance::Support)
-        .map(|a| a.id)
-        .chain(state.objections.iter().map(|o| o.id));
-    let lacking: Vec<String> = needed
-        .filter(|id| !noted.contains(id))
-        .map(|id| id.to_string())
-        .collect();
-    if !lacking.is_empty() {
-        return Err(DomainError::InvalidInput(format!(
-            "the decision must say how each concern, objecting advice and objection was weighed; no note for {}",
-            lacking.join(", ")
-        )));
-    }
-    Ok(())
 }

@@ -4,6 +4,7 @@
 
 pub mod compliance;
 pub mod decide;
+pub mod rules;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -18,6 +19,7 @@ use super::{GroupId, PersonId, TeamId};
 
 pub use compliance::{compliance, Compliance};
 pub use decide::{decide, ProposalCommand, ProposalContext};
+pub use rules::{Check, CheckName};
 pub use state::{
     evolve, AdviceRecord, AdviceRequest, Amendment, DecisionRecord, Objection, ProposalState,
     Review, Status, Vote,
@@ -113,15 +115,17 @@ pub enum Outcome {
     Rejected,
 }
 
-/// The outcome of reviewing an adopted decision.
+/// The outcome of reviewing an adopted decision. Only `KEEP` is recorded
+/// now; amending or revoking goes through a superseding proposal, and older
+/// `AMEND`/`REVOKE` reviews stay readable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReviewOutcome {
     /// It stands.
     Keep,
-    /// It stands but should be amended by a new proposal.
+    /// It stands but should be amended by a new proposal (older reviews).
     Amend,
-    /// It is revoked; it stays in the record, marked revoked.
+    /// It is revoked; it stays in the record, marked revoked (older reviews).
     Revoke,
 }
 
@@ -165,6 +169,9 @@ pub enum ProposalEvent {
         review_by: Option<DateTime<Utc>>,
         /// The owner's `MEMBER`s when raised: who may vote and who counts.
         eligible: Vec<PersonId>,
+        /// The adopted decision (of the same owner) this one would replace.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supersedes: Option<ProposalId>,
     },
     /// An adviser was asked.
     AdviceRequested {
@@ -174,6 +181,16 @@ pub enum ProposalEvent {
         adviser: Adviser,
         /// Why.
         reason: AdviceReason,
+        /// Their own time to answer, later than the advice deadline.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        respond_by: Option<DateTime<Utc>>,
+    },
+    /// The advice deadline was set or moved (only later, once anyone was asked).
+    AdviceDeadlineSet {
+        /// The new deadline.
+        deadline: DateTime<Utc>,
+        /// Why.
+        reason: String,
     },
     /// Advice was given.
     AdviceGiven {
@@ -238,6 +255,14 @@ pub enum ProposalEvent {
         agree_votes: u32,
         /// For `THRESHOLD`: agree votes needed.
         required_votes: u32,
+        /// For a group's spend: what was left of its budget when decided.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        budget_remaining: Option<i64>,
+    },
+    /// A later adopted decision replaced this one (in the same append).
+    DecisionSuperseded {
+        /// The proposal whose adoption replaced it.
+        by: ProposalId,
     },
     /// The proposer withdrew the proposal.
     ProposalWithdrawn {

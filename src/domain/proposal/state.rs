@@ -35,6 +35,9 @@ pub struct AdviceRequest {
     pub reason: AdviceReason,
     /// When.
     pub at: DateTime<Utc>,
+    /// Their own time to answer, if the request set one.
+    #[serde(default)]
+    pub respond_by: Option<DateTime<Utc>>,
     /// The advice that answered it, if any.
     pub answered_by: Option<Uuid>,
 }
@@ -117,6 +120,9 @@ pub struct DecisionRecord {
     pub agree_votes: u32,
     /// Agree votes needed (threshold rule).
     pub required_votes: u32,
+    /// For a group's spend: what was left of its budget when decided.
+    #[serde(default)]
+    pub budget_remaining: Option<i64>,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -155,6 +161,9 @@ pub struct ProposalState {
     pub threshold_bp: Option<u32>,
     /// The advice deadline.
     pub advice_deadline: Option<DateTime<Utc>>,
+    /// When the current advice deadline was set (raised with, or moved).
+    #[serde(default)]
+    pub deadline_set_at: Option<DateTime<Utc>>,
     /// The decision area.
     pub area: Option<String>,
     /// Spend against the owner group's budget.
@@ -181,6 +190,12 @@ pub struct ProposalState {
     pub withdrawn_reason: Option<String>,
     /// Reviews of the decision, in order.
     pub reviews: Vec<Review>,
+    /// The adopted decision this one would replace.
+    #[serde(default)]
+    pub supersedes: Option<super::ProposalId>,
+    /// The later decision that replaced this one.
+    #[serde(default)]
+    pub superseded_by: Option<super::ProposalId>,
 }
 
 impl ProposalState {
@@ -208,6 +223,24 @@ impl ProposalState {
         self.reviews
             .iter()
             .any(|r| r.outcome == ReviewOutcome::Revoke)
+    }
+
+    /// Whether it is an adopted decision that still stands: not revoked (by
+    /// an older review) and not superseded.
+    pub fn in_force(&self) -> bool {
+        self.status == Status::Decided
+            && self
+                .decision
+                .as_ref()
+                .is_some_and(|d| d.outcome == Outcome::Adopted)
+            && !self.revoked()
+            && self.superseded_by.is_none()
+    }
+
+    /// When a request's time to answer ends: its own `respondBy`, else the
+    /// advice deadline; `None` if neither is set (it must be answered).
+    pub fn due(&self, request: &AdviceRequest) -> Option<DateTime<Utc>> {
+        request.respond_by.or(self.advice_deadline)
     }
 
     /// Requests not answered yet.
@@ -240,8 +273,11 @@ pub fn evolve(mut state: ProposalState, event: &ProposalEvent, at: DateTime<Utc>
             spend,
             review_by,
             eligible,
+            supersedes,
         } => {
             state.status = Status::Open;
+            state.supersedes = *supersedes;
+            state.deadline_set_at = advice_deadline.map(|_| at);
             state.owner = Some(*owner);
             state.proposer = Some(*proposer);
             state.decider = Some(*decider);
@@ -260,13 +296,20 @@ pub fn evolve(mut state: ProposalState, event: &ProposalEvent, at: DateTime<Utc>
             request_id,
             adviser,
             reason,
+            respond_by,
         } => state.requests.push(AdviceRequest {
             id: *request_id,
             adviser: *adviser,
             reason: *reason,
             at,
+            respond_by: *respond_by,
             answered_by: None,
         }),
+        ProposalEvent::AdviceDeadlineSet { deadline, .. } => {
+            state.advice_deadline = Some(*deadline);
+            state.deadline_set_at = Some(at);
+        }
+        ProposalEvent::DecisionSuperseded { by } => state.superseded_by = Some(*by),
         ProposalEvent::AdviceGiven {
             advice_id,
             by,
@@ -342,6 +385,7 @@ pub fn evolve(mut state: ProposalState, event: &ProposalEvent, at: DateTime<Utc>
             missing_advisers,
             agree_votes,
             required_votes,
+            budget_remaining,
         } => {
             state.status = Status::Decided;
             state.decision = Some(DecisionRecord {
@@ -351,6 +395,7 @@ pub fn evolve(mut state: ProposalState, event: &ProposalEvent, at: DateTime<Utc>
                 missing_advisers: missing_advisers.clone(),
                 agree_votes: *agree_votes,
                 required_votes: *required_votes,
+                budget_remaining: *budget_remaining,
                 at,
             });
         }

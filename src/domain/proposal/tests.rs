@@ -65,6 +65,8 @@ impl World {
             caller_teams: teams,
             mandate: None,
             budget_remaining: None,
+            names: BTreeMap::new(),
+            superseded: None,
         }
     }
 
@@ -81,6 +83,7 @@ impl World {
             review_by: None,
             decider: None,
             auto_requests: vec![],
+            supersedes: None,
         }
     }
 }
@@ -122,6 +125,7 @@ fn ask(state: ProposalState, w: &World, adviser: Adviser) -> (ProposalState, Uui
         adviser,
         reason: AdviceReason::Affected,
         adviser_exists: true,
+        respond_by: None,
     };
     (ok(state, command, &w.ctx(w.ann)), id)
 }
@@ -169,6 +173,18 @@ fn amend(state: ProposalState, w: &World) -> ProposalState {
 
 fn vote(state: ProposalState, w: &World, who: PersonId, agree: bool) -> ProposalState {
     ok(state, ProposalCommand::CastVote { agree }, &w.ctx(who))
+}
+
+/// Under consent: every eligible member who has not objected consents, so
+/// the objection window closes before the deadline.
+fn consented(state: ProposalState, w: &World) -> ProposalState {
+    [w.ann, w.bob, w.cat].into_iter().fold(state, |state, who| {
+        if state.objections.iter().any(|o| o.by == who) {
+            state
+        } else {
+            vote(state, w, who, true)
+        }
+    })
 }
 
 // ---- raising ----
@@ -285,7 +301,7 @@ fn another_member_may_be_named_decider() {
     if let ProposalCommand::Raise { decider, .. } = &mut command {
         *decider = Some(w.bob);
     }
-    let state = ok(ProposalState::default(), command, &w.ctx(w.ann));
+    let state = consented(ok(ProposalState::default(), command, &w.ctx(w.ann)), &w);
     assert_eq!(state.decider, Some(w.bob));
     assert_eq!(
         refused(&state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)),
@@ -319,10 +335,8 @@ fn given_an_unanswered_adviser_before_the_deadline_then_decide_is_advice_pending
         refused(&state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)),
         "ADVICE_PENDING"
     );
-    assert_eq!(
-        refused(&state, decide_cmd(Outcome::Rejected, &[]), &w.ctx(w.ann)),
-        "ADVICE_PENDING"
-    );
+    // Rejecting needs no advice: a proposal is never stuck.
+    assert!(run(state, decide_cmd(Outcome::Rejected, &[]), &w.ctx(w.ann)).is_ok());
 }
 
 #[test]
@@ -432,6 +446,7 @@ fn only_the_proposer_or_decider_asks_for_advice_and_nobody_twice() {
         adviser,
         reason: AdviceReason::Expert,
         adviser_exists: true,
+        respond_by: None,
     };
     assert_eq!(
         refused(&state, command(Adviser::Person(w.outsider)), &w.ctx(w.bob)),
@@ -447,6 +462,7 @@ fn only_the_proposer_or_decider_asks_for_advice_and_nobody_twice() {
         adviser: Adviser::Team(TeamId::random()),
         reason: AdviceReason::Expert,
         adviser_exists: false,
+        respond_by: None,
     };
     assert_eq!(refused(&state, ghost, &w.ctx(w.ann)), "NOT_FOUND");
 }
@@ -456,13 +472,27 @@ fn only_the_proposer_or_decider_asks_for_advice_and_nobody_twice() {
 #[test]
 fn given_consent_and_an_open_objection_then_adopting_is_objections_open() {
     let w = World::new();
-    let (state, _) = object(raised(&w, Rule::Consent, None), &w, w.bob);
+    let (state, objection) = object(raised(&w, Rule::Consent, None), &w, w.bob);
+    let state = consented(state, &w);
     assert_eq!(
-        refused(&state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)),
+        refused(
+            &state,
+            decide_cmd(Outcome::Adopted, &[objection]),
+            &w.ctx(w.ann)
+        ),
         "OBJECTIONS_OPEN"
     );
-    // Rejecting is always possible.
-    assert!(run(state, decide_cmd(Outcome::Rejected, &[]), &w.ctx(w.ann)).is_ok());
+    // Rejecting is always possible, once the objection it heard is weighed.
+    assert_eq!(
+        refused(&state, decide_cmd(Outcome::Rejected, &[]), &w.ctx(w.ann)),
+        "INVALID_INPUT"
+    );
+    assert!(run(
+        state,
+        decide_cmd(Outcome::Rejected, &[objection]),
+        &w.ctx(w.ann)
+    )
+    .is_ok());
 }
 
 #[test]
@@ -493,8 +523,13 @@ fn an_objection_is_integrated_only_after_an_amendment_and_only_by_its_objector()
         "INVALID_STATE",
         "already resolved"
     );
-    let state = ok(state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann));
+    let state = ok(
+        consented(state, &w),
+        decide_cmd(Outcome::Adopted, &[objection]),
+        &w.ctx(w.ann),
+    );
     assert!(compliance(&state, w.now).open_objections.is_empty());
+    assert!(compliance(&state, w.now).advice_process_followed);
 }
 
 #[test]
@@ -525,10 +560,10 @@ fn an_objection_is_withdrawn_only_by_its_objector() {
         refused(&state, withdraw.clone(), &w.ctx(w.cat)),
         "FORBIDDEN"
     );
-    let state = ok(state, withdraw.clone(), &w.ctx(w.bob));
+    let state = consented(ok(state, withdraw.clone(), &w.ctx(w.bob)), &w);
     assert!(run(
         state.clone(),
-        decide_cmd(Outcome::Adopted, &[]),
+        decide_cmd(Outcome::Adopted, &[objection]),
         &w.ctx(w.ann)
     )
     .is_ok());
@@ -564,7 +599,13 @@ fn only_a_coach_rules_an_objection_invalid_and_must_name_the_test() {
         rule(Some(ValidityTest::NoHarmShown)),
         &w.ctx(w.coach),
     );
-    assert!(run(state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)).is_ok());
+    let state = consented(state, &w);
+    assert!(run(
+        state,
+        decide_cmd(Outcome::Adopted, &[objection]),
+        &w.ctx(w.ann)
+    )
+    .is_ok());
 }
 
 #[test]
@@ -673,15 +714,31 @@ fn coaches_outsiders_and_later_joiners_cannot_vote_and_other_rules_take_no_votes
         refused(&state, ProposalCommand::CastVote { agree: true }, &ctx),
         "FORBIDDEN"
     );
-    let consent = raised(&w, Rule::Consent, None);
+    let advice = raised(&w, Rule::Advice, None);
     assert_eq!(
         refused(
-            &consent,
+            &advice,
             ProposalCommand::CastVote { agree: true },
             &w.ctx(w.ann)
         ),
         "INVALID_STATE"
     );
+    // Under consent a vote means "no objection"; disagreeing is an objection.
+    let consent = raised(&w, Rule::Consent, None);
+    assert_eq!(
+        refused(
+            &consent,
+            ProposalCommand::CastVote { agree: false },
+            &w.ctx(w.ann)
+        ),
+        "INVALID_INPUT"
+    );
+    assert!(run(
+        consent,
+        ProposalCommand::CastVote { agree: true },
+        &w.ctx(w.ann)
+    )
+    .is_ok());
 }
 
 #[test]
@@ -700,7 +757,7 @@ fn the_threshold_counts_members_not_votes_cast() {
 fn nothing_but_a_review_happens_once_decided_and_nothing_once_withdrawn() {
     let w = World::new();
     let decided = ok(
-        raised(&w, Rule::Consent, None),
+        consented(raised(&w, Rule::Consent, None), &w),
         decide_cmd(Outcome::Adopted, &[]),
         &w.ctx(w.ann),
     );
@@ -803,27 +860,41 @@ fn every_version_of_the_body_is_kept() {
 }
 
 #[test]
-fn a_revoked_decision_stays_marked_revoked_and_takes_no_more_reviews() {
+fn a_review_keeps_a_decision_and_changing_it_takes_a_superseding_proposal() {
     let w = World::new();
     let state = ok(
-        raised(&w, Rule::Consent, None),
+        consented(raised(&w, Rule::Consent, None), &w),
         decide_cmd(Outcome::Adopted, &[]),
         &w.ctx(w.ann),
     );
-    let revoke = ProposalCommand::Review {
-        outcome: ReviewOutcome::Revoke,
-        note: "Nights were short.".into(),
-        next_review_by: None,
-    };
-    assert_eq!(
-        refused(&state, revoke.clone(), &w.ctx(w.coach)),
-        "FORBIDDEN",
-        "coaches do not review"
+    for outcome in [ReviewOutcome::Revoke, ReviewOutcome::Amend] {
+        let review = ProposalCommand::Review {
+            outcome,
+            note: "Nights were short.".into(),
+            next_review_by: None,
+        };
+        assert_eq!(
+            refused(&state, review.clone(), &w.ctx(w.coach)),
+            "FORBIDDEN",
+            "coaches do not review"
+        );
+        assert_eq!(refused(&state, review, &w.ctx(w.bob)), "INVALID_INPUT");
+    }
+    // An older REVOKE review still reads: the decision stays, marked revoked,
+    // and takes no more reviews.
+    let revoked = evolve(
+        state,
+        &ProposalEvent::DecisionReviewed {
+            outcome: ReviewOutcome::Revoke,
+            note: "Nights were short.".into(),
+            next_review_by: None,
+        },
+        w.now,
     );
-    let state = ok(state, revoke, &w.ctx(w.bob));
-    assert!(state.revoked());
+    assert!(revoked.revoked());
+    assert!(!revoked.in_force());
     assert_eq!(
-        state.decision.as_ref().expect("still there").outcome,
+        revoked.decision.as_ref().expect("still there").outcome,
         Outcome::Adopted
     );
     let keep = ProposalCommand::Review {
@@ -831,7 +902,7 @@ fn a_revoked_decision_stays_marked_revoked_and_takes_no_more_reviews() {
         note: "n".into(),
         next_review_by: None,
     };
-    assert_eq!(refused(&state, keep, &w.ctx(w.ann)), "INVALID_STATE");
+    assert_eq!(refused(&revoked, keep, &w.ctx(w.ann)), "INVALID_STATE");
 }
 
 #[test]
@@ -852,7 +923,7 @@ fn a_rejected_decision_is_not_reviewed_and_review_dates_move_forward() {
         "INVALID_STATE"
     );
     let adopted = ok(
-        raised(&w, Rule::Consent, None),
+        consented(raised(&w, Rule::Consent, None), &w),
         decide_cmd(Outcome::Adopted, &[]),
         &w.ctx(w.ann),
     );
@@ -938,6 +1009,7 @@ mod property {
         Decide(usize, bool, bool),
         Withdraw,
         Tick(i64),
+        SetDeadline(i64),
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -952,6 +1024,7 @@ mod property {
                 .prop_map(|(p, adopt, notes)| Step::Decide(p, adopt, notes)),
             Just(Step::Withdraw),
             (1..5i64).prop_map(Step::Tick),
+            (-2..10i64).prop_map(Step::SetDeadline),
         ]
     }
 
@@ -963,35 +1036,48 @@ mod property {
         ]
     }
 
-    /// An oracle written apart from `decide`: was the rule met when adopted?
+    /// An oracle written apart from `decide` and the rules module: was the
+    /// rule met when adopted?
     fn breach(before: &ProposalState, after: &ProposalState, now: DateTime<Utc>) -> Option<String> {
         let decision = after.decision.as_ref()?;
+        let noted = |id: Uuid| decision.notes.iter().any(|n| n.ref_id == id);
+        let unweighed = before
+            .advice
+            .iter()
+            .any(|a| a.stance != Stance::Support && !noted(a.id))
+            || before.objections.iter().any(|o| !noted(o.id));
+        if unweighed {
+            return Some("decided without weighing every concern and objection".into());
+        }
         if decision.outcome != Outcome::Adopted {
             return None;
         }
+        let unheard = before.requests.iter().any(|r| {
+            let due = r.respond_by.or(before.advice_deadline);
+            r.answered_by.is_none() && due.is_none_or(|d| now < d)
+        });
+        if unheard {
+            return Some("adopted while someone asked had time left to answer".into());
+        }
         match before.rule? {
             Rule::Advice => {
-                if before.requests.is_empty() {
-                    return Some("adopted without asking anyone".into());
-                }
-                let everyone = before.requests.iter().all(|r| r.answered_by.is_some());
-                let late = before.advice_deadline.is_some_and(|d| now >= d);
-                if !everyone && !late {
-                    return Some("adopted while advice was pending".into());
-                }
-                let noted = |id: Uuid| decision.notes.iter().any(|n| n.ref_id == id);
-                let unweighed = before
-                    .advice
-                    .iter()
-                    .any(|a| a.stance != Stance::Support && !noted(a.id))
-                    || before.objections.iter().any(|o| !noted(o.id));
-                unweighed.then(|| "adopted without weighing every concern and objection".into())
+                let others = before.requests.iter().any(|r| match r.adviser {
+                    Adviser::Team(_) => true,
+                    Adviser::Person(p) => Some(p) != before.proposer && Some(p) != before.decider,
+                });
+                (!others).then(|| "adopted without asking anyone else".into())
             }
-            Rule::Consent => before
-                .objections
-                .iter()
-                .any(|o| o.resolution.is_none())
-                .then(|| "adopted with an open objection".into()),
+            Rule::Consent => {
+                if before.objections.iter().any(|o| o.resolution.is_none()) {
+                    return Some("adopted with an open objection".into());
+                }
+                let closed = before.advice_deadline.is_some_and(|d| now >= d)
+                    || before.eligible.iter().all(|m| {
+                        before.votes.iter().any(|v| v.by == *m && v.agree)
+                            || before.objections.iter().any(|o| o.by == *m)
+                    });
+                (!closed).then(|| "adopted while the objection window was open".into())
+            }
             Rule::Threshold => {
                 let agree = before.votes.iter().filter(|v| v.agree).count() as f64;
                 let p = f64::from(before.threshold_bp?) / 10_000.0;
@@ -1005,18 +1091,41 @@ mod property {
         }
     }
 
+    /// Whether every unanswered request had at least a day to answer (from
+    /// when it was made, or when the deadline it answers by was last set).
+    fn fair(state: &ProposalState) -> bool {
+        state
+            .requests
+            .iter()
+            .filter(|r| r.answered_by.is_none())
+            .all(|r| {
+                let Some(due) = r.respond_by.or(state.advice_deadline) else {
+                    return true;
+                };
+                let start = match (r.respond_by, state.deadline_set_at) {
+                    (None, Some(set)) if set > r.at => set,
+                    _ => r.at,
+                };
+                due - start >= Duration::hours(24)
+            })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
         #[test]
-        fn no_sequence_adopts_in_breach_of_its_rule((rule, threshold) in rule(), steps in prop::collection::vec(step(), 0..40)) {
+        fn no_sequence_adopts_in_breach_of_its_rule_or_gets_stuck((rule, threshold) in rule(), no_deadline in any::<bool>(), steps in prop::collection::vec(step(), 0..40)) {
             let mut w = World::new();
             let people = [w.ann, w.bob, w.cat, w.coach, w.outsider];
-            let mut state = ok(ProposalState::default(), w.raise(rule, threshold), &w.ctx(w.ann));
+            let mut raise = w.raise(rule, threshold);
+            if let (true, ProposalCommand::Raise { advice_deadline, .. }) = (no_deadline, &mut raise) {
+                *advice_deadline = None;
+            }
+            let mut state = ok(ProposalState::default(), raise, &w.ctx(w.ann));
             for step in steps {
                 let (who, command) = match step {
                     Step::Ask(p, team) => {
                         let adviser = if team { Adviser::Team(w.other_team) } else { Adviser::Person(people[p]) };
-                        (w.ann, ProposalCommand::RequestAdvice { request_id: Uuid::new_v4(), adviser, reason: AdviceReason::Affected, adviser_exists: true })
+                        (w.ann, ProposalCommand::RequestAdvice { request_id: Uuid::new_v4(), adviser, reason: AdviceReason::Affected, adviser_exists: true, respond_by: None })
                     }
                     Step::Advise(p, s) => {
                         let stance = [Stance::Support, Stance::Concern, Stance::Object][s as usize];
@@ -1046,12 +1155,37 @@ mod property {
                         w.now += Duration::days(days);
                         continue;
                     }
+                    Step::SetDeadline(days) => (w.ann, ProposalCommand::SetAdviceDeadline {
+                        deadline: w.now + Duration::days(days) + Duration::hours(1),
+                        reason: "r".into(),
+                    }),
                 };
                 if let Ok(next) = run(state.clone(), command, &w.ctx(who)) {
                     if let Some(why) = breach(&state, &next, w.now) {
                         prop_assert!(false, "{why}");
                     }
+                    // The verdict agrees with the oracle: an adoption the
+                    // rules let through is followed exactly when every
+                    // request was fair; and no check fails when it says true.
+                    if next.status == Status::Decided && state.status == Status::Open {
+                        let verdict = compliance(&next, w.now);
+                        prop_assert_eq!(verdict.advice_process_followed, verdict.checks.iter().all(|c| c.passed));
+                        if next.decision.as_ref().is_some_and(|d| d.outcome == Outcome::Adopted) {
+                            prop_assert_eq!(verdict.advice_process_followed, fair(&state), "{:?}", verdict.checks);
+                        }
+                    }
                     state = next;
+                }
+                // Never stuck: while open, the decider can always reject
+                // (weighing what was heard) and the proposer can withdraw.
+                if state.status == Status::Open {
+                    let notes: Vec<Uuid> = state.advice.iter().filter(|a| a.stance != Stance::Support).map(|a| a.id)
+                        .chain(state.objections.iter().map(|o| o.id)).collect();
+                    let reject = decide(&state, decide_cmd(Outcome::Rejected, &notes), &w.ctx(w.ann));
+                    prop_assert!(reject.is_ok(), "rejecting is refused: {:?}", reject);
+                    let withdraw = ProposalCommand::Withdraw { reason: "r".into() };
+                    let withdrawn = decide(&state, withdraw, &w.ctx(w.ann));
+                    prop_assert!(withdrawn.is_ok(), "withdrawing is refused: {:?}", withdrawn);
                 }
             }
         }
@@ -1084,6 +1218,7 @@ mod groups {
             review_by: None,
             decider: None,
             auto_requests: vec![(Uuid::new_v4(), w.team), (Uuid::new_v4(), w.other_team)],
+            supersedes: None,
         }
     }
 
@@ -1138,6 +1273,18 @@ mod groups {
             raise(&w, Some("training"), Some(500)),
             &group_ctx(&w, w.ann, 1_000),
         );
+        // Every member team (asked automatically) must be heard first.
+        assert_eq!(
+            refused(
+                &state,
+                decide_cmd(Outcome::Adopted, &[]),
+                &group_ctx(&w, w.ann, 1_000)
+            ),
+            "ADVICE_PENDING"
+        );
+        let (state, _) = advise(state, &w, w.bob, Stance::Support);
+        let (state, _) = advise(state, &w, w.outsider, Stance::Support);
+        let state = consented(state, &w);
         assert_eq!(
             refused(
                 &state,
@@ -1173,3 +1320,7 @@ mod groups {
         );
     }
 }
+
+// ---- the gaming routes of issue 14, and the rules as DESIGN.md words them ----
+
+mod gaming;
