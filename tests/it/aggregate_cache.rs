@@ -25,6 +25,7 @@ fn rota(team: TeamId) -> RaiseProposal {
         spend: None,
         review_by: None,
         decider: None,
+        supersedes: None,
     }
 }
 

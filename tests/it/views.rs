@@ -153,6 +153,7 @@ async fn run(org: &Org, proposals: &mut Vec<ProposalId>, step: Step) {
                 spend: None,
                 review_by: Some(now + Duration::days(30)),
                 decider: None,
+                supersedes: None,
             };
             if let Ok(outcome) = app.raise_proposal(&as_person(org.person(p)), args).await {
                 proposals.push(ProposalId(outcome.subject));
@@ -172,6 +173,7 @@ async fn run(org: &Org, proposals: &mut Vec<ProposalId>, step: Step) {
                     id,
                     adviser,
                     AdviceReason::Affected,
+                    None,
                 )
                 .await;
         }
@@ -366,7 +368,7 @@ on_both_backends! {
         let raised = ProposalEvent::ProposalRaised {
             owner: Owner::Team(team), proposer: PersonId::random(), decider: PersonId::random(),
             title: "T".into(), body: "B".into(), rule: Rule::Consent, threshold_bp: None,
-            advice_deadline: None, area: None, spend: None, review_by: None, eligible: vec![],
+            advice_deadline: None, area: None, spend: None, review_by: None, eligible: vec![], supersedes: None,
         };
         let objection = || raw(ProposalEvent::ObjectionRaised { objection_id: uuid::Uuid::new_v4(), by: PersonId::random(), reason: "harm".into() });
         store.append(Append::to_stream(proposal.stream(), ExpectedVersion::NoStream, vec![raw(raised), objection()])).await.expect("append");
@@ -513,12 +515,12 @@ on_both_backends! {
         let org = Org::new(&db).await;
         let raise = RaiseProposal {
             owner: Owner::Team(org.team), title: "Rota".into(), body: "b".into(), rule: Rule::Advice, threshold: None,
-            advice_deadline: None, area: None, spend: None, review_by: None, decider: None,
+            advice_deadline: None, area: None, spend: None, review_by: None, decider: None, supersedes: None,
         };
         let proposal = ProposalId(org.app.raise_proposal(&as_person(org.members[0]), raise).await.expect("raise").subject);
         let asker = as_person(org.members[0]);
-        org.app.request_advice(&asker, proposal, Adviser::Team(org.other_team), AdviceReason::Affected).await.expect("ask team");
-        let last = org.app.request_advice(&asker, proposal, Adviser::Person(org.coach), AdviceReason::Expert).await.expect("ask coach");
+        org.app.request_advice(&asker, proposal, Adviser::Team(org.other_team), AdviceReason::Affected, None).await.expect("ask team");
+        let last = org.app.request_advice(&asker, proposal, Adviser::Person(org.coach), AdviceReason::Expert, None).await.expect("ask coach");
         assert!(org.app.wait_for(last.outcome.position, std::time::Duration::from_secs(5)).await);
         let views = org.app.projector.views();
         let page = advice_log::projection::rows::Page { after: None, limit: 10 };
