@@ -758,7 +758,12 @@ async fn measure_logs(
         each_page(store.as_ref(), |page| {
             decoded += page
                 .iter()
-                .filter(|e| ProposalEvent::from_stored(&e.event_type, &e.payload).is_some())
+                .filter(|e| {
+                    matches!(
+                        ProposalEvent::decode(&e.event_type, e.schema_version, &e.payload),
+                        Ok(Some(_))
+                    )
+                })
                 .count();
         })
         .await;

@@ -40,6 +40,18 @@ async fn write_raw(
         .last_position()
 }
 
+/// An error and its sources, as the server logs it.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The proposal the member raises, with its id.
 async fn raised(team: &Team) -> ProposalId {
     let (_, body) = team.raise(json!({})).await;
@@ -86,8 +98,8 @@ on_both_backends! {
         .await;
         // Reading the proposal from the log is an error at that position,
         // not the proposal without its request.
-        let error = team.app.app.load_proposal(id, None).await.err().expect("an error");
-        let text = error.to_string();
+        let error = team.app.app.load_proposal(id, None).await.expect_err("an error");
+        let text = chain(&error);
         assert!(text.contains(&format!("position {bad}")), "{text}");
         assert!(text.contains("AdviceRequested"), "{text}");
         // Through the API: an internal error and no proposal.
@@ -155,10 +167,50 @@ on_both_backends! {
             raise.payload.clone(),
         )
         .await;
-        let error = team.app.app.load_proposal(newer, None).await.err().expect("an error");
-        let text = error.to_string();
+        let error = team.app.app.load_proposal(newer, None).await.expect_err("an error");
+        let text = chain(&error);
         assert!(text.contains(&format!("position {bad}")), "{text}");
         assert!(text.contains("schema version"), "{text}");
     }
 }
 
+on_both_backends! {
+    async fn metadata_is_written_typed_and_read_back(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let team = Team::new(&db).await;
+        let id = raised(&team).await;
+        let command_id = uuid::Uuid::new_v4();
+        let (_, body) = team
+            .app
+            .graphql_as(
+                Some(&team.member),
+                "mutation($i: WithdrawProposalInput!) { withdrawProposal(input: $i) { position } }",
+                json!({ "i": { "proposalId": id.0.to_string(), "reason": " Changed our minds ",
+                               "commandId": command_id.to_string() } }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let events = team.app.store.read_stream(&id.stream()).await.expect("stream");
+        let withdrawn = events.last().expect("withdrawn");
+        let metadata = advice_log::read::metadata_of(withdrawn).expect("typed metadata");
+        assert_eq!(metadata.command_id, Some(command_id));
+        assert_eq!(metadata.correlation_id, Some(command_id));
+        assert_eq!(metadata.reason.as_deref(), Some("Changed our minds"));
+        assert_eq!(metadata.role, Some(advice_log::domain::ActingRole::Member));
+        assert!(metadata.actor.is_some());
+        // The trail reads the same fields.
+        let read = team
+            .app
+            .ok(
+                &team.member,
+                "query($id: ID!) { proposal(id: $id) { trail { eventType role reason commandId actor { name } } } }",
+                json!({ "id": id.0.to_string() }),
+            )
+            .await;
+        let last = read["proposal"]["trail"].as_array().and_then(|t| t.last().cloned()).expect("trail");
+        assert_eq!(last["role"], "MEMBER", "{last}");
+        assert_eq!(last["reason"], "Changed our minds", "{last}");
+        assert_eq!(last["commandId"], command_id.to_string(), "{last}");
+        assert_eq!(last["actor"]["name"], "Sam", "{last}");
+    }
+}
