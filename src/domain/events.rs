@@ -232,6 +232,8 @@ mod tests {
             ProposalEvent::event_types(),
             TeamEvent::event_types(),
             PersonEvent::event_types(),
+            crate::domain::group::GroupEvent::event_types(),
+            crate::domain::organisation::OrganisationEvent::event_types(),
         ] {
             assert!(!types.is_empty());
             assert!(types.iter().all(|t| is_known(t)));
