@@ -76,16 +76,17 @@ fn lifecycle(team: TeamId, people: &[PersonId]) -> Vec<Vec<ProposalEvent>> {
                 spend: None,
                 review_by: None,
                 eligible: people.to_vec(),
+                supersedes: None,
             },
-            ProposalEvent::AdviceRequested { request_id: requests[0], adviser: Adviser::Person(b), reason: AdviceReason::Affected },
-            ProposalEvent::AdviceRequested { request_id: requests[1], adviser: Adviser::Person(c), reason: AdviceReason::Expert },
+            ProposalEvent::AdviceRequested { request_id: requests[0], adviser: Adviser::Person(b), reason: AdviceReason::Affected, respond_by: None },
+            ProposalEvent::AdviceRequested { request_id: requests[1], adviser: Adviser::Person(c), reason: AdviceReason::Expert, respond_by: None },
         ],
         vec![ProposalEvent::AdviceGiven { advice_id: Uuid::new_v4(), by: b, stance: Stance::Concern, text: "Handover at 19:00 clashes with the school run; 19:30 would work.".into(), answers: vec![requests[0]] }],
         vec![ProposalEvent::AdviceGiven { advice_id: Uuid::new_v4(), by: c, stance: Stance::Support, text: "Fatigue data supports two crews on Friday nights.".into(), answers: vec![requests[1]] }],
         vec![ProposalEvent::ObjectionRaised { objection_id: objection, by: b, reason: "Saturday mornings would be one crew short.".into() }],
         vec![ProposalEvent::ProposalAmended { version: 2, body: "As before; Saturday mornings keep two crews.".into(), reason: "Meets the objection.".into() }],
         vec![ProposalEvent::ObjectionResolved { objection_id: objection, resolution: Resolution::Integrated, note: "Saturday cover kept.".into(), validity_test: None }],
-        vec![ProposalEvent::ProposalDecided { outcome: Outcome::Adopted, rationale: "No objection stands.".into(), notes: vec![], missing_advisers: vec![], agree_votes: 0, required_votes: 0 }],
+        vec![ProposalEvent::ProposalDecided { outcome: Outcome::Adopted, rationale: "No objection stands.".into(), notes: vec![], missing_advisers: vec![], agree_votes: 0, required_votes: 0, budget_remaining: None }],
     ]
 }
 
@@ -758,7 +759,12 @@ async fn measure_logs(
         each_page(store.as_ref(), |page| {
             decoded += page
                 .iter()
-                .filter(|e| ProposalEvent::from_stored(&e.event_type, &e.payload).is_some())
+                .filter(|e| {
+                    matches!(
+                        ProposalEvent::decode(&e.event_type, e.schema_version, &e.payload),
+                        Ok(Some(_))
+                    )
+                })
                 .count();
         })
         .await;

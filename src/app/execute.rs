@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{App, AppError};
-use crate::domain::events::{DomainEvent, SCHEMA_VERSION};
+use crate::domain::events::{DomainEvent, Upcasters};
+use crate::domain::metadata::Metadata;
 use crate::domain::{ActingRole, Caller, Decided};
 use crate::read::aggregates::Step;
 use crate::store::{Append, EventData, ExpectedVersion, RecordedEvent, StoreError, StreamAppend};
@@ -131,6 +132,8 @@ fn expected(version: u64) -> ExpectedVersion {
 
 impl App {
     /// Loads an aggregate: its state folded from its stream, and its version.
+    /// An event of the stream that cannot be read is an error naming its
+    /// position.
     pub async fn load<E, S>(
         &self,
         stream: &str,
@@ -140,12 +143,11 @@ impl App {
         E: DomainEvent + 'static,
         S: Clone + Default + Send + Sync + 'static,
     {
-        let step = move |state: S, stored: &RecordedEvent| match E::from_stored(
-            &stored.event_type,
-            &stored.payload,
-        ) {
-            Some(event) => evolve(state, &event),
-            None => state,
+        let step = move |state: S, stored: &RecordedEvent| {
+            Ok(match crate::read::decode::<E>(stored)? {
+                Some(event) => evolve(state, &event),
+                None => state,
+            })
         };
         let (state, version) = self.load_folded(stream, Arc::new(step)).await?;
         Ok((Arc::unwrap_or_clone(state), version))
@@ -153,7 +155,8 @@ impl App {
 
     /// A stream's state folded by `step`, and its version: from the cache of
     /// folded aggregates when it holds the stream, else read from the log
-    /// (and kept there for the next command).
+    /// (and kept there for the next command). An event `step` cannot read
+    /// is an error naming its position.
     pub async fn load_folded<S>(
         &self,
         stream: &str,
@@ -171,7 +174,7 @@ impl App {
         cache.watch(stream);
         let events = self.store.read_stream(stream).await?;
         let version = events.last().map(|e| e.stream_version).unwrap_or(0);
-        let state = Arc::new(events.iter().fold(S::default(), |s, e| step(s, e)));
+        let state = Arc::new(events.iter().try_fold(S::default(), |s, e| step(s, e))?);
         cache.fill(stream, state.clone(), version, step);
         Ok((state, version))
     }
@@ -247,16 +250,17 @@ impl App {
         let role = plan.role.ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!("command {name} decided no events"))
         })?;
-        let metadata = json!({
-            "actor": meta.caller.person(),
-            "role": role,
-            "command": name,
-            "command_id": meta.command_id,
-            "correlation_id": meta.command_id.unwrap_or_else(Uuid::new_v4),
-            "causation_id": Value::Null,
-            "reason": meta.reason,
-            "fingerprint": fingerprint,
-        });
+        let metadata = Metadata {
+            actor: meta.caller.person(),
+            role: Some(role),
+            command: Some(name.to_string()),
+            command_id: meta.command_id,
+            correlation_id: Some(meta.command_id.unwrap_or_else(Uuid::new_v4)),
+            causation_id: None,
+            reason: meta.reason.clone(),
+            fingerprint: Some(fingerprint.to_string()),
+        }
+        .to_value();
         let mut index = 0u32;
         let mut next_id = || {
             let id = match meta.command_id {
@@ -277,8 +281,8 @@ impl App {
                     .into_iter()
                     .map(|(event_type, payload)| EventData {
                         event_id: next_id(),
+                        schema_version: Upcasters::standard().current_version(&event_type),
                         event_type,
-                        schema_version: SCHEMA_VERSION,
                         payload,
                         metadata: metadata.clone(),
                     })
@@ -302,7 +306,7 @@ impl App {
         else {
             return Ok(None);
         };
-        if first.metadata.get("fingerprint").and_then(Value::as_str) != Some(fingerprint) {
+        if crate::read::metadata_of(&first)?.fingerprint.as_deref() != Some(fingerprint) {
             return Err(AppError::CommandIdReused(command_id));
         }
         let mut position = first.position;

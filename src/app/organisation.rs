@@ -5,8 +5,8 @@ use serde_json::json;
 use super::{App, AppError, CommandMeta, Outcome, Plan};
 use crate::auth::{self, NewToken};
 use crate::domain::budget::{self, BudgetEvent, BudgetState};
-use crate::domain::events::DomainEvent;
 use crate::domain::group::{self, GroupCommand, GroupState};
+use crate::domain::metadata::Metadata;
 use crate::domain::organisation;
 use crate::domain::person::{self, PersonCommand, PersonEvent, PersonState};
 use crate::domain::team::{self, TeamCommand, TeamState};
@@ -23,6 +23,17 @@ pub struct TokenOutcome {
     pub token_id: TokenId,
     /// The whole token, shown once.
     pub token: Option<String>,
+}
+
+/// One entry of a group's budget ledger: the stored event, read.
+#[derive(Debug, Clone)]
+pub struct LedgerEntry {
+    /// The event as stored.
+    pub stored: RecordedEvent,
+    /// Its budget event.
+    pub event: BudgetEvent,
+    /// Its metadata.
+    pub metadata: Metadata,
 }
 
 fn new_token() -> Result<NewToken, AppError> {
@@ -137,16 +148,17 @@ impl App {
                 .store
                 .read_all(outcome.position.saturating_sub(1), 1)
                 .await?;
-            let token_id = stored
-                .first()
-                .and_then(|e| PersonEvent::from_stored(&e.event_type, &e.payload))
-                .and_then(|e| match e {
-                    PersonEvent::TokenIssued { token_id, .. } => Some(token_id),
-                    _ => None,
-                })
-                .ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!("no TokenIssued at {}", outcome.position))
-                })?;
+            let issued = match stored.first() {
+                Some(event) => crate::read::decode::<PersonEvent>(event)?,
+                None => None,
+            };
+            let token_id = match issued {
+                Some(PersonEvent::TokenIssued { token_id, .. }) => Some(token_id),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("no TokenIssued at {}", outcome.position))
+            })?;
             return Ok(TokenOutcome {
                 outcome,
                 token_id,
@@ -329,17 +341,28 @@ impl App {
         .await
     }
 
-    /// A group's budget and the events of its ledger.
+    /// A group's budget and the entries of its ledger. An entry that cannot
+    /// be read is an error naming its position.
     pub async fn load_budget(
         &self,
         group_id: GroupId,
-    ) -> Result<(BudgetState, Vec<RecordedEvent>), AppError> {
+    ) -> Result<(BudgetState, Vec<LedgerEntry>), AppError> {
         let events = self.store.read_stream(&budget::stream(group_id)).await?;
-        let state = events
-            .iter()
-            .filter_map(|e| BudgetEvent::from_stored(&e.event_type, &e.payload))
-            .fold(BudgetState::default(), |s, e| budget::evolve(s, &e));
-        Ok((state, events))
+        let mut state = BudgetState::default();
+        let mut entries = Vec::with_capacity(events.len());
+        for stored in events {
+            let Some(event) = crate::read::decode::<BudgetEvent>(&stored)? else {
+                continue;
+            };
+            state = budget::evolve(state, &event);
+            let metadata = crate::read::metadata_of(&stored)?;
+            entries.push(LedgerEntry {
+                stored,
+                event,
+                metadata,
+            });
+        }
+        Ok((state, entries))
     }
 
     /// Adds an existing team to a group (admin).

@@ -75,6 +75,8 @@ pub struct LoadedProposal {
     pub version: u64,
     /// Its events, in order.
     pub events: Vec<RecordedEvent>,
+    /// The metadata of each of its events, read.
+    pub metadata: Vec<crate::domain::metadata::Metadata>,
 }
 
 /// What `raiseProposal` asks for.
@@ -114,14 +116,22 @@ pub struct Created {
 }
 
 impl LoadedProposal {
-    /// A proposal folded from its stored events (in stream order).
-    pub fn from_events(id: ProposalId, events: Vec<RecordedEvent>) -> Self {
-        LoadedProposal {
+    /// A proposal folded from its stored events (in stream order), or the
+    /// error of the first event that cannot be read, naming its position.
+    pub fn from_events(
+        id: ProposalId,
+        events: Vec<RecordedEvent>,
+    ) -> Result<Self, crate::store::StoreError> {
+        Ok(LoadedProposal {
             id,
-            state: crate::read::fold_proposal(&events),
+            state: crate::read::fold_proposal(&events)?,
             version: events.last().map(|e| e.stream_version).unwrap_or(0),
+            metadata: events
+                .iter()
+                .map(crate::read::metadata_of)
+                .collect::<Result<_, _>>()?,
             events,
-        }
+        })
     }
 }
 
@@ -136,7 +146,7 @@ impl App {
         if let Some(as_of) = as_of {
             events.retain(|e| e.recorded_at <= as_of);
         }
-        Ok(LoadedProposal::from_events(id, events))
+        Ok(LoadedProposal::from_events(id, events)?)
     }
 
     /// What a command on an owner's proposal needs to know of the owner:

@@ -1,18 +1,81 @@
-//! Turning domain events into stored `(event_type, payload)` pairs and back.
+//! Turning domain events into stored `(event_type, schema_version, payload)`
+//! and back.
 //!
 //! Each aggregate's event enum is serde-tagged as
-//! `{"event_type": "...", "payload": {...}}`; the store keeps the two parts in
-//! their own columns.
+//! `{"event_type": "...", "payload": {...}}`; the store keeps the parts in
+//! their own columns. Reading one back has three honest answers: the event
+//! (upcast first if it was stored in an older shape), "another aggregate's
+//! type" (a team stream is not folded from proposal events), or a
+//! [`DecodeError`] — a known type whose payload does not decode, a type no
+//! aggregate knows, or a schema version this server cannot read. Nothing is
+//! skipped silently.
 
+use serde::de::value::{MapDeserializer, StrDeserializer};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-/// The version of every event shape written today.
-pub const SCHEMA_VERSION: i32 = 1;
+pub use super::upcast::{Upcast, Upcasters, FIRST_VERSION};
+
+/// Why a stored event could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// No aggregate of this server knows the event type.
+    #[error("the event type {event_type} is not one this server knows")]
+    UnknownType {
+        /// The stored type.
+        event_type: String,
+    },
+    /// The type is known but its payload does not have that type's shape.
+    #[error("{event_type} (schema version {schema_version}) does not decode: {reason}")]
+    Payload {
+        /// The stored type.
+        event_type: String,
+        /// The stored schema version.
+        schema_version: i32,
+        /// What serde said.
+        reason: String,
+    },
+    /// The event was written in a newer shape than this server reads (a
+    /// newer server wrote it).
+    #[error("{event_type} has schema version {schema_version}, newer than {current}, the newest this server reads")]
+    NewerVersion {
+        /// The stored type.
+        event_type: String,
+        /// The stored schema version.
+        schema_version: i32,
+        /// The newest version this server reads.
+        current: i32,
+    },
+    /// An older shape with no upcaster to the next version, or an upcaster
+    /// that refused the payload.
+    #[error("{event_type} at schema version {schema_version} cannot be upcast: {reason}")]
+    Upcast {
+        /// The stored type.
+        event_type: String,
+        /// The version that could not be upcast.
+        schema_version: i32,
+        /// Why.
+        reason: String,
+    },
+}
 
 /// An event enum that can be stored.
 pub trait DomainEvent: Serialize + DeserializeOwned {
+    /// The event types of this enum, as serde names them (its variants).
+    ///
+    /// Read from the enum's own `Deserialize` implementation: asked for a
+    /// type it does not have, serde names the ones it has. So a new variant
+    /// is listed the moment it exists.
+    fn event_types() -> &'static [&'static str] {
+        variants_of::<Self>()
+    }
+
+    /// Whether `event_type` is one of this enum's types.
+    fn handles(event_type: &str) -> bool {
+        Self::event_types().contains(&event_type)
+    }
+
     /// Splits the event into its type name and payload.
     fn to_stored(&self) -> (String, Value) {
         let mut tagged = serde_json::to_value(self).unwrap_or(Value::Null);
@@ -28,8 +91,274 @@ pub trait DomainEvent: Serialize + DeserializeOwned {
         (event_type, payload)
     }
 
-    /// Reads a stored event back; `None` if the type is not one of this enum's.
-    fn from_stored(event_type: &str, payload: &Value) -> Option<Self> {
-        serde_json::from_value(json!({ "event_type": event_type, "payload": payload })).ok()
+    /// Reads a stored event back with the standard upcasters: `Ok(None)`
+    /// when the type is another aggregate's, an error when it is this
+    /// enum's and does not decode, or no aggregate's at all.
+    fn decode(
+        event_type: &str,
+        schema_version: i32,
+        payload: &Value,
+    ) -> Result<Option<Self>, DecodeError> {
+        Self::decode_with(Upcasters::standard(), event_type, schema_version, payload)
+    }
+
+    /// [`decode`](Self::decode) with the given upcasters.
+    fn decode_with(
+        upcasters: &Upcasters,
+        event_type: &str,
+        schema_version: i32,
+        payload: &Value,
+    ) -> Result<Option<Self>, DecodeError> {
+        if !Self::handles(event_type) {
+            return if is_known(event_type) {
+                Ok(None)
+            } else {
+                Err(DecodeError::UnknownType {
+                    event_type: event_type.to_string(),
+                })
+            };
+        }
+        let payload = upcasters.upcast(event_type, schema_version, payload)?;
+        serde_json::from_value(json!({ "event_type": event_type, "payload": payload }))
+            .map(Some)
+            .map_err(|e| DecodeError::Payload {
+                event_type: event_type.to_string(),
+                schema_version,
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// Whether any aggregate of this server knows `event_type`.
+pub fn is_known(event_type: &str) -> bool {
+    use super::{budget, group, organisation, person, proposal, team};
+    person::PersonEvent::handles(event_type)
+        || team::TeamEvent::handles(event_type)
+        || group::GroupEvent::handles(event_type)
+        || budget::BudgetEvent::handles(event_type)
+        || proposal::ProposalEvent::handles(event_type)
+        || organisation::OrganisationEvent::handles(event_type)
+}
+
+/// Checks that `event_type` is known to some aggregate, for a reader that
+/// uses only some types but must not pass over one nobody can read.
+pub fn check_known(event_type: &str) -> Result<(), DecodeError> {
+    if is_known(event_type) {
+        Ok(())
+    } else {
+        Err(DecodeError::UnknownType {
+            event_type: event_type.to_string(),
+        })
+    }
+}
+
+/// The error a probe deserializer answers: the variants serde expected, or
+/// nothing useful.
+#[derive(Debug)]
+enum Probe {
+    Variants(&'static [&'static str]),
+    Other,
+}
+
+impl std::fmt::Display for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("probe")
+    }
+}
+
+impl std::error::Error for Probe {}
+
+impl serde::de::Error for Probe {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Probe::Other
+    }
+
+    fn unknown_variant(_: &str, expected: &'static [&'static str]) -> Self {
+        Probe::Variants(expected)
+    }
+}
+
+/// The variant names of an adjacently tagged enum `E`, asked of its
+/// `Deserialize` by offering a tag no variant has.
+fn variants_of<E: DeserializeOwned>() -> &'static [&'static str] {
+    let tag = StrDeserializer::<Probe>::new("\u{0}not an event type");
+    let entries = [("event_type", tag)];
+    let probe = MapDeserializer::<_, Probe>::new(entries.into_iter());
+    match E::deserialize(probe) {
+        Err(Probe::Variants(variants)) => variants,
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::budget::BudgetEvent;
+    use crate::domain::person::PersonEvent;
+    use crate::domain::proposal::{Owner, ProposalEvent, Rule};
+    use crate::domain::team::TeamEvent;
+    use crate::domain::{PersonId, TeamId};
+    use uuid::Uuid;
+
+    fn raised() -> ProposalEvent {
+        ProposalEvent::ProposalRaised {
+            owner: Owner::Team(TeamId(Uuid::from_u128(1))),
+            proposer: PersonId(Uuid::from_u128(2)),
+            decider: PersonId(Uuid::from_u128(2)),
+            title: "Bank holiday cover".into(),
+            body: "Add a fourth crew.".into(),
+            rule: Rule::Advice,
+            threshold_bp: None,
+            advice_deadline: None,
+            area: None,
+            spend: None,
+            review_by: None,
+            eligible: vec![PersonId(Uuid::from_u128(2))],
+            supersedes: None,
+        }
+    }
+
+    #[test]
+    fn each_enum_knows_its_own_types() {
+        assert!(ProposalEvent::handles("ProposalRaised"));
+        assert!(ProposalEvent::handles("AdviceRequested"));
+        assert!(!ProposalEvent::handles("TeamFormed"));
+        assert_eq!(
+            BudgetEvent::event_types(),
+            ["BudgetAllocated", "SpendCommitted", "SpendReleased"]
+        );
+        assert!(TeamEvent::handles("TeamFormed"));
+        assert!(!TeamEvent::handles("ProposalRaised"));
+        for types in [
+            ProposalEvent::event_types(),
+            TeamEvent::event_types(),
+            PersonEvent::event_types(),
+            crate::domain::group::GroupEvent::event_types(),
+            crate::domain::organisation::OrganisationEvent::event_types(),
+        ] {
+            assert!(!types.is_empty());
+            assert!(types.iter().all(|t| is_known(t)));
+        }
+    }
+
+    #[test]
+    fn an_event_round_trips() {
+        let (event_type, payload) = raised().to_stored();
+        assert_eq!(event_type, "ProposalRaised");
+        let read = ProposalEvent::decode(&event_type, FIRST_VERSION, &payload);
+        assert_eq!(read, Ok(Some(raised())));
+    }
+
+    #[test]
+    fn another_aggregates_type_is_not_mine_and_not_an_error() {
+        let (event_type, payload) = raised().to_stored();
+        assert_eq!(
+            TeamEvent::decode(&event_type, FIRST_VERSION, &payload),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn a_known_type_whose_payload_does_not_decode_is_an_error() {
+        let read = ProposalEvent::decode("AdviceRequested", 1, &json!({ "request_id": 5 }));
+        assert!(
+            matches!(&read, Err(DecodeError::Payload { event_type, .. }) if event_type == "AdviceRequested"),
+            "{read:?}"
+        );
+    }
+
+    #[test]
+    fn a_type_nobody_knows_is_an_error_for_every_reader() {
+        let unknown = || DecodeError::UnknownType {
+            event_type: "ProposalTeleported".into(),
+        };
+        assert_eq!(
+            ProposalEvent::decode("ProposalTeleported", 1, &json!({})),
+            Err(unknown())
+        );
+        assert_eq!(
+            TeamEvent::decode("ProposalTeleported", 1, &json!({})),
+            Err(unknown())
+        );
+        assert_eq!(check_known("ProposalTeleported"), Err(unknown()));
+        assert_eq!(check_known("TeamFormed"), Ok(()));
+    }
+
+    /// Version 1 of `ProposalRaised` in this test called the title
+    /// `summary` and had no `eligible`; version 2 is today's shape.
+    fn rename_summary(mut payload: Value) -> Result<Value, String> {
+        let object = payload.as_object_mut().ok_or("not an object")?;
+        let summary = object.remove("summary").ok_or("no summary")?;
+        object.insert("title".into(), summary);
+        object.entry("eligible").or_insert_with(|| json!([]));
+        Ok(payload)
+    }
+
+    #[test]
+    fn a_version_1_event_is_read_through_its_upcaster() {
+        let upcasters = Upcasters::new().register("ProposalRaised", 1, rename_summary);
+        assert_eq!(upcasters.current_version("ProposalRaised"), 2);
+        assert_eq!(upcasters.current_version("AdviceRequested"), 1);
+        let (_, current) = raised().to_stored();
+        let mut old = current.clone();
+        let object = old.as_object_mut().expect("object");
+        let title = object.remove("title").expect("title");
+        object.insert("summary".into(), title);
+        object.remove("eligible");
+
+        let read = ProposalEvent::decode_with(&upcasters, "ProposalRaised", 1, &old);
+        let Ok(Some(ProposalEvent::ProposalRaised {
+            title, eligible, ..
+        })) = read
+        else {
+            panic!("{read:?}");
+        };
+        assert_eq!(title, "Bank holiday cover");
+        assert!(eligible.is_empty());
+        // Today's shape is read as it is.
+        let read = ProposalEvent::decode_with(&upcasters, "ProposalRaised", 2, &current);
+        assert_eq!(read, Ok(Some(raised())));
+        // Without the upcaster, the old shape does not decode: an error.
+        let read = ProposalEvent::decode("ProposalRaised", 1, &old);
+        assert!(matches!(read, Err(DecodeError::Payload { .. })), "{read:?}");
+    }
+
+    #[test]
+    fn a_refusing_upcaster_is_an_error() {
+        let upcasters = Upcasters::new().register("ProposalRaised", 1, rename_summary);
+        let (_, current) = raised().to_stored();
+        let read = ProposalEvent::decode_with(&upcasters, "ProposalRaised", 1, &current);
+        assert!(
+            matches!(&read, Err(DecodeError::Upcast { reason, schema_version: 1, .. }) if reason == "no summary"),
+            "{read:?}"
+        );
+    }
+
+    #[test]
+    fn a_newer_or_missing_version_is_an_error() {
+        let (event_type, payload) = raised().to_stored();
+        assert_eq!(
+            ProposalEvent::decode(&event_type, 2, &payload),
+            Err(DecodeError::NewerVersion {
+                event_type: "ProposalRaised".into(),
+                schema_version: 2,
+                current: 1
+            })
+        );
+        // Version 3 with upcasters from 2 only: no way from 1 to 2.
+        let upcasters = Upcasters::new().register("ProposalRaised", 2, Ok);
+        let read = ProposalEvent::decode_with(&upcasters, &event_type, 1, &payload);
+        assert!(
+            matches!(
+                read,
+                Err(DecodeError::Upcast {
+                    schema_version: 1,
+                    ..
+                })
+            ),
+            "{read:?}"
+        );
+        let read = ProposalEvent::decode(&event_type, 0, &payload);
+        assert!(matches!(read, Err(DecodeError::Upcast { .. })), "{read:?}");
     }
 }

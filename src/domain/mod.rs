@@ -9,11 +9,13 @@ pub mod error;
 pub mod events;
 pub mod group;
 pub mod ids;
+pub mod metadata;
 pub mod organisation;
 pub mod person;
 pub mod proposal;
 pub mod roles;
 pub mod team;
+pub mod upcast;
 pub mod validate;
 
 pub use error::DomainError;

@@ -415,6 +415,9 @@ mod tests {
         };
         let (event_type, payload) = event.to_stored();
         assert_eq!(event_type, "TokenIssued");
-        assert_eq!(PersonEvent::from_stored(&event_type, &payload), Some(event));
+        assert_eq!(
+            PersonEvent::decode(&event_type, 1, &payload),
+            Ok(Some(event))
+        );
     }
 }

@@ -11,10 +11,10 @@ use super::mutation::command_meta;
 use super::types::{app, Person, Team};
 use crate::app::proposals::{LoadedProposal, RaiseProposal};
 use crate::app::Outcome as Written;
+use crate::domain::metadata::Metadata;
 use crate::domain::proposal::{self, ProposalId, ProposalState, Status};
 use crate::domain::{GroupId, PersonId, TeamId};
 use crate::projection::projected::ProjectedProposal;
-use crate::read::actor_of;
 use crate::store::RecordedEvent;
 
 /// Where a proposal stands.
@@ -150,19 +150,20 @@ pub struct Proposal {
     state: ProposalState,
     decided_by: Option<PersonId>,
     reviewed_by: Vec<Option<PersonId>>,
-    events: Option<Vec<RecordedEvent>>,
+    events: Option<Vec<(RecordedEvent, Metadata)>>,
     at: DateTime<Utc>,
 }
 
 impl Proposal {
     /// A proposal as loaded from its stream, judged for compliance at `at`.
     pub fn new(loaded: LoadedProposal, at: DateTime<Utc>) -> Self {
+        let events: Vec<(RecordedEvent, Metadata)> =
+            loaded.events.into_iter().zip(loaded.metadata).collect();
         let actors = |kind: &str| {
-            loaded
-                .events
+            events
                 .iter()
-                .filter(|e| e.event_type == kind)
-                .map(actor_of)
+                .filter(|(e, _)| e.event_type == kind)
+                .map(|(_, m)| m.actor)
                 .collect::<Vec<_>>()
         };
         Proposal {
@@ -170,7 +171,7 @@ impl Proposal {
             decided_by: actors("ProposalDecided").into_iter().next().flatten(),
             reviewed_by: actors("DecisionReviewed"),
             state: loaded.state,
-            events: Some(loaded.events),
+            events: Some(events),
             at,
         }
     }
@@ -386,10 +387,13 @@ impl Proposal {
             None => super::views::proposals_of(ctx, std::iter::once(self.id))
                 .await?
                 .remove(&self.id)
-                .map(|loaded| loaded.events)
+                .map(|loaded| loaded.events.into_iter().zip(loaded.metadata).collect())
                 .unwrap_or_default(),
         };
-        Ok(events.into_iter().map(TrailEntry).collect())
+        Ok(events
+            .into_iter()
+            .map(|(event, metadata)| TrailEntry(event, metadata))
+            .collect())
     }
 
     /// Whether the process was (or is being) followed, check by check.
@@ -682,7 +686,7 @@ impl Review {
 }
 
 /// One event of a proposal's trail.
-pub struct TrailEntry(RecordedEvent);
+pub struct TrailEntry(RecordedEvent, Metadata);
 
 #[Object]
 impl TrailEntry {
@@ -703,22 +707,22 @@ impl TrailEntry {
 
     /// Who did it.
     async fn actor(&self, ctx: &Context<'_>) -> Option<Person> {
-        actor_of(&self.0).and_then(|p| person_of(ctx, p))
+        self.1.actor.and_then(|p| person_of(ctx, p))
     }
 
     /// The role they acted in (`MEMBER`, `COACH`, `ADVISER`, ...).
-    async fn role(&self) -> Option<&str> {
-        self.0.metadata.get("role").and_then(|v| v.as_str())
+    async fn role(&self) -> Option<String> {
+        self.1.role_name()
     }
 
     /// Why, where the command gave a reason.
     async fn reason(&self) -> Option<&str> {
-        self.0.metadata.get("reason").and_then(|v| v.as_str())
+        self.1.reason.as_deref()
     }
 
     /// The client's command id, if it sent one.
-    async fn command_id(&self) -> Option<&str> {
-        self.0.metadata.get("command_id").and_then(|v| v.as_str())
+    async fn command_id(&self) -> Option<String> {
+        self.1.command_id.map(|id| id.to_string())
     }
 
     /// What happened, in full.

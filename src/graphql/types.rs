@@ -338,7 +338,7 @@ impl Representative {
 /// A group's budget.
 pub struct Budget {
     state: crate::domain::budget::BudgetState,
-    events: Vec<crate::store::RecordedEvent>,
+    events: Vec<crate::app::organisation::LedgerEntry>,
 }
 
 #[Object]
@@ -376,26 +376,19 @@ pub enum BudgetEntryKind {
 }
 
 /// One entry of a group's budget ledger.
-pub struct BudgetEntry(crate::store::RecordedEvent);
-
-impl BudgetEntry {
-    fn event(&self) -> Option<crate::domain::budget::BudgetEvent> {
-        use crate::domain::events::DomainEvent;
-        crate::domain::budget::BudgetEvent::from_stored(&self.0.event_type, &self.0.payload)
-    }
-}
+pub struct BudgetEntry(crate::app::organisation::LedgerEntry);
 
 #[Object]
 impl BudgetEntry {
     /// Its log position.
     async fn position(&self) -> u64 {
-        self.0.position
+        self.0.stored.position
     }
 
     /// Allocation, commitment or release.
     async fn kind(&self) -> Option<BudgetEntryKind> {
         use crate::domain::budget::BudgetEvent as E;
-        Some(match self.event()? {
+        Some(match self.0.event {
             E::BudgetAllocated { .. } => BudgetEntryKind::Allocation,
             E::SpendCommitted { .. } => BudgetEntryKind::Commitment,
             E::SpendReleased { .. } => BudgetEntryKind::Release,
@@ -405,35 +398,33 @@ impl BudgetEntry {
     /// Its effect on the remaining budget, in minor units (a commitment is negative).
     async fn amount(&self) -> i64 {
         use crate::domain::budget::BudgetEvent as E;
-        match self.event() {
-            Some(E::BudgetAllocated { amount, .. }) | Some(E::SpendReleased { amount, .. }) => {
-                amount
-            }
-            Some(E::SpendCommitted { amount, .. }) => -amount,
-            None => 0,
+        match self.0.event {
+            E::BudgetAllocated { amount, .. } | E::SpendReleased { amount, .. } => amount,
+            E::SpendCommitted { amount, .. } => -amount,
         }
     }
 
     /// The period label of an allocation.
-    async fn period(&self) -> Option<String> {
-        match self.event()? {
-            crate::domain::budget::BudgetEvent::BudgetAllocated { period, .. } => period,
+    async fn period(&self) -> Option<&str> {
+        match &self.0.event {
+            crate::domain::budget::BudgetEvent::BudgetAllocated { period, .. } => period.as_deref(),
             _ => None,
         }
     }
 
     /// Why, where given.
     async fn reason(&self) -> Option<&str> {
-        self.0.metadata.get("reason").and_then(|v| v.as_str())
+        self.0.metadata.reason.as_deref()
     }
 
     /// The decision that committed or released the spend.
     async fn proposal(&self, ctx: &Context<'_>) -> GqlResult<Option<super::proposal::Proposal>> {
         use crate::domain::budget::BudgetEvent as E;
-        let id = match self.event() {
-            Some(E::SpendCommitted { proposal_id, .. })
-            | Some(E::SpendReleased { proposal_id, .. }) => proposal_id,
-            _ => return Ok(None),
+        let id = match self.0.event {
+            E::SpendCommitted { proposal_id, .. } | E::SpendReleased { proposal_id, .. } => {
+                proposal_id
+            }
+            E::BudgetAllocated { .. } => return Ok(None),
         };
         let loaded = app(ctx).load_proposal(id, None).await.gql()?;
         Ok(Some(super::proposal::Proposal::new(
@@ -444,13 +435,12 @@ impl BudgetEntry {
 
     /// Who caused it.
     async fn by(&self, ctx: &Context<'_>) -> Option<Person> {
-        let actor = self.0.metadata.get("actor")?;
-        let id: crate::domain::PersonId = serde_json::from_value(actor.clone()).ok()?;
+        let id = self.0.metadata.actor?;
         app(ctx).read.directory().person(id).cloned().map(Person)
     }
 
     /// When.
     async fn at(&self) -> DateTime<Utc> {
-        self.0.recorded_at
+        self.0.stored.recorded_at
     }
 }

@@ -50,13 +50,14 @@ impl Loader<ProposalId> for ProposalLoader {
                 .or_default()
                 .push(event);
         }
-        Ok(keys
-            .iter()
-            .filter_map(|id| {
-                let events = by_stream.remove(&id.stream())?;
-                Some((*id, LoadedProposal::from_events(*id, events)))
-            })
-            .collect())
+        let mut loaded = HashMap::new();
+        for id in keys {
+            if let Some(events) = by_stream.remove(&id.stream()) {
+                let proposal = LoadedProposal::from_events(*id, events).map_err(Arc::new)?;
+                loaded.insert(*id, proposal);
+            }
+        }
+        Ok(loaded)
     }
 }
 

@@ -117,7 +117,8 @@ async fn public_key(State(state): State<AppState>) -> Response {
 }
 
 /// The process is up, its database answers, appends work and the read
-/// models are applying the log.
+/// models (the projected tables and the in-memory directory) are applying
+/// the log.
 async fn readyz(State(state): State<AppState>) -> Response {
     let unavailable = |reason: String| {
         (
@@ -133,6 +134,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
     if let Some(stall) = state.app.projector.stall() {
         return unavailable(format!(
             "the read models cannot apply the event at position {}: {}",
+            stall.position, stall.reason
+        ));
+    }
+    if let Some(stall) = state.app.read.stall() {
+        return unavailable(format!(
+            "the directory cannot apply the event at position {}: {}",
             stall.position, stall.reason
         ));
     }

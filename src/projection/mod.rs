@@ -243,7 +243,7 @@ impl Projector {
                 touched
                     .entry(id)
                     .or_insert_with(|| ProjectedProposal::new(id))
-                    .apply(event);
+                    .apply(event)?;
             }
         }
         let changed: Vec<ProjectedProposal> = order

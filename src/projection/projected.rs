@@ -8,13 +8,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::rows::{ProposalRow, RequestRow};
-use crate::domain::events::DomainEvent;
 use crate::domain::proposal::{
     compliance, evolve, ProposalEvent, ProposalId, ProposalState, Resolution, Status,
 };
 use crate::domain::PersonId;
-use crate::read::actor_of;
-use crate::store::RecordedEvent;
+use crate::read::{actor_of, decode};
+use crate::store::{RecordedEvent, StoreError};
 
 /// One proposal's read model, folded from its events in log order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,27 +51,30 @@ impl ProjectedProposal {
         }
     }
 
-    /// Applies one of the proposal's events (others and unknown kinds are
-    /// ignored).
-    pub fn apply(&mut self, event: &RecordedEvent) {
-        let Some(decoded) = ProposalEvent::from_stored(&event.event_type, &event.payload) else {
-            return;
+    /// Applies one of the proposal's events (another aggregate's known
+    /// event is passed over). An event that cannot be read, or whose
+    /// metadata cannot, is an error naming its position.
+    pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), StoreError> {
+        let Some(decoded) = decode::<ProposalEvent>(event)? else {
+            return Ok(());
         };
+        let actor = actor_of(event)?;
         match &decoded {
             ProposalEvent::ProposalRaised { .. } => self.raised_position = event.position,
             ProposalEvent::AdviceRequested { request_id, .. } => {
                 self.request_positions.insert(*request_id, event.position);
             }
-            ProposalEvent::DecisionReviewed { .. } => self.reviewed_by.push(actor_of(event)),
+            ProposalEvent::DecisionReviewed { .. } => self.reviewed_by.push(actor),
             _ => {}
         }
         self.state = evolve(std::mem::take(&mut self.state), &decoded, event.recorded_at);
         if let ProposalEvent::ProposalDecided { .. } = decoded {
             self.decided_position = Some(event.position);
-            self.decided_by = actor_of(event);
+            self.decided_by = actor;
             self.advice_followed =
                 Some(compliance(&self.state, event.recorded_at).advice_process_followed);
         }
+        Ok(())
     }
 
     /// Whether it was raised (only raised proposals have rows).
@@ -177,6 +179,7 @@ pub fn median_seconds(mut seconds: Vec<i64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::events::DomainEvent;
     use crate::domain::proposal::{AdviceReason, Adviser, Outcome, Owner, Rule, Stance};
     use crate::domain::TeamId;
     use chrono::{TimeZone, Utc};
@@ -273,7 +276,9 @@ mod tests {
             ),
         ];
         for (i, (event, actor)) in events.into_iter().enumerate() {
-            projected.apply(&recorded(10 + i as u64, event, actor));
+            projected
+                .apply(&recorded(10 + i as u64, event, actor))
+                .expect("applies");
         }
         let row = projected.row().expect("a row once raised");
         assert_eq!(

@@ -21,14 +21,14 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::store::RecordedEvent;
+use crate::store::{RecordedEvent, StoreError};
 
 /// How many streams the cache keeps; beyond that it drops the quarter used
 /// least lately.
 pub const CAPACITY: usize = 1024;
 
-/// Folds one stored event into a state.
-pub type Step<S> = Arc<dyn Fn(S, &RecordedEvent) -> S + Send + Sync>;
+/// Folds one stored event into a state, or names the event it cannot read.
+pub type Step<S> = Arc<dyn Fn(S, &RecordedEvent) -> Result<S, StoreError> + Send + Sync>;
 
 /// Folded states by stream name.
 pub struct AggregateCache {
@@ -64,7 +64,7 @@ struct Entry {
 /// A folded state of some type, with its version and how to fold further.
 trait Folded: Send + Sync {
     fn version(&self) -> u64;
-    fn apply(&mut self, event: &RecordedEvent);
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), StoreError>;
     fn as_any(&self) -> &dyn Any;
 }
 
@@ -79,10 +79,11 @@ impl<S: Clone + Default + Send + Sync + 'static> Folded for State<S> {
         self.version
     }
 
-    fn apply(&mut self, event: &RecordedEvent) {
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), StoreError> {
         let state = Arc::make_mut(&mut self.state);
-        *state = (self.step)(std::mem::take(state), event);
+        *state = (self.step)(std::mem::take(state), event)?;
         self.version = event.stream_version;
+        Ok(())
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -193,7 +194,11 @@ impl AggregateCache {
         };
         let version = folded.version();
         if event.stream_version == version + 1 {
-            folded.apply(event);
+            if folded.apply(event).is_err() {
+                // An event the state cannot take: the next command reads
+                // the stream from the log and meets the error there.
+                entry.folded = None;
+            }
         } else if event.stream_version > version + 1 {
             // A gap: the state cannot be brought forward; read it again.
             entry.folded = None;
@@ -232,8 +237,14 @@ mod tests {
     /// A state that lists the event types of its stream.
     fn step() -> Step<Vec<String>> {
         Arc::new(|mut state: Vec<String>, event: &RecordedEvent| {
+            if event.event_type == "Unreadable" {
+                return Err(StoreError::Corrupt {
+                    position: event.position,
+                    reason: "unreadable".into(),
+                });
+            }
             state.push(event.event_type.clone());
-            state
+            Ok(state)
         })
     }
 
@@ -310,6 +321,14 @@ mod tests {
         filled(&cache, "team-1", &["TeamFormed"]);
         cache.observe(&event("team-1", 3, "MemberLeft"));
         assert_eq!(state(&cache, "team-1"), None);
+    }
+
+    #[test]
+    fn given_a_filled_stream_when_an_event_cannot_be_read_then_the_state_is_dropped() {
+        let cache = AggregateCache::default();
+        filled(&cache, "team-1", &["TeamFormed"]);
+        cache.observe(&event("team-1", 2, "Unreadable"));
+        assert!(cache.get::<Vec<String>>("team-1").is_none());
     }
 
     #[test]

@@ -6,14 +6,15 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::events::DomainEvent;
+use crate::domain::events::check_known;
 use crate::domain::group::GroupEvent;
 use crate::domain::organisation::OrganisationEvent;
 use crate::domain::person::PersonEvent;
 use crate::domain::proposal::{Owner, ProposalEvent};
 use crate::domain::team::TeamEvent;
 use crate::domain::{GroupId, OrgRole, PersonId, ProposalId, TeamId, TeamRole, TokenId};
-use crate::store::RecordedEvent;
+use crate::read::{corrupt, decode};
+use crate::store::{RecordedEvent, StoreError};
 
 /// A person as the directory shows them.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,40 +199,45 @@ impl Directory {
         self.groups().filter(|g| g.teams.contains(&team)).collect()
     }
 
-    /// Applies the next event of the log. Events of other kinds (proposals,
-    /// budgets) are passed over; positions already applied are ignored.
-    pub fn apply(&mut self, event: &RecordedEvent) {
+    /// Applies the next event of the log; positions already applied are
+    /// ignored. Each stream's own events are decoded and applied; another
+    /// aggregate's known events are passed over. An event that cannot be
+    /// read (a payload that does not decode, a type nobody knows, a newer
+    /// schema version) is an error naming its position, and the directory
+    /// stays where it was: it never applies what follows a gap.
+    pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), StoreError> {
         if event.position <= self.position {
-            return;
+            return Ok(());
         }
-        self.position = event.position;
         let at = event.recorded_at;
         let stream = event.stream_id.as_str();
         if let Some(id) = PersonId::from_stream(stream) {
-            if let Some(e) = PersonEvent::from_stored(&event.event_type, &event.payload) {
+            if let Some(e) = decode::<PersonEvent>(event)? {
                 self.apply_person(id, e, at);
             }
         } else if let Some(id) = TeamId::from_stream(stream) {
-            if let Some(e) = TeamEvent::from_stored(&event.event_type, &event.payload) {
+            if let Some(e) = decode::<TeamEvent>(event)? {
                 self.apply_team(id, e, at, event.position);
             }
         } else if let Some(id) = GroupId::from_stream(stream) {
-            if let Some(e) = GroupEvent::from_stored(&event.event_type, &event.payload) {
+            if let Some(e) = decode::<GroupEvent>(event)? {
                 self.apply_group(id, e, at, event.position);
             }
         } else if let Some(id) = ProposalId::from_stream(stream) {
-            if let Some(ProposalEvent::ProposalRaised { owner, .. }) =
-                ProposalEvent::from_stored(&event.event_type, &event.payload)
-            {
+            if let Some(ProposalEvent::ProposalRaised { owner, .. }) = decode(event)? {
                 self.proposal_owners.insert(id, owner);
             }
         } else if stream == crate::domain::organisation::STREAM {
-            if let Some(OrganisationEvent::OrganisationFounded { .. }) =
-                OrganisationEvent::from_stored(&event.event_type, &event.payload)
-            {
+            if let Some(OrganisationEvent::OrganisationFounded { .. }) = decode(event)? {
                 self.founded = true;
             }
+        } else {
+            // Budget ledgers and anything else: not the directory's to
+            // apply, but a type nobody knows is reported all the same.
+            check_known(&event.event_type).map_err(|e| corrupt(event, e))?;
         }
+        self.position = event.position;
+        Ok(())
     }
 
     fn apply_person(&mut self, id: PersonId, event: PersonEvent, at: DateTime<Utc>) {
@@ -366,6 +372,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::domain::events::DomainEvent;
     use crate::store::canonical::event_leaf_hash;
 
     fn stored<E: DomainEvent>(position: u64, stream: String, event: &E) -> RecordedEvent {
@@ -405,7 +412,9 @@ mod tests {
             },
         ];
         for (i, event) in events.iter().enumerate() {
-            directory.apply(&stored(i as u64 + 1, team.stream(), event));
+            directory
+                .apply(&stored(i as u64 + 1, team.stream(), event))
+                .expect("applies");
         }
         let view = directory.team(team).expect("team");
         assert_eq!(view.memberships.len(), 2);
@@ -419,43 +428,78 @@ mod tests {
     fn tokens_are_found_by_id_and_revocation_sticks() {
         let (person, token) = (PersonId::random(), TokenId::random());
         let mut directory = Directory::default();
-        directory.apply(&stored(
-            1,
-            person.stream(),
-            &PersonEvent::PersonRegistered {
-                name: "Ann".into(),
-                email: "Ann@Example.org".into(),
-                org_role: None,
-            },
-        ));
-        directory.apply(&stored(
-            2,
-            person.stream(),
-            &PersonEvent::TokenIssued {
-                token_id: token,
-                secret_hash: "h".into(),
-            },
-        ));
+        directory
+            .apply(&stored(
+                1,
+                person.stream(),
+                &PersonEvent::PersonRegistered {
+                    name: "Ann".into(),
+                    email: "Ann@Example.org".into(),
+                    org_role: None,
+                },
+            ))
+            .expect("applies");
+        directory
+            .apply(&stored(
+                2,
+                person.stream(),
+                &PersonEvent::TokenIssued {
+                    token_id: token,
+                    secret_hash: "h".into(),
+                },
+            ))
+            .expect("applies");
         assert_eq!(
             directory.token(token).map(|t| (t.person, t.revoked)),
             Some((person, false))
         );
         assert!(directory.email_taken("ann@example.org"));
-        directory.apply(&stored(
-            3,
-            person.stream(),
-            &PersonEvent::TokenRevoked { token_id: token },
-        ));
+        directory
+            .apply(&stored(
+                3,
+                person.stream(),
+                &PersonEvent::TokenRevoked { token_id: token },
+            ))
+            .expect("applies");
         assert!(directory.token(token).expect("token").revoked);
         // An event applied twice changes nothing.
-        directory.apply(&stored(
-            2,
-            person.stream(),
-            &PersonEvent::TokenIssued {
-                token_id: token,
-                secret_hash: "h".into(),
-            },
-        ));
+        directory
+            .apply(&stored(
+                2,
+                person.stream(),
+                &PersonEvent::TokenIssued {
+                    token_id: token,
+                    secret_hash: "h".into(),
+                },
+            ))
+            .expect("applies");
         assert!(directory.token(token).expect("token").revoked);
+    }
+
+    #[test]
+    fn an_unreadable_event_stops_the_directory_at_its_position() {
+        let team = TeamId::random();
+        let mut directory = Directory::default();
+        let formed = TeamEvent::TeamFormed {
+            name: "Rota".into(),
+        };
+        directory
+            .apply(&stored(1, team.stream(), &formed))
+            .expect("applies");
+        let mut bad = stored(2, team.stream(), &formed);
+        bad.payload = json!({ "name": 5 });
+        let error = directory.apply(&bad).expect_err("does not decode");
+        assert!(error.to_string().contains("position 2"), "{error}");
+        assert_eq!(directory.position(), 1, "it does not move past it");
+        let mut unknown = stored(2, "budget-x".into(), &formed);
+        unknown.event_type = "BudgetTeleported".into();
+        let error = directory.apply(&unknown).expect_err("unknown");
+        assert!(error.to_string().contains("BudgetTeleported"), "{error}");
+        assert_eq!(directory.position(), 1);
+        // Another aggregate's known event in a stream is passed over.
+        let mut foreign = stored(2, team.stream(), &formed);
+        foreign.event_type = "SpendCommitted".into();
+        directory.apply(&foreign).expect("passed over");
+        assert_eq!(directory.position(), 2);
     }
 }

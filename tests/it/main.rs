@@ -7,6 +7,7 @@ mod aggregate_cache;
 mod assurance;
 mod browser;
 mod cli;
+mod decoding;
 mod demo;
 mod fuzz;
 mod groups;

@@ -982,11 +982,12 @@ fn events_round_trip_through_their_stored_form() {
     for event in decided.events {
         let (event_type, payload) = crate::domain::events::DomainEvent::to_stored(&event);
         assert_eq!(
-            <ProposalEvent as crate::domain::events::DomainEvent>::from_stored(
+            <ProposalEvent as crate::domain::events::DomainEvent>::decode(
                 &event_type,
+                crate::domain::events::FIRST_VERSION,
                 &payload
             ),
-            Some(event)
+            Ok(Some(event))
         );
     }
 }
