@@ -369,12 +369,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let tokens = loaded.map_err(explain)?;
             println!("Loaded the demo organisation: 3 teams, a staff training group with a budget, 9 proposals ({head} events).");
             println!("Start the server with `advice-log serve` (same --database-url), open http://127.0.0.1:8080/,");
-            println!("and put one of these in GraphiQL's Headers tab as {{\"Authorization\": \"Bearer <token>\"}}:");
-            println!("  member  (Sam Patel, paramedic)   {}", tokens.member);
-            println!("  coach   (Grace Hill)             {}", tokens.coach);
-            println!("  auditor (Quinn Harper)           {}", tokens.auditor);
-            println!("  admin   (Ada Okafor), on the last line:");
-            println!("{}", tokens.admin);
+            println!("and sign in as anyone below: put their token in GraphiQL's Headers tab as {{\"Authorization\": \"Bearer <token>\"}}.");
+            for line in crate::demo::sign_in_lines(&tokens.people) {
+                println!("{line}");
+            }
         }
         Command::Rebuild => {
             let store = store::open(&url).await?;

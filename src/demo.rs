@@ -2,11 +2,14 @@
 //! application commands the API runs, with proposals at every stage.
 //!
 //! The story starts ten weeks ago (the demo's clock moves on as it goes), so
-//! the record has realistic times and one decision is due for review today.
+//! the record has realistic times. Every date that matters after the demo has
+//! run is set from the moment it runs ("today"), not from the story's clock:
+//! the proposals still open were raised in the last few days and wait for
+//! advice until days from now, and one decision was due for review yesterday.
 
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::app::{App, AppError, CommandMeta, ManualClock, RaiseProposal};
 use crate::clock::Clock;
@@ -15,17 +18,38 @@ use crate::domain::proposal::{
 };
 use crate::domain::{Actor, Caller, GroupId, OrgRole, PersonId, TeamId, TeamRole};
 
-/// The tokens the demo prints, one per role.
+/// How one person of the demo signs in: who they are, their role and team,
+/// and a token of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    /// Their name.
+    pub name: String,
+    /// Their role: `ADMIN`, `AUDITOR`, `MEMBER` or `COACH`.
+    pub role: String,
+    /// Where they hold that role: a team (and a group they represent it in),
+    /// or the organisation.
+    pub team: String,
+    /// A token for them (`Authorization: Bearer <token>`).
+    pub token: String,
+}
+
+/// The tokens the demo prints: the walkthrough's people by name, and a
+/// sign-in line for everyone, the admin last.
 #[derive(Debug, Clone)]
 pub struct DemoTokens {
     /// Ada, the organisation's admin.
     pub admin: String,
     /// Sam, a paramedic and member of the ambulance station team.
     pub member: String,
+    /// Priya, a second member of the ambulance station team, so that a
+    /// threshold of half the team can be met in the walkthrough.
+    pub second_member: String,
     /// Grace, the ambulance station's coach.
     pub coach: String,
     /// Quinn, the quality auditor.
     pub auditor: String,
+    /// Everyone in the demo, one sign-in line each, the admin last.
+    pub people: Vec<SignIn>,
 }
 
 struct Demo<'a> {
@@ -33,6 +57,18 @@ struct Demo<'a> {
     clock: &'a ManualClock,
     admin: CommandMeta,
     step: &'a (dyn Fn(&str) + Send + Sync),
+    /// The moment the demo runs: the dates still ahead when it has run are
+    /// set from it.
+    today: DateTime<Utc>,
+}
+
+/// When a proposal's advice deadline or review date falls.
+#[derive(Debug, Clone, Copy)]
+enum Due {
+    /// Days after it is raised, on the story's clock.
+    AfterRaising(i64),
+    /// Days from the moment the demo runs (negative: already past).
+    FromToday(i64),
 }
 
 fn person(id: PersonId) -> CommandMeta {
@@ -49,6 +85,21 @@ impl Demo<'_> {
     fn later(&self, days: i64, hours: i64) {
         self.clock
             .advance(Duration::days(days) + Duration::hours(hours));
+    }
+
+    /// Moves the story's clock on to `days` before today (never back).
+    fn days_before_today(&self, days: i64) {
+        let by = self.today - Duration::days(days) - self.clock.now();
+        if by > Duration::zero() {
+            self.clock.advance(by);
+        }
+    }
+
+    fn date(&self, due: Due) -> DateTime<Utc> {
+        match due {
+            Due::AfterRaising(days) => self.clock.now() + Duration::days(days),
+            Due::FromToday(days) => self.today + Duration::days(days),
+        }
     }
 
     async fn person(
@@ -94,20 +145,20 @@ impl Demo<'_> {
         rule: Rule,
         area: Option<&str>,
         spend: Option<i64>,
-        review_in_days: Option<i64>,
+        deadline: Due,
+        review: Option<Due>,
     ) -> Result<ProposalId, AppError> {
         (self.step)(&format!("raising \u{201c}{title}\u{201d}"));
-        let now = self.clock.now();
         let raise = RaiseProposal {
             owner,
             title: title.into(),
             body: body.into(),
             rule,
             threshold: (rule == Rule::Threshold).then_some(0.5),
-            advice_deadline: Some(now + Duration::days(14)),
+            advice_deadline: Some(self.date(deadline)),
             area: area.map(str::to_string),
             spend,
-            review_by: review_in_days.map(|d| now + Duration::days(d)),
+            review_by: review.map(|due| self.date(due)),
             decider: None,
             supersedes: None,
         };
@@ -117,7 +168,9 @@ impl Demo<'_> {
     }
 }
 
-/// Loads the demo organisation into an empty log and answers a token per role.
+/// Loads the demo organisation into an empty log and answers a sign-in line
+/// per person. The story runs on `clock` (start it with [`demo_clock`]); the
+/// dates still ahead afterwards are set from the moment this runs.
 pub async fn load(
     app: &App,
     clock: &ManualClock,
@@ -139,6 +192,7 @@ pub async fn load(
         clock,
         admin,
         step,
+        today: Utc::now(),
     };
 
     let quinn = d
@@ -186,9 +240,13 @@ pub async fn load(
         .await?;
 
     use TeamRole::{Coach, Member};
+    const STATION: &str = "North Station Ambulance Team";
+    const NURSING: &str = "Riverside Community Nursing";
+    const CRISIS: &str = "Crisis Mental Health Team";
+    const GROUP: &str = "Staff Training Group";
     let station = d
         .team(
-            "North Station Ambulance Team",
+            STATION,
             &[
                 (sam, Member),
                 (priya, Member),
@@ -200,15 +258,12 @@ pub async fn load(
         .await?;
     let nursing = d
         .team(
-            "Riverside Community Nursing",
+            NURSING,
             &[(noor, Member), (ben, Member), (ivy, Member), (olu, Coach)],
         )
         .await?;
     let crisis = d
-        .team(
-            "Crisis Mental Health Team",
-            &[(maya, Member), (jon, Member), (ruth, Member)],
-        )
+        .team(CRISIS, &[(maya, Member), (jon, Member), (ruth, Member)])
         .await?;
 
     step("forming the Staff Training Group");
@@ -218,14 +273,9 @@ pub async fn load(
         "training equipment".to_string(),
     ];
     let group = GroupId(
-        app.form_group(
-            &d.admin,
-            "Staff Training Group",
-            &[station, nursing, crisis],
-            &mandate,
-        )
-        .await?
-        .subject,
+        app.form_group(&d.admin, GROUP, &[station, nursing, crisis], &mandate)
+            .await?
+            .subject,
     );
     for (team, rep) in [(station, sam), (nursing, noor), (crisis, maya)] {
         app.delegate_representative(&person(rep), group, team, rep)
@@ -240,17 +290,21 @@ pub async fn load(
     )
     .await?;
 
-    // The ambulance station signs off its rota when half the team agrees.
+    // Weeks ago: decisions made, after every deadline had passed, and one
+    // proposal withdrawn.
+
+    // The ambulance station signs off its rota when half the team agrees;
+    // it was due for review yesterday.
     d.later(1, 0);
     let rota = d.raise(sam, Owner::Team(station), "Winter rota: swap Friday nights",
         "From December, the Friday night shift moves one paramedic from the day crew so nights have two double-crewed ambulances.",
-        Rule::Threshold, None, None, Some(40)).await?;
+        Rule::Threshold, None, None, Due::AfterRaising(2), Some(Due::FromToday(-1))).await?;
     step("the station votes on its rota");
     d.later(0, 6);
     for (who, agree) in [(sam, true), (priya, true), (tom, false), (lena, true)] {
         app.cast_vote(&person(who), rota, agree).await?;
     }
-    d.later(1, 0);
+    d.later(2, 0);
     app.decide_proposal(
         &person(sam),
         rota,
@@ -269,6 +323,7 @@ pub async fn load(
             Rule::Threshold,
             None,
             None,
+            Due::AfterRaising(7),
             None,
         )
         .await?;
@@ -284,7 +339,7 @@ pub async fn load(
     d.later(3, 0);
     let kit = d.raise(noor, Owner::Team(nursing), "Trial a shared wound-care kit",
         "Each car carries one shared wound-care kit instead of three personal ones, for a six-week trial.",
-        Rule::Advice, None, None, Some(60)).await?;
+        Rule::Advice, None, None, Due::AfterRaising(2), Some(Due::FromToday(30))).await?;
     step("nursing asks for advice on the wound-care kit");
     app.request_advice(
         &person(noor),
@@ -319,7 +374,7 @@ pub async fn load(
         "Tissue viability team supports fewer, better-stocked kits.",
     )
     .await?;
-    d.later(1, 0);
+    d.later(1, 1);
     app.decide_proposal(
         &person(noor),
         kit,
@@ -332,7 +387,84 @@ pub async fn load(
     )
     .await?;
 
+    // The crisis team decides by consent.
     d.later(2, 0);
+    let reflective = d
+        .raise(
+            ruth,
+            Owner::Team(crisis),
+            "Weekly reflective practice slot",
+            "Thursday 14:00 to 15:00 is kept free for reflective practice.",
+            Rule::Consent,
+            None,
+            None,
+            Due::AfterRaising(2),
+            Some(Due::FromToday(60)),
+        )
+        .await?;
+    step("the crisis team hears an objection on reflective practice");
+    let preference = app
+        .raise_objection(
+            &person(jon),
+            reflective,
+            "I would rather have it on Fridays.",
+        )
+        .await?
+        .id;
+    app.resolve_objection(
+        &person(jon),
+        reflective,
+        preference,
+        Resolution::Withdrawn,
+        "Thursday is fine once we rotate the phone.",
+        None,
+    )
+    .await?;
+    d.later(2, 1);
+    app.decide_proposal(
+        &person(ruth),
+        reflective,
+        Outcome::Adopted,
+        "No objection stands.",
+        vec![WeighingNote {
+            ref_id: preference,
+            note: "Jon withdrew it: the phone rota makes Thursday work.".into(),
+        }],
+    )
+    .await?;
+
+    // The staff training group spends its budget for all three teams.
+    d.later(3, 0);
+    let first_aid = d.raise(sam, Owner::Group(group), "First-aid refresher for all three teams",
+        "Book two trainers for four half-day sessions in March, open to every member of the three teams.",
+        Rule::Consent, Some("training"), Some(450_000), Due::AfterRaising(3), Some(Due::FromToday(90))).await?;
+    step("the training group hears its member teams");
+    app.give_advice(
+        &person(ben),
+        first_aid,
+        Stance::Support,
+        "Nursing wants the paediatric module included.",
+    )
+    .await?;
+    app.give_advice(
+        &person(jon),
+        first_aid,
+        Stance::Support,
+        "Crisis team can send two people per session.",
+    )
+    .await?;
+    d.later(3, 1);
+    app.decide_proposal(
+        &person(sam),
+        first_aid,
+        Outcome::Adopted,
+        "All three teams support it; within the training budget.",
+        vec![],
+    )
+    .await?;
+
+    // These last days: proposals still open, their deadlines days ahead.
+    d.days_before_today(4);
     let handover = d
         .raise(
             noor,
@@ -342,6 +474,7 @@ pub async fn load(
             Rule::Advice,
             None,
             None,
+            Due::FromToday(7),
             None,
         )
         .await?;
@@ -370,6 +503,7 @@ pub async fn load(
         None,
     )
     .await?;
+    d.later(0, 5);
     app.give_advice(
         &person(ivy),
         handover,
@@ -378,8 +512,7 @@ pub async fn load(
     )
     .await?;
 
-    // The crisis team decides by consent.
-    d.later(2, 0);
+    d.days_before_today(3);
     let visits = d
         .raise(
             maya,
@@ -389,6 +522,7 @@ pub async fn load(
             Rule::Consent,
             None,
             None,
+            Due::FromToday(5),
             None,
         )
         .await?;
@@ -404,87 +538,99 @@ pub async fn load(
         "All home visits that start after 20:00 are made by two people; the phone line diverts to the out-of-hours hub while both are out.",
         "Meets Jon's objection about the phone line.").await?;
 
-    let reflective = d
-        .raise(
-            ruth,
-            Owner::Team(crisis),
-            "Weekly reflective practice slot",
-            "Thursday 14:00 to 15:00 is kept free for reflective practice.",
-            Rule::Consent,
-            None,
-            None,
-            Some(90),
-        )
-        .await?;
-    let preference = app
-        .raise_objection(
-            &person(jon),
-            reflective,
-            "I would rather have it on Fridays.",
-        )
-        .await?
-        .id;
-    app.resolve_objection(
-        &person(jon),
-        reflective,
-        preference,
-        Resolution::Withdrawn,
-        "Thursday is fine once we rotate the phone.",
-        None,
-    )
-    .await?;
-    d.later(1, 0);
-    app.decide_proposal(
-        &person(ruth),
-        reflective,
-        Outcome::Adopted,
-        "No objection stands.",
-        vec![],
-    )
-    .await?;
-
-    // The staff training group spends its budget for all three teams.
-    d.later(3, 0);
-    let first_aid = d.raise(sam, Owner::Group(group), "First-aid refresher for all three teams",
-        "Book two trainers for four half-day sessions in March, open to every member of the three teams.",
-        Rule::Consent, Some("training"), Some(450_000), Some(120)).await?;
-    step("the training group hears its member teams");
-    app.give_advice(
-        &person(ben),
-        first_aid,
-        Stance::Support,
-        "Nursing wants the paediatric module included.",
-    )
-    .await?;
-    app.give_advice(
-        &person(jon),
-        first_aid,
-        Stance::Support,
-        "Crisis team can send two people per session.",
-    )
-    .await?;
-    d.later(2, 0);
-    app.decide_proposal(
-        &person(sam),
-        first_aid,
-        Outcome::Adopted,
-        "All three teams support it; within the training budget.",
-        vec![],
-    )
-    .await?;
-
-    d.later(1, 0);
+    d.days_before_today(1);
     d.raise(noor, Owner::Group(group), "Send two staff to the RCN congress",
         "Two places at the RCN congress in May, with travel, for nurses who will share what they learn.",
-        Rule::Consent, Some("conferences"), Some(300_000), None).await?;
+        Rule::Consent, Some("conferences"), Some(300_000), Due::FromToday(10), None).await?;
 
     step("issuing tokens");
+    let station_rep = format!("{STATION}; represents it in the {GROUP}");
+    let nursing_rep = format!("{NURSING}; represents it in the {GROUP}");
+    let crisis_rep = format!("{CRISIS}; represents it in the {GROUP}");
+    let everyone: [(PersonId, &str, &str, &str); 13] = [
+        (sam, "Sam Patel", "MEMBER", &station_rep),
+        (priya, "Priya Shah", "MEMBER", STATION),
+        (tom, "Tom Evans", "MEMBER", STATION),
+        (lena, "Lena Novak", "MEMBER", STATION),
+        (grace, "Grace Hill", "COACH", STATION),
+        (noor, "Noor Ahmed", "MEMBER", &nursing_rep),
+        (ben, "Ben Clarke", "MEMBER", NURSING),
+        (ivy, "Ivy Chen", "MEMBER", NURSING),
+        (olu, "Olu Adeyemi", "COACH", NURSING),
+        (maya, "Maya Brown", "MEMBER", &crisis_rep),
+        (jon, "Jon Reed", "MEMBER", CRISIS),
+        (ruth, "Ruth King", "MEMBER", CRISIS),
+        (quinn, "Quinn Harper", "AUDITOR", "the organisation"),
+    ];
+    let mut people = Vec::with_capacity(everyone.len() + 1);
+    for (id, name, role, team) in everyone {
+        people.push(SignIn {
+            name: name.into(),
+            role: role.into(),
+            team: team.into(),
+            token: d.token(id).await?,
+        });
+    }
+    let admin = boot.token.unwrap_or_default();
+    people.push(SignIn {
+        name: "Ada Okafor".into(),
+        role: "ADMIN".into(),
+        team: "the organisation".into(),
+        token: admin.clone(),
+    });
+    let token_of = |name: &str| {
+        people
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.token.clone())
+            .unwrap_or_default()
+    };
     Ok(DemoTokens {
-        admin: boot.token.unwrap_or_default(),
-        member: d.token(sam).await?,
-        coach: d.token(grace).await?,
-        auditor: d.token(quinn).await?,
+        admin,
+        member: token_of("Sam Patel"),
+        second_member: token_of("Priya Shah"),
+        coach: token_of("Grace Hill"),
+        auditor: token_of("Quinn Harper"),
+        people,
     })
+}
+
+/// What `advice-log demo` prints for `people`: a line per person with their
+/// name, role, team and token, in columns, except that the admin (last) has
+/// their token alone on the last line, as `bootstrap` prints it.
+pub fn sign_in_lines(people: &[SignIn]) -> Vec<String> {
+    let name = people
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let role = people
+        .iter()
+        .map(|p| p.role.chars().count())
+        .max()
+        .unwrap_or(0);
+    let team = people
+        .iter()
+        .map(|p| p.team.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut lines = Vec::with_capacity(people.len() + 1);
+    for (i, p) in people.iter().enumerate() {
+        let last = i + 1 == people.len();
+        let token = if last {
+            "token on the last line"
+        } else {
+            p.token.as_str()
+        };
+        lines.push(format!(
+            "  {:name$}  {:role$}  {:team$}  {token}",
+            p.name, p.role, p.team
+        ));
+        if last {
+            lines.push(p.token.clone());
+        }
+    }
+    lines
 }
 
 /// The clock a demo starts on: ten weeks ago.

@@ -22,6 +22,7 @@ use async_graphql::{
 };
 use futures::stream::{BoxStream, StreamExt};
 
+use super::request_errors::{self, EnumValues};
 use super::AppSchema;
 
 /// The most fields a request may select, counted after fragments are
@@ -198,10 +199,29 @@ pub const MAX_BATCH: usize = 20;
 /// through it), and an answer over [`MAX_RESPONSE_BYTES`] is replaced by an
 /// error. It is an [`Executor`] rather than a schema extension because an
 /// extension would put every resolved field on async-graphql's slower path.
+/// Every answer it gives passes through [`request_errors::explain`], so each
+/// error carries `extensions.code` and a bad enum value names the values
+/// accepted.
 #[derive(Clone)]
-pub struct LimitedSchema(pub AppSchema);
+pub struct LimitedSchema {
+    schema: AppSchema,
+    enums: Arc<EnumValues>,
+}
 
 impl LimitedSchema {
+    /// Puts `schema` behind the limits, reading its enums once for the
+    /// wording of errors.
+    pub fn new(schema: AppSchema) -> Self {
+        let enums = EnumValues::from_sdl(&schema.sdl()).unwrap_or_else(|error| {
+            tracing::error!(%error, "errors about enum values will not list the accepted values");
+            EnumValues::default()
+        });
+        Self {
+            schema,
+            enums: Arc::new(enums),
+        }
+    }
+
     /// The fields `request` selects, or why it is refused. A document that
     /// does not parse is left for execution to report.
     fn admit(request: &Request) -> Result<u64, ServerError> {
@@ -220,7 +240,8 @@ impl Executor for LimitedSchema {
         if let Err(error) = Self::admit(&request) {
             return Response::from_errors(vec![error]);
         }
-        let response = Executor::execute(&self.0, request).await;
+        let response =
+            request_errors::explain(Executor::execute(&self.schema, request).await, &self.enums);
         if json_size(&response.data, MAX_RESPONSE_BYTES) > MAX_RESPONSE_BYTES {
             crate::metrics::error("INVALID_INPUT");
             return Response::from_errors(vec![coded(format!(
@@ -274,7 +295,10 @@ impl Executor for LimitedSchema {
             return futures::stream::once(async move { Response::from_errors(vec![error]) })
                 .boxed();
         }
-        Executor::execute_stream(&self.0, request, session_data)
+        let enums = self.enums.clone();
+        Executor::execute_stream(&self.schema, request, session_data)
+            .map(move |response| request_errors::explain(response, &enums))
+            .boxed()
     }
 }
 

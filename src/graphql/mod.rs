@@ -8,6 +8,7 @@ pub mod limits;
 pub mod mutation;
 pub mod proposal;
 pub mod query;
+pub mod request_errors;
 pub mod types;
 pub mod verdict;
 pub mod views;
@@ -48,7 +49,7 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// Builds the schema over the application, with depth and complexity
 /// limits, behind the limits of [`limits`] that count every field.
 pub fn build(app: Arc<App>) -> limits::LimitedSchema {
-    limits::LimitedSchema(
+    limits::LimitedSchema::new(
         Schema::build(Query::default(), Mutation::default(), Subscription)
             .data(app)
             .limit_depth(MAX_DEPTH)

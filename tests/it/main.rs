@@ -17,6 +17,7 @@ mod organisation;
 mod permissions;
 mod proposals;
 mod recovery;
+mod request_errors;
 mod schema;
 mod store_basics;
 mod store_concurrency;

@@ -11,10 +11,12 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::on_both_backends;
 use crate::support::{TestApp, TestDb};
 
-type Socket =
+/// A client WebSocket to the test server.
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp) -> Socket {
+/// Opens a `graphql-transport-ws` connection to `app`.
+pub async fn connect(app: &TestApp) -> Socket {
     let url = format!("{}/graphql", app.base.replace("http://", "ws://"));
     let mut request = url.into_client_request().expect("request");
     request.headers_mut().insert(
@@ -27,7 +29,8 @@ async fn connect(app: &TestApp) -> Socket {
         .0
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+/// Sends one JSON message.
+pub async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -36,7 +39,7 @@ async fn send(socket: &mut Socket, message: Value) {
 
 /// The next JSON message, or, if the server closed the connection, its close
 /// code and reason.
-async fn next(socket: &mut Socket) -> Result<Value, Option<(u16, String)>> {
+pub async fn next(socket: &mut Socket) -> Result<Value, Option<(u16, String)>> {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
