@@ -109,6 +109,26 @@ const RAISE: &str = "mutation($i: RaiseProposalInput!) { raiseProposal(input: $i
 const DECIDE: &str = "mutation($p: ID!) { decide(input: {proposalId: $p, outcome: ADOPTED, rationale: \"Within budget\"}) { position } }";
 const BUDGET: &str = "query($g: ID!) { group(id: $g) { budget { allocated committed remaining entries { kind amount period reason by { id } proposal { id } } } } }";
 
+/// The given representatives answer for their teams and consent.
+async fn heard_and_consented_by(t: &Training, proposal: &str, reps: &[&Who]) {
+    for rep in reps {
+        t.app.ok(&rep.token, "mutation($p: ID!) { giveAdvice(input: {proposalId: $p, stance: SUPPORT, text: \"Fine by us.\"}) { position } }", json!({"p": proposal})).await;
+        t.app
+            .ok(
+                &rep.token,
+                "mutation($p: ID!) { castVote(input: {proposalId: $p, agree: true}) { position } }",
+                json!({"p": proposal}),
+            )
+            .await;
+    }
+}
+
+/// Every member team answers (each representative advises for their team)
+/// and every representative consents, so a consent decision may go ahead.
+async fn heard_and_consented(t: &Training, proposal: &str) {
+    heard_and_consented_by(t, proposal, &[&t.rep_nursing, &t.rep_station]).await;
+}
+
 fn raise_input(t: &Training, extra: Value) -> Value {
     let mut input = json!({"groupId": t.group, "title": "First-aid refresher", "body": "Two trainers in March.", "rule": "CONSENT", "area": "training"});
     if let (Some(input), Some(extra)) = (input.as_object_mut(), extra.as_object()) {
@@ -125,6 +145,9 @@ on_both_backends! {
         for n in 0..64 {
             let input = raise_input(&t, json!({"title": format!("Course {n}"), "spend": 10_000}));
             proposals.push(t.app.ok(&t.rep_nursing.token, RAISE, input).await["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string());
+        }
+        for proposal in &proposals {
+            heard_and_consented(&t, proposal).await;
         }
         let answers = futures::future::join_all(
             proposals.iter().map(|p| t.app.graphql_as(Some(&t.rep_nursing.token), DECIDE, json!({"p": p}))),
@@ -188,11 +211,21 @@ on_both_backends! {
 
         // Consent listens to the member teams: the nurse was asked through her team and may object.
         let objection = t.app.ok(&t.nurse.token, "mutation($p: ID!) { raiseObjection(input: {proposalId: $p, reason: \"March is our busiest month.\"}) { createdId } }", json!({"p": id})).await["raiseObjection"]["createdId"].clone();
+        // Adopting 4 seconds after raising, with the member teams unheard, waits.
         let (_, body) = t.app.graphql_as(Some(&t.rep_station.token), DECIDE, json!({"p": id})).await;
+        assert_eq!(error_code(&body), Some("ADVICE_PENDING"), "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("the team North station"), "named: {body}");
+        heard_and_consented(&t, &id).await;
+        let decide_noted = "mutation($p: ID!, $o: ID!) { decide(input: {proposalId: $p, outcome: ADOPTED, rationale: \"Within budget\", notes: [{refId: $o, note: \"Dates can move.\"}]}) { position } }";
+        let (_, body) = t.app.graphql_as(Some(&t.rep_station.token), decide_noted, json!({"p": id, "o": objection})).await;
         assert_eq!(error_code(&body), Some("OBJECTIONS_OPEN"), "{body}");
         // A coach of a member team may rule it invalid in the group.
         t.app.ok(&t.coach.token, "mutation($p: ID!, $o: ID!) { resolveObjection(input: {proposalId: $p, objectionId: $o, resolution: RULED_INVALID, validityTest: SAFE_TO_TRY, note: \"Dates can move; safe to try.\"}) { position } }", json!({"p": id, "o": objection})).await;
-        t.app.ok(&t.rep_station.token, DECIDE, json!({"p": id})).await;
+        t.app.ok(&t.rep_station.token, decide_noted, json!({"p": id, "o": objection})).await;
+        let verdict = t.app.ok(&t.admin, "query($p: ID!) { proposal(id: $p) { compliance { adviceProcessFollowed checks { name passed } } } }", json!({"p": id})).await;
+        assert_eq!(verdict["proposal"]["compliance"]["adviceProcessFollowed"], true, "{verdict}");
+        let names: Vec<&str> = verdict["proposal"]["compliance"]["checks"].as_array().expect("checks").iter().map(|c| c["name"].as_str().expect("name")).collect();
+        assert_eq!(names, ["ADVISERS_HEARD", "OBJECTION_WINDOW", "OBJECTIONS_RESOLVED", "FAIR_WINDOW", "VIEWS_WEIGHED", "WITHIN_MANDATE", "WITHIN_BUDGET"]);
 
         // The station team leaves the group: its representative no longer acts for it.
         t.app.ok(&t.rep_station.token, "mutation($g: ID!, $t: ID!) { leaveGroup(input: {groupId: $g, teamId: $t}) { group { teams { id } representatives { person { id } } } } }", json!({"g": t.group, "t": t.station})).await;
@@ -201,14 +234,33 @@ on_both_backends! {
         assert_eq!(group["group"]["teams"], json!([{"id": t.nursing}]));
         assert_eq!(group["group"]["representatives"], json!([{"person": {"id": t.rep_nursing.id}}]));
 
-        // Revoking the decision releases its commitment.
+        // One representative cannot revoke the group's decision alone: a
+        // review only keeps it; changing it is a superseding decision.
         let budget = &t.app.ok(&t.admin, BUDGET, json!({"g": t.group})).await["group"]["budget"];
         assert_eq!(budget["remaining"], 30_000);
-        t.app.ok(&t.rep_nursing.token, "mutation($p: ID!) { reviewDecision(input: {proposalId: $p, outcome: REVOKE, note: \"Trainers cancelled.\"}) { position } }", json!({"p": id})).await;
+        let (_, body) = t.app.graphql_as(Some(&t.rep_nursing.token), "mutation($p: ID!) { reviewDecision(input: {proposalId: $p, outcome: REVOKE, note: \"Trainers cancelled.\"}) { position } }", json!({"p": id})).await;
+        assert_eq!(error_code(&body), Some("INVALID_INPUT"), "{body}");
+        let smaller = t.app.ok(&t.rep_nursing.token, RAISE, raise_input(&t, json!({"title": "One trainer instead", "spend": 5_000, "supersedes": id}))).await["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string();
+        heard_and_consented_by(&t, &smaller, &[&t.rep_nursing]).await;
+        let head = t.app.store.head().await.expect("head");
+        t.app.ok(&t.rep_nursing.token, DECIDE, json!({"p": smaller})).await;
+        // The decision, the release, the new commitment and the mark on the
+        // earlier decision landed in one append.
+        let appended = t.app.store.read_all(head, 100).await.expect("events");
+        let mut types: Vec<&str> = appended.iter().map(|e| e.event_type.as_str()).collect();
+        types.sort_unstable();
+        assert_eq!(types, ["DecisionSuperseded", "ProposalDecided", "SpendCommitted", "SpendReleased"]);
         let budget = &t.app.ok(&t.admin, BUDGET, json!({"g": t.group})).await["group"]["budget"];
-        assert_eq!((budget["committed"].clone(), budget["remaining"].clone()), (json!(0), json!(50_000)));
+        assert_eq!((budget["committed"].clone(), budget["remaining"].clone()), (json!(5_000), json!(45_000)));
         let kinds: Vec<&str> = budget["entries"].as_array().expect("entries").iter().map(|e| e["kind"].as_str().expect("kind")).collect();
-        assert_eq!(kinds, ["ALLOCATION", "COMMITMENT", "RELEASE"]);
+        assert_eq!(kinds, ["ALLOCATION", "COMMITMENT", "RELEASE", "COMMITMENT"]);
+        let old = t.app.ok(&t.admin, "query($p: ID!) { proposal(id: $p) { supersededBy { id title } } }", json!({"p": id})).await;
+        assert_eq!(old["proposal"]["supersededBy"], json!({"id": smaller, "title": "One trainer instead"}));
+        let new = t.app.ok(&t.admin, "query($p: ID!) { proposal(id: $p) { supersedes { id } } }", json!({"p": smaller})).await;
+        assert_eq!(new["proposal"]["supersedes"]["id"], json!(id));
+        // A decision already superseded cannot be superseded again.
+        let (_, body) = t.app.graphql_as(Some(&t.rep_nursing.token), RAISE, raise_input(&t, json!({"supersedes": id}))).await;
+        assert_eq!(error_code(&body), Some("INVALID_STATE"), "{body}");
         t.app.stop().await;
     }
 }

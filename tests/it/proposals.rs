@@ -28,7 +28,7 @@ const PROPOSAL_FIELDS: &str = "id state rule threshold eligibleMembers version b
     reviews { outcome note nextReviewBy by { id } }
     revoked
     trail { position eventType at actor { id } role reason }
-    compliance { adviceProcessFollowed missingAdvisers { id } openObjections { id } }";
+    compliance { adviceProcessFollowed checks { name passed detail } missingAdvisers { id } openObjections { id } }";
 
 fn mutation(name: &str, input_type: &str) -> String {
     format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ createdId position proposal {{ {PROPOSAL_FIELDS} }} }} }}")
@@ -273,10 +273,8 @@ on_both_backends! {
         let kept = s.ok(&s.bob, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "Nights are covered.", "nextReviewBy": next})).await["proposal"].clone();
         assert_eq!(kept["reviews"][0]["by"]["id"], json!(s.bob.id));
         assert!(kept["reviewBy"].is_string());
-        let revoked = s.ok(&s.ann, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "REVOKE", "note": "Fatigue incidents rose."})).await["proposal"].clone();
-        assert_eq!(revoked["revoked"], true);
-        assert_eq!(revoked["decision"]["outcome"], "ADOPTED", "a revoked decision stays in the record");
-        s.refused(&s.ann, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "again"}), "INVALID_STATE").await;
+        // Revoking is a decision too: a review that revokes is refused.
+        s.refused(&s.ann, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "REVOKE", "note": "Fatigue incidents rose."}), "INVALID_INPUT").await;
 
         // As it stood before the decision, rebuilt from the log.
         let earlier = s.proposal(&id, Some(before_decision)).await;
@@ -297,6 +295,13 @@ on_both_backends! {
         let resolve = |objection: &Value, resolution: &str, test: Option<&str>| json!({"proposalId": id, "objectionId": objection, "resolution": resolution, "note": "Talked it through.", "validityTest": test});
 
         let bobs = s.ok(&s.bob, "raiseObjection", "RaiseObjectionInput", object("Two crews would be short on Saturday mornings.")).await["createdId"].clone();
+        // Before the deadline, the objection window stays open until every
+        // eligible member has consented or objected.
+        s.refused(&s.ann, "decide", "DecideInput", decide.clone(), "ADVICE_PENDING").await;
+        for who in [&s.ann, &s.cat, &s.dee] {
+            s.ok(who, "castVote", "CastVoteInput", json!({"proposalId": id, "agree": true})).await;
+        }
+        s.refused(&s.dee, "castVote", "CastVoteInput", json!({"proposalId": id, "agree": false}), "INVALID_INPUT").await;
         s.refused(&s.ann, "decide", "DecideInput", decide.clone(), "OBJECTIONS_OPEN").await;
         s.refused(&s.bob, "resolveObjection", "ResolveObjectionInput", resolve(&bobs, "INTEGRATED", None), "INVALID_STATE").await;
         s.refused(&s.bob, "amendProposal", "AmendProposalInput", json!({"proposalId": id, "body": "x", "reason": "y"}), "FORBIDDEN").await;
@@ -314,6 +319,11 @@ on_both_backends! {
         s.refused(&s.ann, "decide", "DecideInput", decide.clone(), "OBJECTIONS_OPEN").await;
         s.ok(&s.dee, "resolveObjection", "ResolveObjectionInput", resolve(&dees, "WITHDRAWN", None)).await;
 
+        // Every objection, resolved or not, is weighed in the decision.
+        s.refused(&s.ann, "decide", "DecideInput", decide.clone(), "INVALID_INPUT").await;
+        let weighed: Vec<Value> = [&bobs, &cats, &dees].iter().map(|o| json!({"refId": o, "note": "Dealt with as its resolution says."})).collect();
+        let mut decide = decide;
+        decide["notes"] = json!(weighed);
         let decided = s.ok(&s.ann, "decide", "DecideInput", decide).await["proposal"].clone();
         assert_eq!(decided["decision"]["outcome"], "ADOPTED");
         let states: Vec<&str> = decided["objections"].as_array().expect("objections").iter().map(|o| o["state"].as_str().expect("state")).collect();
@@ -323,10 +333,12 @@ on_both_backends! {
         assert_eq!(decided["amendments"][0]["reason"], "Meets Bob's objection.");
         assert_eq!(decided["originalBody"], "Move one paramedic from days to nights on Fridays.");
         let trail = &decided["trail"];
-        assert_eq!(types(trail), ["ProposalRaised", "ObjectionRaised", "ProposalAmended", "ObjectionResolved", "ObjectionRaised", "ObjectionResolved", "ObjectionRaised", "ObjectionResolved", "ProposalDecided"]);
-        assert_eq!(trail[5]["role"], "COACH");
-        let reviewed = s.ok(&s.cat, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "AMEND", "note": "Saturday cover needs a second look."})).await["proposal"].clone();
-        assert_eq!(reviewed["reviews"][0]["outcome"], "AMEND");
+        assert_eq!(types(trail), ["ProposalRaised", "ObjectionRaised", "VoteCast", "VoteCast", "VoteCast", "ProposalAmended", "ObjectionResolved", "ObjectionRaised", "ObjectionResolved", "ObjectionRaised", "ObjectionResolved", "ProposalDecided"]);
+        assert_eq!(trail[8]["role"], "COACH");
+        assert_eq!(decided["compliance"]["adviceProcessFollowed"], true, "{}", decided["compliance"]);
+        s.refused(&s.cat, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "AMEND", "note": "Saturday cover needs a second look."}), "INVALID_INPUT").await;
+        let reviewed = s.ok(&s.cat, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "Saturday cover holds."})).await["proposal"].clone();
+        assert_eq!(reviewed["reviews"][0]["outcome"], "KEEP");
         assert_eq!(reviewed["revoked"], false);
         s.app.stop().await;
     }

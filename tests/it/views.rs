@@ -394,6 +394,10 @@ on_both_backends! {
     }
 }
 
+/// The only member consents, which closes a consent proposal's objection window.
+const CONSENT: &str =
+    "mutation($p: ID!) { castVote(input: {proposalId: $p, agree: true}) { position } }";
+
 const PAGE: &str =
     "query($team: ID!, $after: String) { team(id: $team) { decisions(first: 7, after: $after) {
     edges { cursor node { id title decision { outcome } } } pageInfo { hasNextPage } } } }";
@@ -417,6 +421,7 @@ on_both_backends! {
             let review = (n % 5 == 0).then(|| (Utc::now() + Duration::milliseconds(300)).to_rfc3339());
             let id = app.ok(&token, raise, json!({"t": team, "title": format!("P{n}"), "review": review})).await["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string();
             if n % 6 != 5 {
+                app.ok(&token, CONSENT, json!({"p": id})).await;
                 let outcome = if n % 4 == 3 { "REJECTED" } else { "ADOPTED" };
                 rejected += usize::from(outcome == "REJECTED");
                 last = app.ok(&token, decide, json!({"p": id, "o": outcome})).await["decide"]["position"].as_u64().expect("position");
@@ -476,6 +481,7 @@ on_both_backends! {
         };
         assert_eq!(read_first(last).await[0]["node"]["id"], expected[0].as_str());
         let id = app.ok(&token, raise, json!({"t": team, "title": "P25", "review": null})).await["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string();
+        app.ok(&token, CONSENT, json!({"p": id})).await;
         let newest = app.ok(&token, decide, json!({"p": id, "o": "ADOPTED"})).await["decide"]["position"].as_u64().expect("position");
         let edges = read_first(newest).await;
         assert_eq!(edges.len(), 3);
@@ -483,7 +489,7 @@ on_both_backends! {
         assert_eq!(edges[1]["node"]["id"], expected[0].as_str());
         assert_eq!(edges[0]["node"]["decision"]["by"]["id"], member.as_str());
         let trail: Vec<&str> = edges[0]["node"]["trail"].as_array().expect("trail").iter().map(|e| e["eventType"].as_str().expect("type")).collect();
-        assert_eq!(trail, ["ProposalRaised", "ProposalDecided"], "the trail is read from the log when asked for");
+        assert_eq!(trail, ["ProposalRaised", "VoteCast", "ProposalDecided"], "the trail is read from the log when asked for");
         decided.push(id);
 
         // The other lists and the numbers agree with what was written.

@@ -493,7 +493,7 @@ mod tests {
     #[test]
     fn money_reads_as_pounds() {
         assert_eq!(pounds(450_000), "£4,500.00");
-        assert_eq!(pounds(800_000_00), "£800,000.00");
+        assert_eq!(pounds(80_000_000), "£800,000.00");
         assert_eq!(pounds(5), "£0.05");
         assert_eq!(pounds(-12_345), "-£123.45");
     }
