@@ -12,6 +12,7 @@ pub mod request_errors;
 pub mod types;
 pub mod verdict;
 pub mod views;
+pub mod work;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ pub struct Query(
     proposal::ProposalQuery,
     event::EventsQuery,
     assurance::AssuranceQuery,
+    work::WorkQuery,
 );
 
 /// The root of every mutation.

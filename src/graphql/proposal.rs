@@ -145,6 +145,7 @@ fn team_of(ctx: &Context<'_>, id: TeamId) -> Option<Team> {
 
 /// A proposal, as it stands or as it stood at `asOf`: loaded from its
 /// stream, or from the read models (then its trail is read when asked for).
+#[derive(Clone)]
 pub struct Proposal {
     id: ProposalId,
     state: ProposalState,

@@ -23,4 +23,5 @@ mod store_basics;
 mod store_concurrency;
 mod subscription;
 mod tamper;
+mod verdict;
 mod views;

@@ -34,24 +34,29 @@ fn mutation(name: &str, input_type: &str) -> String {
     format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ createdId position proposal {{ {PROPOSAL_FIELDS} }} }} }}")
 }
 
-struct Person {
-    id: String,
-    token: String,
+/// A person with a token.
+pub struct Person {
+    /// Their id.
+    pub id: String,
+    /// Their token.
+    pub token: String,
 }
 
-struct Station {
-    app: TestApp,
-    clock: Arc<ManualClock>,
-    admin: String,
-    team: String,
-    nursing: String,
-    ann: Person,
-    bob: Person,
-    cat: Person,
-    dee: Person,
-    coach: Person,
-    nurse: Person,
-    expert: Person,
+/// North ambulance station (Ann, Bob, Cat, Dee and a coach), a nurse in
+/// Community nursing and an expert, on a server with a clock the test moves.
+pub struct Station {
+    pub app: TestApp,
+    pub clock: Arc<ManualClock>,
+    pub admin: String,
+    pub team: String,
+    pub nursing: String,
+    pub ann: Person,
+    pub bob: Person,
+    pub cat: Person,
+    pub dee: Person,
+    pub coach: Person,
+    pub nurse: Person,
+    pub expert: Person,
 }
 
 async fn person(app: &TestApp, admin: &str, name: &str) -> Person {
@@ -93,7 +98,8 @@ async fn team(app: &TestApp, admin: &str, name: &str, members: &[(&Person, &str)
     id
 }
 
-async fn station(db: &TestDb) -> Station {
+/// The station on a fresh server on `db`.
+pub async fn station(db: &TestDb) -> Station {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let app = TestApp::spawn_with_clock(db, clock.clone()).await;
     let (_, admin) = app.bootstrap().await;
@@ -136,7 +142,7 @@ async fn station(db: &TestDb) -> Station {
 
 impl Station {
     /// Runs a proposal mutation that must succeed; answers its payload.
-    async fn ok(&self, who: &Person, name: &str, input_type: &str, input: Value) -> Value {
+    pub async fn ok(&self, who: &Person, name: &str, input_type: &str, input: Value) -> Value {
         self.app
             .ok(
                 &who.token,
@@ -149,7 +155,14 @@ impl Station {
 
     /// Runs a proposal mutation that must be refused with `code`, and checks
     /// that it changed nothing.
-    async fn refused(&self, who: &Person, name: &str, input_type: &str, input: Value, code: &str) {
+    pub async fn refused(
+        &self,
+        who: &Person,
+        name: &str,
+        input_type: &str,
+        input: Value,
+        code: &str,
+    ) {
         let before = self.app.store.head().await.expect("head");
         let (_, body) = self
             .app
@@ -172,7 +185,7 @@ impl Station {
         );
     }
 
-    async fn raise(&self, rule: &str, extra: Value) -> String {
+    pub async fn raise(&self, rule: &str, extra: Value) -> String {
         let mut input = json!({
             "teamId": self.team,
             "title": "Swap the Friday night shift",
@@ -190,11 +203,11 @@ impl Station {
         raised["proposal"]["id"].as_str().expect("id").to_string()
     }
 
-    fn clock_now(&self) -> chrono::DateTime<Utc> {
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
         advice_log::app::Clock::now(&*self.clock)
     }
 
-    async fn proposal(&self, id: &str, as_of: Option<String>) -> Value {
+    pub async fn proposal(&self, id: &str, as_of: Option<String>) -> Value {
         let query = format!("query($id: ID!, $asOf: DateTime) {{ proposal(id: $id, asOf: $asOf) {{ {PROPOSAL_FIELDS} }} }}");
         self.app
             .ok(&self.coach.token, &query, json!({"id": id, "asOf": as_of}))

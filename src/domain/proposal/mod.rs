@@ -8,6 +8,7 @@ pub mod rules;
 mod state;
 #[cfg(test)]
 mod tests;
+pub mod work;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
