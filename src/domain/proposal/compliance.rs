@@ -70,7 +70,9 @@ pub fn compliance_named(
         // Withdrawn: nothing was decided, so no check applies. Not raised
         // (or decided without a decision record, which no event makes):
         // nothing to judge.
-        _ => Vec::new(),
+        (None, _, _)
+        | (Some(_), Status::Withdrawn | Status::Unraised, _)
+        | (Some(_), Status::Decided, None) => Vec::new(),
     };
     let judged = state.rule.is_some() && state.status != Status::Unraised;
     Compliance {

@@ -10,7 +10,6 @@ use super::rules::{self, Moment};
 use super::{
     required_votes, AdviceReason, Adviser, Outcome, Owner, ProposalEvent, ProposalId,
     ProposalState, Resolution, ReviewOutcome, Rule, Stance, Status, ValidityTest, WeighingNote,
-    MIN_THRESHOLD_BP,
 };
 use crate::domain::{
     validate, ActingRole, Caller, Decided, DomainError, PersonId, TeamId, TeamRole,
@@ -277,29 +276,7 @@ pub fn decide(
             }
             let title = validate::name("a proposal's title", &title)?;
             let body = validate::text("a proposal's body", &body, MAX_BODY)?;
-            let threshold_bp = match (rule, threshold) {
-                (Rule::Threshold, Some(p)) if (0.01..=1.0).contains(&p) => {
-                    // Basis points, exact to 0.01%: from 100 (1%) to 10,000.
-                    Some(((p * 10_000.0).round() as u32).clamp(MIN_THRESHOLD_BP, 10_000))
-                }
-                (Rule::Threshold, Some(p)) => {
-                    return Err(DomainError::InvalidInput(format!(
-                        "the threshold is the share of members who must agree, from 0.01 \
-                         (1%) to 1 (everyone); {p} is outside that"
-                    )))
-                }
-                (Rule::Threshold, None) => {
-                    return Err(DomainError::InvalidInput(
-                        "the THRESHOLD rule needs a threshold, e.g. 0.5".into(),
-                    ))
-                }
-                (_, Some(_)) => {
-                    return Err(DomainError::InvalidInput(
-                        "threshold applies only to the THRESHOLD rule".into(),
-                    ))
-                }
-                (_, None) => None,
-            };
+            let threshold_bp = rules::threshold_bp(rule, threshold)?;
             future("the advice deadline", advice_deadline, ctx.now)?;
             future("the review date", review_by, ctx.now)?;
             let area = area

@@ -8,7 +8,10 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::{required_votes, Adviser, Outcome, Owner, ProposalState, Rule, Stance, WeighingNote};
+use super::{
+    required_votes, Adviser, Outcome, Owner, ProposalState, Rule, Stance, WeighingNote,
+    MIN_THRESHOLD_BP,
+};
 use crate::domain::DomainError;
 
 /// The shortest fair time to answer a request for advice (the owner's
@@ -101,6 +104,31 @@ pub fn voting(rule: Rule) -> Voting {
         Rule::Advice => Voting::NoVotes,
         Rule::Consent => Voting::ConsentOnly,
         Rule::Threshold => Voting::AgreeOrDisagree,
+    }
+}
+
+/// What a rule takes as its threshold: the share of eligible members who
+/// must agree, in basis points, for `THRESHOLD` (from 0.01 to 1), and
+/// nothing for the others.
+pub fn threshold_bp(rule: Rule, threshold: Option<f64>) -> Result<Option<u32>, DomainError> {
+    match (rule, threshold) {
+        (Rule::Threshold, Some(p)) if (0.01..=1.0).contains(&p) => {
+            // Basis points, exact to 0.01%: from 100 (1%) to 10,000.
+            Ok(Some(
+                ((p * 10_000.0).round() as u32).clamp(MIN_THRESHOLD_BP, 10_000),
+            ))
+        }
+        (Rule::Threshold, Some(p)) => Err(DomainError::InvalidInput(format!(
+            "the threshold is the share of members who must agree, from 0.01 (1%) to 1 \
+             (everyone); {p} is outside that"
+        ))),
+        (Rule::Threshold, None) => Err(DomainError::InvalidInput(
+            "the THRESHOLD rule needs a threshold, e.g. 0.5".into(),
+        )),
+        (Rule::Advice | Rule::Consent, Some(_)) => Err(DomainError::InvalidInput(
+            "threshold applies only to the THRESHOLD rule".into(),
+        )),
+        (Rule::Advice | Rule::Consent, None) => Ok(None),
     }
 }
 
