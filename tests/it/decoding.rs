@@ -2,7 +2,7 @@
 //! a gap: a known type whose payload does not decode, a type nobody knows,
 //! and a schema version newer than this server reads (issue 14).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use advice_log::domain::proposal::ProposalId;
 use advice_log::store::{Append, EventData, ExpectedVersion};
@@ -63,23 +63,9 @@ async fn raised(team: &Team) -> ProposalId {
 
 /// Waits up to ten seconds for `/readyz` to answer 503; answers its reason.
 async fn unready_reason(team: &Team) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let response = team
-            .app
-            .client
-            .get(format!("{}/readyz", team.app.base))
-            .send()
-            .await
-            .expect("readyz answers");
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.expect("JSON");
-        if status == 503 || Instant::now() > deadline {
-            assert_eq!(status, 503, "{body}");
-            return body["reason"].as_str().unwrap_or_default().to_string();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (status, body) = team.app.ready_becomes(503, Duration::from_secs(10)).await;
+    assert_eq!(status, 503, "{body}");
+    body["reason"].as_str().unwrap_or_default().to_string()
 }
 
 on_both_backends! {

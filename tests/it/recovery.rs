@@ -7,37 +7,12 @@ use std::time::{Duration, Instant};
 
 use advice_log::domain::proposal::ProposalId;
 use advice_log::store::{Append, EventData, ExpectedVersion};
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::Connection;
 
 use crate::hostile::Team;
 use crate::on_both_backends;
 use crate::support::{error_code, TestDb};
-
-/// `/readyz` as (status, body).
-async fn readyz(team: &Team) -> (u16, Value) {
-    let response = team
-        .app
-        .client
-        .get(format!("{}/readyz", team.app.base))
-        .send()
-        .await
-        .expect("readyz answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON"))
-}
-
-/// Waits up to `within` for `/readyz` to answer `want`.
-async fn ready_becomes(team: &Team, want: u16, within: Duration) -> (u16, Value) {
-    let deadline = Instant::now() + within;
-    loop {
-        let (status, body) = readyz(team).await;
-        if status == want || Instant::now() > deadline {
-            return (status, body);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 on_both_backends! {
     async fn text_the_log_accepted_never_stops_the_read_models(backend: Backend) {
@@ -80,7 +55,7 @@ on_both_backends! {
             "the read models apply it: {:?}",
             team.app.app.projector.stall()
         );
-        assert_eq!(readyz(&team).await.0, 200);
+        assert_eq!(team.app.readyz().await.0, 200);
         let read = team
             .app
             .ok(
@@ -148,10 +123,10 @@ on_both_backends! {
     async fn a_row_the_read_models_cannot_read_is_reported_by_its_position(backend: Backend) {
         let db = TestDb::new(backend).await;
         let team = Team::new(&db).await;
-        assert_eq!(readyz(&team).await.0, 200);
+        assert_eq!(team.app.readyz().await.0, 200);
         let head = team.app.store.head().await.expect("head");
         let bad = write_unreadable_row(&db, head).await;
-        let (status, body) = ready_becomes(&team, 503, Duration::from_secs(10)).await;
+        let (status, body) = team.app.ready_becomes(503, Duration::from_secs(10)).await;
         assert_eq!(status, 503, "{body}");
         let reason = body["reason"].as_str().unwrap_or_default();
         assert!(reason.contains(&format!("position {bad}")), "{reason}");
@@ -240,12 +215,12 @@ async fn sqlite_writes_recover_once_a_full_disk_has_room_again() {
         }
     }
     assert_eq!(failed, 3, "appends fail on a full disk");
-    let (status, body) = readyz(&team).await;
+    let (status, body) = team.app.readyz().await;
     assert_eq!(status, 503, "readiness says appends fail: {body}");
 
     std::fs::remove_file(filler).expect("free the space");
     let freed = Instant::now();
-    let (status, body) = ready_becomes(&team, 200, Duration::from_secs(10)).await;
+    let (status, body) = team.app.ready_becomes(200, Duration::from_secs(10)).await;
     assert_eq!(status, 200, "ready again: {body}");
     let mut succeeded = 0;
     for i in 0..10 {

@@ -252,6 +252,35 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// `/readyz` as (status, body).
+    pub async fn readyz(&self) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .get(format!("{}/readyz", self.base))
+            .send()
+            .await
+            .expect("readyz answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON"))
+    }
+
+    /// Waits up to `within` for `/readyz` to answer `want`; answers what it
+    /// answered last.
+    pub async fn ready_becomes(
+        &self,
+        want: u16,
+        within: std::time::Duration,
+    ) -> (u16, serde_json::Value) {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let (status, body) = self.readyz().await;
+            if status == want || std::time::Instant::now() > deadline {
+                return (status, body);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// Creates the first admin, as `advice-log bootstrap` does, and answers
     /// their person id and token.
     pub async fn bootstrap(&self) -> (String, String) {
