@@ -77,6 +77,7 @@ fn lifecycle(team: TeamId, people: &[PersonId]) -> Vec<Vec<ProposalEvent>> {
                 review_by: None,
                 eligible: people.to_vec(),
                 supersedes: None,
+                advice_window_hours: None,
             },
             ProposalEvent::AdviceRequested { request_id: requests[0], adviser: Adviser::Person(b), reason: AdviceReason::Affected, respond_by: None },
             ProposalEvent::AdviceRequested { request_id: requests[1], adviser: Adviser::Person(c), reason: AdviceReason::Expert, respond_by: None },

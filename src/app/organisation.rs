@@ -250,6 +250,34 @@ impl App {
         .await
     }
 
+    /// Sets a team's or group's shortest fair time to answer its requests
+    /// for advice (admin); proposals raised afterwards are judged by it.
+    pub async fn set_advice_window(
+        &self,
+        meta: &CommandMeta,
+        owner: crate::domain::proposal::Owner,
+        hours: u32,
+    ) -> Result<Outcome, AppError> {
+        let input = json!({ "owner": owner, "hours": hours });
+        self.execute(meta, "setAdviceWindow", &input, || async {
+            match owner {
+                crate::domain::proposal::Owner::Team(team_id) => {
+                    let (state, version) = self.load(&team_id.stream(), team::evolve).await?;
+                    let command = TeamCommand::SetAdviceWindow { hours };
+                    let decided = team::decide(&state, command, &meta.caller)?;
+                    Ok(Plan::default().write(team_id.stream(), version, decided))
+                }
+                crate::domain::proposal::Owner::Group(group_id) => {
+                    let (state, version) = self.load(&group_id.stream(), group::evolve).await?;
+                    let command = GroupCommand::SetAdviceWindow { hours };
+                    let decided = group::decide(&state, command, &meta.caller)?;
+                    Ok(Plan::default().write(group_id.stream(), version, decided))
+                }
+            }
+        })
+        .await
+    }
+
     /// Forms a cross-team group of existing teams with a mandate.
     pub async fn form_group(
         &self,

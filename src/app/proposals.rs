@@ -176,6 +176,7 @@ impl App {
             budget_remaining: None,
             names: BTreeMap::new(),
             superseded: None,
+            advice_window_hours: crate::domain::proposal::rules::MIN_WINDOW_HOURS,
         };
         match owner {
             Owner::Team(team_id) => {
@@ -184,6 +185,9 @@ impl App {
                     return Err(DomainError::NotFound(format!("no team {team_id}")).into());
                 }
                 ctx.owner_members = state.members;
+                if let Some(hours) = state.advice_window_hours {
+                    ctx.advice_window_hours = hours;
+                }
                 Ok(OwnerContext {
                     ctx,
                     stream: team_id.stream(),
@@ -221,6 +225,9 @@ impl App {
                 let (budget_state, budget_version) =
                     self.load(&budget::stream(group_id), budget::evolve).await?;
                 ctx.mandate = Some(state.mandate.clone());
+                if let Some(hours) = state.advice_window_hours {
+                    ctx.advice_window_hours = hours;
+                }
                 ctx.budget_remaining = Some(budget_state.remaining());
                 Ok(OwnerContext {
                     ctx,
@@ -350,6 +357,11 @@ impl App {
                 // stream at its expected version.
                 plan = plan.write(stream, version, Decided::new(role, effects));
             }
+            if let (true, Owner::Group(_)) = (adopted, owner) {
+                // Judged within the mandate as the group stands: a change
+                // to it racing the adoption makes one of them retry.
+                plan = plan.check(known.stream.clone(), known.version);
+            }
             if let (true, Some(old), Some(old_version)) =
                 (adopted, state.supersedes, superseded_version)
             {
@@ -448,11 +460,14 @@ impl App {
         respond_by: Option<DateTime<Utc>>,
     ) -> Result<Created, AppError> {
         let request_id = Uuid::new_v4();
-        let adviser_exists = {
+        let (adviser_exists, team_people) = {
             let directory = self.read.directory();
             match adviser {
-                Adviser::Person(p) => directory.person(p).is_some(),
-                Adviser::Team(t) => directory.team(t).is_some(),
+                Adviser::Person(p) => (directory.person(p).is_some(), Vec::new()),
+                Adviser::Team(t) => match directory.team(t) {
+                    Some(team) => (true, team.current_members().map(|m| m.person).collect()),
+                    None => (false, Vec::new()),
+                },
             }
         };
         let command = ProposalCommand::RequestAdvice {
@@ -460,6 +475,7 @@ impl App {
             adviser,
             reason,
             adviser_exists,
+            team_people,
             respond_by,
         };
         let input = json!({ "adviser": adviser, "reason": reason, "respondBy": respond_by });

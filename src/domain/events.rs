@@ -215,6 +215,7 @@ mod tests {
             review_by: None,
             eligible: vec![PersonId(Uuid::from_u128(2))],
             supersedes: None,
+            advice_window_hours: None,
         }
     }
 

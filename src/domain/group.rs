@@ -22,6 +22,9 @@ pub struct GroupState {
     pub mandate: Vec<String>,
     /// Representatives as (team, person), in the order delegated.
     pub representatives: Vec<(TeamId, PersonId)>,
+    /// The shortest fair time to answer its requests for advice, in hours,
+    /// if it set one (otherwise 24).
+    pub advice_window_hours: Option<u32>,
 }
 
 /// Something that happened to a group.
@@ -53,6 +56,11 @@ pub enum GroupEvent {
     TeamLeftGroup {
         /// The team.
         team_id: TeamId,
+    },
+    /// The group set the shortest fair time to answer its requests for advice.
+    AdviceWindowSet {
+        /// In hours.
+        hours: u32,
     },
 }
 
@@ -95,6 +103,11 @@ pub enum GroupCommand {
         /// That team's current state.
         team: TeamState,
     },
+    /// Set the shortest fair time to answer the group's requests for advice.
+    SetAdviceWindow {
+        /// In hours.
+        hours: u32,
+    },
 }
 
 /// Decides a command against a group's state.
@@ -104,6 +117,15 @@ pub fn decide(
     caller: &Caller,
 ) -> Result<Decided<GroupEvent>, DomainError> {
     match command {
+        GroupCommand::SetAdviceWindow { hours } => {
+            let role = caller.require_admin("set a group's time to answer advice")?;
+            require_formed(state)?;
+            let hours = validate::advice_window(hours)?;
+            Ok(Decided::new(
+                role,
+                vec![GroupEvent::AdviceWindowSet { hours }],
+            ))
+        }
         GroupCommand::Form {
             name,
             team_ids,
@@ -285,6 +307,7 @@ pub fn evolve(mut state: GroupState, event: &GroupEvent) -> GroupState {
         GroupEvent::TeamJoinedGroup { team_id } => {
             state.teams.insert(*team_id);
         }
+        GroupEvent::AdviceWindowSet { hours } => state.advice_window_hours = Some(*hours),
         GroupEvent::TeamLeftGroup { team_id } => {
             state.teams.remove(team_id);
             // Its delegations end with its membership; a team that rejoins

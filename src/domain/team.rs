@@ -17,6 +17,9 @@ pub struct TeamState {
     pub name: String,
     /// Its current members and their roles.
     pub members: BTreeMap<PersonId, TeamRole>,
+    /// The shortest fair time to answer its requests for advice, in hours,
+    /// if it set one (otherwise 24).
+    pub advice_window_hours: Option<u32>,
 }
 
 impl TeamState {
@@ -55,6 +58,11 @@ pub enum TeamEvent {
         /// Who.
         person_id: PersonId,
     },
+    /// The team set the shortest fair time to answer its requests for advice.
+    AdviceWindowSet {
+        /// In hours.
+        hours: u32,
+    },
 }
 
 impl DomainEvent for TeamEvent {}
@@ -80,6 +88,11 @@ pub enum TeamCommand {
     Leave {
         /// Who.
         person_id: PersonId,
+    },
+    /// Set the shortest fair time to answer the team's requests for advice.
+    SetAdviceWindow {
+        /// In hours.
+        hours: u32,
     },
 }
 
@@ -117,6 +130,15 @@ pub fn decide(
             Ok(Decided::new(
                 acting,
                 vec![TeamEvent::MemberJoined { person_id, role }],
+            ))
+        }
+        TeamCommand::SetAdviceWindow { hours } => {
+            let role = caller.require_admin("set a team's time to answer advice")?;
+            require_formed(state)?;
+            let hours = validate::advice_window(hours)?;
+            Ok(Decided::new(
+                role,
+                vec![TeamEvent::AdviceWindowSet { hours }],
             ))
         }
         TeamCommand::Leave { person_id } => {
@@ -173,6 +195,7 @@ pub fn evolve(mut state: TeamState, event: &TeamEvent) -> TeamState {
         TeamEvent::MemberLeft { person_id } => {
             state.members.remove(person_id);
         }
+        TeamEvent::AdviceWindowSet { hours } => state.advice_window_hours = Some(*hours),
     }
     state
 }

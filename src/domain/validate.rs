@@ -37,6 +37,22 @@ pub fn text(what: &str, text: &str, max: usize) -> Result<String, DomainError> {
     bounded(what, &normalised, max)
 }
 
+/// The longest minimum window for answering advice an owner may set, in
+/// hours (30 days).
+pub const MAX_WINDOW_HOURS: u32 = 720;
+
+/// A team's or group's minimum window for answering advice: 1 to
+/// [`MAX_WINDOW_HOURS`] hours.
+pub fn advice_window(hours: u32) -> Result<u32, DomainError> {
+    if (1..=MAX_WINDOW_HOURS).contains(&hours) {
+        Ok(hours)
+    } else {
+        Err(DomainError::InvalidInput(format!(
+            "the minimum time to answer advice is from 1 to {MAX_WINDOW_HOURS} hours; {hours} is outside that"
+        )))
+    }
+}
+
 /// At most [`MAX_ITEMS`] items in a list.
 pub fn items<T>(what: &str, list: &[T]) -> Result<(), DomainError> {
     if list.len() > MAX_ITEMS {

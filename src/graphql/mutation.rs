@@ -123,6 +123,33 @@ pub struct LeaveTeamInput {
     pub command_id: Option<ID>,
 }
 
+/// `setAdviceWindow` input: name a team or a group.
+#[derive(InputObject)]
+pub struct SetAdviceWindowInput {
+    /// The team.
+    pub team_id: Option<ID>,
+    /// Or the group.
+    pub group_id: Option<ID>,
+    /// The shortest fair time to answer its requests for advice, in hours
+    /// (1 to 720; 24 until set).
+    pub hours: u32,
+    /// Your id for this command.
+    pub command_id: Option<ID>,
+}
+
+/// `setAdviceWindow`'s answer: the team or the group, and where it was written.
+#[derive(SimpleObject)]
+pub struct AdviceWindowPayload {
+    /// The team, if a team's window was set.
+    pub team: Option<Team>,
+    /// The group, if a group's window was set.
+    pub group: Option<Group>,
+    /// The log position of the last event appended.
+    pub position: u64,
+    /// True when this repeats an earlier command id.
+    pub replayed: bool,
+}
+
 /// `formGroup` input.
 #[derive(InputObject)]
 pub struct FormGroupInput {
@@ -331,6 +358,42 @@ impl OrganisationMutation {
         let person_id = PersonId::parse(&input.person_id).gql()?;
         let outcome = app(ctx).leave_team(&meta, team_id, person_id).await.gql()?;
         TeamPayload::of(ctx, &outcome)
+    }
+
+    /// Sets a team's or group's shortest fair time to answer its requests
+    /// for advice (admin). Requests that give less fail `FAIR_WINDOW`.
+    async fn set_advice_window(
+        &self,
+        ctx: &Context<'_>,
+        input: SetAdviceWindowInput,
+    ) -> GqlResult<AdviceWindowPayload> {
+        let meta = command_meta(ctx, input.command_id.as_ref())?;
+        let owner = match (&input.team_id, &input.group_id) {
+            (Some(team), None) => crate::domain::proposal::Owner::Team(TeamId::parse(team).gql()?),
+            (None, Some(group)) => {
+                crate::domain::proposal::Owner::Group(GroupId::parse(group).gql()?)
+            }
+            _ => return Err(invalid_input("name either teamId or groupId".into())),
+        };
+        let outcome = app(ctx)
+            .set_advice_window(&meta, owner, input.hours)
+            .await
+            .gql()?;
+        let directory = app(ctx).read.directory();
+        let (team, group) = match owner {
+            crate::domain::proposal::Owner::Team(id) => {
+                (directory.team(id).cloned().map(Team), None)
+            }
+            crate::domain::proposal::Owner::Group(id) => {
+                (None, directory.group(id).cloned().map(Group))
+            }
+        };
+        Ok(AdviceWindowPayload {
+            team,
+            group,
+            position: outcome.position,
+            replayed: outcome.replayed,
+        })
     }
 
     /// Forms a cross-team group of existing teams with a mandate (admin).

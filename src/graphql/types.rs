@@ -144,6 +144,13 @@ impl Team {
         ID(self.0.id.to_string())
     }
 
+    /// The shortest fair time to answer its requests for advice, in hours.
+    async fn advice_window_hours(&self) -> u32 {
+        self.0
+            .advice_window_hours
+            .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS)
+    }
+
     /// Its name.
     async fn name(&self) -> &str {
         &self.0.name
@@ -219,6 +226,13 @@ impl Group {
     /// Its id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
+    }
+
+    /// The shortest fair time to answer its requests for advice, in hours.
+    async fn advice_window_hours(&self) -> u32 {
+        self.0
+            .advice_window_hours
+            .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS)
     }
 
     /// Its name.

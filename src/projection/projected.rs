@@ -105,7 +105,8 @@ impl ProjectedProposal {
             decided_position: self.decided_position,
             decided_at: state.decision.as_ref().map(|d| d.at),
             review_by: state.next_review_by(),
-            revoked: state.revoked(),
+            // A superseded decision is no longer due for review, like a revoked one.
+            revoked: state.revoked() || state.superseded_by.is_some(),
             advice_followed: self.advice_followed,
             requests: count(state.requests.len()),
             requests_answered: count(
@@ -240,6 +241,7 @@ mod tests {
                     review_by: None,
                     eligible: vec![alice, bob],
                     supersedes: None,
+                    advice_window_hours: None,
                 },
                 alice,
             ),

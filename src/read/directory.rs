@@ -70,6 +70,9 @@ pub struct TeamView {
     pub formed_position: u64,
     /// Every spell of every person, in the order they joined.
     pub memberships: Vec<MembershipView>,
+    /// The shortest fair time to answer its requests for advice, in hours,
+    /// if it set one.
+    pub advice_window_hours: Option<u32>,
 }
 
 impl TeamView {
@@ -114,6 +117,9 @@ pub struct GroupView {
     pub mandate: Vec<String>,
     /// Every delegation, in order.
     pub representatives: Vec<RepresentativeView>,
+    /// The shortest fair time to answer its requests for advice, in hours,
+    /// if it set one.
+    pub advice_window_hours: Option<u32>,
 }
 
 /// The directory of the whole organisation.
@@ -290,6 +296,7 @@ impl Directory {
                         formed_at: at,
                         formed_position: position,
                         memberships: Vec::new(),
+                        advice_window_hours: None,
                     },
                 );
                 self.team_order.push(id);
@@ -318,6 +325,11 @@ impl Directory {
                     teams.remove(&id);
                 }
             }
+            TeamEvent::AdviceWindowSet { hours } => {
+                if let Some(team) = self.teams.get_mut(&id) {
+                    team.advice_window_hours = Some(hours);
+                }
+            }
         }
     }
 
@@ -338,6 +350,7 @@ impl Directory {
                         teams: team_ids,
                         mandate,
                         representatives: Vec::new(),
+                        advice_window_hours: None,
                     },
                 );
                 self.group_order.push(id);
@@ -360,6 +373,11 @@ impl Directory {
                 if let Some(group) = self.groups.get_mut(&id) {
                     group.teams.retain(|t| *t != team_id);
                     group.representatives.retain(|r| r.team != team_id);
+                }
+            }
+            GroupEvent::AdviceWindowSet { hours } => {
+                if let Some(group) = self.groups.get_mut(&id) {
+                    group.advice_window_hours = Some(hours);
                 }
             }
         }

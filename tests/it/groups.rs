@@ -109,10 +109,18 @@ const RAISE: &str = "mutation($i: RaiseProposalInput!) { raiseProposal(input: $i
 const DECIDE: &str = "mutation($p: ID!) { decide(input: {proposalId: $p, outcome: ADOPTED, rationale: \"Within budget\"}) { position } }";
 const BUDGET: &str = "query($g: ID!) { group(id: $g) { budget { allocated committed remaining entries { kind amount period reason by { id } proposal { id } } } } }";
 
-/// The given representatives answer for their teams and consent.
-async fn heard_and_consented_by(t: &Training, proposal: &str, reps: &[&Who]) {
-    for rep in reps {
-        t.app.ok(&rep.token, "mutation($p: ID!) { giveAdvice(input: {proposalId: $p, stance: SUPPORT, text: \"Fine by us.\"}) { position } }", json!({"p": proposal})).await;
+/// `advisers` answer for their teams (the proposer's own advice answers
+/// nothing) and `consenting` representatives consent.
+async fn heard_and_consented_by(
+    t: &Training,
+    proposal: &str,
+    advisers: &[&Who],
+    consenting: &[&Who],
+) {
+    for adviser in advisers {
+        t.app.ok(&adviser.token, "mutation($p: ID!) { giveAdvice(input: {proposalId: $p, stance: SUPPORT, text: \"Fine by us.\"}) { position } }", json!({"p": proposal})).await;
+    }
+    for rep in consenting {
         t.app
             .ok(
                 &rep.token,
@@ -123,10 +131,17 @@ async fn heard_and_consented_by(t: &Training, proposal: &str, reps: &[&Who]) {
     }
 }
 
-/// Every member team answers (each representative advises for their team)
-/// and every representative consents, so a consent decision may go ahead.
+/// Every member team answers (the nurse for nursing, the station's
+/// representative for the station) and both representatives consent, so a
+/// consent decision raised by the nursing representative may go ahead.
 async fn heard_and_consented(t: &Training, proposal: &str) {
-    heard_and_consented_by(t, proposal, &[&t.rep_nursing, &t.rep_station]).await;
+    heard_and_consented_by(
+        t,
+        proposal,
+        &[&t.nurse, &t.rep_station],
+        &[&t.rep_nursing, &t.rep_station],
+    )
+    .await;
 }
 
 fn raise_input(t: &Training, extra: Value) -> Value {
@@ -202,7 +217,7 @@ on_both_backends! {
         refused(&t.rep_nursing, raise_input(&t, json!({"area": "rotas"})), "OUTSIDE_MANDATE").await;
         refused(&t.rep_nursing, raise_input(&t, json!({"area": null})), "INVALID_INPUT").await;
 
-        let raised = t.app.ok(&t.rep_station.token, RAISE, raise_input(&t, json!({"spend": 20_000, "area": "Courses"}))).await;
+        let raised = t.app.ok(&t.rep_nursing.token, RAISE, raise_input(&t, json!({"spend": 20_000, "area": "Courses"}))).await;
         let proposal = &raised["raiseProposal"]["proposal"];
         let asked: std::collections::BTreeSet<&str> = proposal["advisers"].as_array().expect("advisers").iter().map(|a| a["team"]["id"].as_str().expect("team")).collect();
         assert_eq!(asked, [t.nursing.as_str(), t.station.as_str()].into(), "every member team is asked for advice");
@@ -212,16 +227,16 @@ on_both_backends! {
         // Consent listens to the member teams: the nurse was asked through her team and may object.
         let objection = t.app.ok(&t.nurse.token, "mutation($p: ID!) { raiseObjection(input: {proposalId: $p, reason: \"March is our busiest month.\"}) { createdId } }", json!({"p": id})).await["raiseObjection"]["createdId"].clone();
         // Adopting 4 seconds after raising, with the member teams unheard, waits.
-        let (_, body) = t.app.graphql_as(Some(&t.rep_station.token), DECIDE, json!({"p": id})).await;
+        let (_, body) = t.app.graphql_as(Some(&t.rep_nursing.token), DECIDE, json!({"p": id})).await;
         assert_eq!(error_code(&body), Some("ADVICE_PENDING"), "{body}");
         assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("the team North station"), "named: {body}");
         heard_and_consented(&t, &id).await;
         let decide_noted = "mutation($p: ID!, $o: ID!) { decide(input: {proposalId: $p, outcome: ADOPTED, rationale: \"Within budget\", notes: [{refId: $o, note: \"Dates can move.\"}]}) { position } }";
-        let (_, body) = t.app.graphql_as(Some(&t.rep_station.token), decide_noted, json!({"p": id, "o": objection})).await;
+        let (_, body) = t.app.graphql_as(Some(&t.rep_nursing.token), decide_noted, json!({"p": id, "o": objection})).await;
         assert_eq!(error_code(&body), Some("OBJECTIONS_OPEN"), "{body}");
         // A coach of a member team may rule it invalid in the group.
         t.app.ok(&t.coach.token, "mutation($p: ID!, $o: ID!) { resolveObjection(input: {proposalId: $p, objectionId: $o, resolution: RULED_INVALID, validityTest: SAFE_TO_TRY, note: \"Dates can move; safe to try.\"}) { position } }", json!({"p": id, "o": objection})).await;
-        t.app.ok(&t.rep_station.token, decide_noted, json!({"p": id, "o": objection})).await;
+        t.app.ok(&t.rep_nursing.token, decide_noted, json!({"p": id, "o": objection})).await;
         let verdict = t.app.ok(&t.admin, "query($p: ID!) { proposal(id: $p) { compliance { adviceProcessFollowed checks { name passed } } } }", json!({"p": id})).await;
         assert_eq!(verdict["proposal"]["compliance"]["adviceProcessFollowed"], true, "{verdict}");
         let names: Vec<&str> = verdict["proposal"]["compliance"]["checks"].as_array().expect("checks").iter().map(|c| c["name"].as_str().expect("name")).collect();
@@ -241,7 +256,7 @@ on_both_backends! {
         let (_, body) = t.app.graphql_as(Some(&t.rep_nursing.token), "mutation($p: ID!) { reviewDecision(input: {proposalId: $p, outcome: REVOKE, note: \"Trainers cancelled.\"}) { position } }", json!({"p": id})).await;
         assert_eq!(error_code(&body), Some("INVALID_INPUT"), "{body}");
         let smaller = t.app.ok(&t.rep_nursing.token, RAISE, raise_input(&t, json!({"title": "One trainer instead", "spend": 5_000, "supersedes": id}))).await["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string();
-        heard_and_consented_by(&t, &smaller, &[&t.rep_nursing]).await;
+        heard_and_consented_by(&t, &smaller, &[&t.nurse], &[&t.rep_nursing]).await;
         let head = t.app.store.head().await.expect("head");
         t.app.ok(&t.rep_nursing.token, DECIDE, json!({"p": smaller})).await;
         // The decision, the release, the new commitment and the mark on the

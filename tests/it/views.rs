@@ -368,7 +368,7 @@ on_both_backends! {
         let raised = ProposalEvent::ProposalRaised {
             owner: Owner::Team(team), proposer: PersonId::random(), decider: PersonId::random(),
             title: "T".into(), body: "B".into(), rule: Rule::Consent, threshold_bp: None,
-            advice_deadline: None, area: None, spend: None, review_by: None, eligible: vec![], supersedes: None,
+            advice_deadline: None, area: None, spend: None, review_by: None, eligible: vec![], supersedes: None, advice_window_hours: None,
         };
         let objection = || raw(ProposalEvent::ObjectionRaised { objection_id: uuid::Uuid::new_v4(), by: PersonId::random(), reason: "harm".into() });
         store.append(Append::to_stream(proposal.stream(), ExpectedVersion::NoStream, vec![raw(raised), objection()])).await.expect("append");

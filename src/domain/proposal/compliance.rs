@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::rules::{applicable, judge, Check, Moment};
+use super::rules::{applicable, judge, Check, CheckName, Moment};
 use super::{Outcome, ProposalState, Status};
 
 /// What an auditor checks first.
@@ -14,8 +14,9 @@ pub struct Compliance {
     /// True exactly when every check that applies passed.
     pub advice_process_followed: bool,
     /// The checks that apply: for a decision, those of its outcome and rule
-    /// as they stood when it was made; for an open proposal, those an
-    /// adoption now would face (with no weighing notes yet).
+    /// as they stood when it was made; for an open proposal, its rule's
+    /// checks as an adoption now would face them (with no weighing notes
+    /// yet; a group's mandate and budget are judged when it is decided).
     pub checks: Vec<Check>,
     /// Advice requests never answered.
     pub missing_advisers: Vec<Uuid>,
@@ -62,8 +63,13 @@ pub fn compliance_named(
                 budget_remaining: None,
                 name,
             };
+            // The group's mandate and budget are judged against the group
+            // as it is when decided, which the proposal alone cannot show.
             applicable(state, rule, Outcome::Adopted)
                 .into_iter()
+                .filter(|check| {
+                    !matches!(check, CheckName::WithinMandate | CheckName::WithinBudget)
+                })
                 .map(|check| judge(check, state, &moment))
                 .collect()
         }

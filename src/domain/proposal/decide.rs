@@ -40,6 +40,8 @@ pub struct ProposalContext {
     pub names: BTreeMap<Uuid, String>,
     /// For a proposal that would supersede a decision: that decision.
     pub superseded: Option<SupersededDecision>,
+    /// The owner's shortest fair time to answer advice, in hours.
+    pub advice_window_hours: u32,
 }
 
 impl ProposalContext {
@@ -113,6 +115,8 @@ pub enum ProposalCommand {
         reason: AdviceReason,
         /// Whether that person or team exists.
         adviser_exists: bool,
+        /// For a team: its current people (members and coaches).
+        team_people: Vec<PersonId>,
         /// Their own time to answer, later than the advice deadline.
         respond_by: Option<DateTime<Utc>>,
     },
@@ -356,6 +360,7 @@ pub fn decide(
                 review_by,
                 eligible,
                 supersedes,
+                advice_window_hours: Some(ctx.advice_window_hours),
             }];
             events.extend(auto_requests.into_iter().map(|(request_id, team)| {
                 ProposalEvent::AdviceRequested {
@@ -372,6 +377,7 @@ pub fn decide(
             adviser,
             reason,
             adviser_exists,
+            team_people,
             respond_by,
         } => {
             require_open(state)?;
@@ -408,6 +414,17 @@ pub fn decide(
                     Adviser::Person(p) => format!("no person {p}"),
                     Adviser::Team(t) => format!("no team {t}"),
                 }));
+            }
+            if let Adviser::Team(_) = adviser {
+                let others = team_people
+                    .iter()
+                    .any(|p| Some(*p) != state.proposer && Some(*p) != state.decider);
+                if !others {
+                    return Err(DomainError::InvalidInput(format!(
+                        "{} has no one but the proposer and decider to give advice: ask others",
+                        rules::adviser_name(adviser, &|id| ctx.name(id))
+                    )));
+                }
             }
             if state.requests.iter().any(|r| r.adviser == adviser) {
                 return Err(DomainError::InvalidState(format!(
@@ -448,12 +465,16 @@ pub fn decide(
         } => {
             require_open(state)?;
             let text = validate::text("advice", &text, MAX_TEXT)?;
+            // The proposer's and the decider's own advice is recorded but
+            // answers no request: they cannot hear themselves for a team.
+            let own = Some(me) == state.proposer || Some(me) == state.decider;
             let answers = state
                 .unanswered()
                 .filter(|r| match r.adviser {
                     Adviser::Person(p) => p == me,
                     Adviser::Team(t) => ctx.caller_teams.contains(&t),
                 })
+                .filter(|_| !own)
                 .map(|r| r.id)
                 .collect();
             one(ProposalEvent::AdviceGiven {

@@ -173,6 +173,10 @@ pub enum ProposalEvent {
         /// The adopted decision (of the same owner) this one would replace.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         supersedes: Option<ProposalId>,
+        /// The owner's shortest fair time to answer advice when raised, in
+        /// hours (24 if absent, as before owners could set it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        advice_window_hours: Option<u32>,
     },
     /// An adviser was asked.
     AdviceRequested {

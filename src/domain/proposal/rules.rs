@@ -14,9 +14,9 @@ use super::{
 };
 use crate::domain::DomainError;
 
-/// The shortest fair time to answer a request for advice (the owner's
-/// minimum window; the same for every team and group for now).
-pub const MIN_WINDOW_HOURS: i64 = 24;
+/// The shortest fair time to answer a request for advice, in hours, where
+/// the owner set none.
+pub const MIN_WINDOW_HOURS: u32 = 24;
 
 /// The named checks of the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -335,15 +335,16 @@ fn advisers_heard(state: &ProposalState, moment: &Moment<'_>) -> (bool, String) 
 }
 
 fn fair_window(state: &ProposalState, moment: &Moment<'_>) -> (bool, String) {
-    let minimum = Duration::hours(MIN_WINDOW_HOURS);
+    let hours = state.advice_window_hours.unwrap_or(MIN_WINDOW_HOURS);
+    let minimum = Duration::hours(i64::from(hours));
     let short: Vec<String> = state
         .unanswered()
         .filter_map(|request| {
             let due = state.due(request)?;
             // The window starts when they were asked, or when the deadline
             // they answer by was last set, whichever is later.
-            let start = match (request.respond_by, state.deadline_set_at) {
-                (None, Some(set)) if set > request.at => set,
+            let start = match (request.due_when_asked, state.deadline_set_at) {
+                (false, Some(set)) if set > request.at => set,
                 _ => request.at,
             };
             (due - start < minimum).then(|| adviser_name(request.adviser, moment.name))
@@ -352,13 +353,13 @@ fn fair_window(state: &ProposalState, moment: &Moment<'_>) -> (bool, String) {
     if short.is_empty() {
         (
             true,
-            format!("everyone asked had at least {MIN_WINDOW_HOURS} hours to answer, or answered"),
+            format!("everyone asked had at least {hours} hours to answer, or answered"),
         )
     } else {
         (
             false,
             format!(
-                "{} had less than {MIN_WINDOW_HOURS} hours to answer and did not",
+                "{} had less than {hours} hours to answer and did not",
                 list(&short)
             ),
         )
@@ -407,8 +408,14 @@ fn views_weighed(state: &ProposalState, moment: &Moment<'_>) -> (bool, String) {
 }
 
 fn objection_window(state: &ProposalState, moment: &Moment<'_>) -> (bool, String) {
+    let hours = state.advice_window_hours.unwrap_or(MIN_WINDOW_HOURS);
+    // A deadline closes the window only if it gave the owner's minimum
+    // time to object.
+    let fair = state
+        .deadline_window()
+        .is_some_and(|window| window >= Duration::hours(i64::from(hours)));
     if let Some(deadline) = state.advice_deadline {
-        if deadline <= moment.at {
+        if deadline <= moment.at && fair {
             return (
                 true,
                 "the advice deadline, which closes the objection window, has passed".into(),
@@ -431,14 +438,18 @@ fn objection_window(state: &ProposalState, moment: &Moment<'_>) -> (bool, String
         (
             false,
             format!(
-                "the objection window is open: {} have neither consented nor objected{}",
+                "the objection window is open: {} {} neither consented nor objected{}",
                 list(&silent),
-                match state.advice_deadline {
-                    Some(deadline) => format!(
+                if silent.len() == 1 { "has" } else { "have" },
+                match (state.advice_deadline, fair) {
+                    (Some(deadline), true) => format!(
                         ", and the deadline is {}",
                         deadline.format("%-d %b %Y %H:%M UTC")
                     ),
-                    None => " (set an advice deadline to close it)".into(),
+                    (Some(_), false) => format!(
+                        " (the deadline gave less than {hours} hours to object, so it does not close the window)"
+                    ),
+                    (None, _) => " (set an advice deadline to close it)".into(),
                 }
             ),
         )

@@ -38,6 +38,11 @@ pub struct AdviceRequest {
     /// Their own time to answer, if the request set one.
     #[serde(default)]
     pub respond_by: Option<DateTime<Utc>>,
+    /// Whether they had a time to answer when asked (their own, or the
+    /// advice deadline then): their fair window starts when asked;
+    /// otherwise it starts when a deadline was set.
+    #[serde(default)]
+    pub due_when_asked: bool,
     /// The advice that answered it, if any.
     pub answered_by: Option<Uuid>,
 }
@@ -193,6 +198,9 @@ pub struct ProposalState {
     /// The adopted decision this one would replace.
     #[serde(default)]
     pub supersedes: Option<super::ProposalId>,
+    /// The owner's shortest fair time to answer advice when it was raised.
+    #[serde(default)]
+    pub advice_window_hours: Option<u32>,
     /// The later decision that replaced this one.
     #[serde(default)]
     pub superseded_by: Option<super::ProposalId>,
@@ -237,10 +245,22 @@ impl ProposalState {
             && self.superseded_by.is_none()
     }
 
-    /// When a request's time to answer ends: its own `respondBy`, else the
-    /// advice deadline; `None` if neither is set (it must be answered).
+    /// When a request's time to answer ends: the later of its own
+    /// `respondBy` and the advice deadline; `None` if neither is set (it
+    /// must be answered).
     pub fn due(&self, request: &AdviceRequest) -> Option<DateTime<Utc>> {
-        request.respond_by.or(self.advice_deadline)
+        match (request.respond_by, self.advice_deadline) {
+            (Some(own), Some(deadline)) => Some(own.max(deadline)),
+            (own, deadline) => own.or(deadline),
+        }
+    }
+
+    /// How long the advice deadline gave, from when it was set (or the
+    /// proposal raised), if there is one.
+    pub fn deadline_window(&self) -> Option<chrono::Duration> {
+        let deadline = self.advice_deadline?;
+        let from = self.deadline_set_at.or(self.raised_at)?;
+        Some(deadline - from)
     }
 
     /// Requests not answered yet.
@@ -274,9 +294,11 @@ pub fn evolve(mut state: ProposalState, event: &ProposalEvent, at: DateTime<Utc>
             review_by,
             eligible,
             supersedes,
+            advice_window_hours,
         } => {
             state.status = Status::Open;
             state.supersedes = *supersedes;
+            state.advice_window_hours = *advice_window_hours;
             state.deadline_set_at = advice_deadline.map(|_| at);
             state.owner = Some(*owner);
             state.proposer = Some(*proposer);
@@ -303,6 +325,7 @@ pub fn evolve(mut state: ProposalState, event: &ProposalEvent, at: DateTime<Utc>
             reason: *reason,
             at,
             respond_by: *respond_by,
+            due_when_asked: respond_by.is_some() || state.advice_deadline.is_some(),
             answered_by: None,
         }),
         ProposalEvent::AdviceDeadlineSet { deadline, .. } => {

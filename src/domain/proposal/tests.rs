@@ -67,6 +67,7 @@ impl World {
             budget_remaining: None,
             names: BTreeMap::new(),
             superseded: None,
+            advice_window_hours: 24,
         }
     }
 
@@ -125,6 +126,7 @@ fn ask(state: ProposalState, w: &World, adviser: Adviser) -> (ProposalState, Uui
         adviser,
         reason: AdviceReason::Affected,
         adviser_exists: true,
+        team_people: vec![PersonId::random()],
         respond_by: None,
     };
     (ok(state, command, &w.ctx(w.ann)), id)
@@ -446,6 +448,7 @@ fn only_the_proposer_or_decider_asks_for_advice_and_nobody_twice() {
         adviser,
         reason: AdviceReason::Expert,
         adviser_exists: true,
+        team_people: vec![PersonId::random()],
         respond_by: None,
     };
     assert_eq!(
@@ -462,6 +465,7 @@ fn only_the_proposer_or_decider_asks_for_advice_and_nobody_twice() {
         adviser: Adviser::Team(TeamId::random()),
         reason: AdviceReason::Expert,
         adviser_exists: false,
+        team_people: vec![],
         respond_by: None,
     };
     assert_eq!(refused(&state, ghost, &w.ctx(w.ann)), "NOT_FOUND");
@@ -1054,7 +1058,10 @@ mod property {
             return None;
         }
         let unheard = before.requests.iter().any(|r| {
-            let due = r.respond_by.or(before.advice_deadline);
+            let due = match (r.respond_by, before.advice_deadline) {
+                (Some(a), Some(b)) => Some(if a > b { a } else { b }),
+                (a, b) => a.or(b),
+            };
             r.answered_by.is_none() && due.is_none_or(|d| now < d)
         });
         if unheard {
@@ -1072,7 +1079,11 @@ mod property {
                 if before.objections.iter().any(|o| o.resolution.is_none()) {
                     return Some("adopted with an open objection".into());
                 }
-                let closed = before.advice_deadline.is_some_and(|d| now >= d)
+                let gave_a_day = match (before.advice_deadline, before.deadline_set_at) {
+                    (Some(d), Some(set)) => d - set >= Duration::hours(24),
+                    _ => false,
+                };
+                let closed = (gave_a_day && before.advice_deadline.is_some_and(|d| now >= d))
                     || before.eligible.iter().all(|m| {
                         before.votes.iter().any(|v| v.by == *m && v.agree)
                             || before.objections.iter().any(|o| o.by == *m)
@@ -1100,11 +1111,13 @@ mod property {
             .iter()
             .filter(|r| r.answered_by.is_none())
             .all(|r| {
-                let Some(due) = r.respond_by.or(state.advice_deadline) else {
+                let Some(due) = state.due(r) else {
                     return true;
                 };
-                let start = match (r.respond_by, state.deadline_set_at) {
-                    (None, Some(set)) if set > r.at => set,
+                // Asked with a time to answer: the window runs from the
+                // asking; asked without one: from when a deadline was set.
+                let start = match (r.due_when_asked, state.deadline_set_at) {
+                    (false, Some(set)) if set > r.at => set,
                     _ => r.at,
                 };
                 due - start >= Duration::hours(24)
@@ -1126,7 +1139,7 @@ mod property {
                 let (who, command) = match step {
                     Step::Ask(p, team) => {
                         let adviser = if team { Adviser::Team(w.other_team) } else { Adviser::Person(people[p]) };
-                        (w.ann, ProposalCommand::RequestAdvice { request_id: Uuid::new_v4(), adviser, reason: AdviceReason::Affected, adviser_exists: true, respond_by: None })
+                        (w.ann, ProposalCommand::RequestAdvice { request_id: Uuid::new_v4(), adviser, reason: AdviceReason::Affected, adviser_exists: true, team_people: vec![w.outsider], respond_by: None })
                     }
                     Step::Advise(p, s) => {
                         let stance = [Stance::Support, Stance::Concern, Stance::Object][s as usize];

@@ -21,6 +21,7 @@ fn ask_by(
         adviser,
         reason: AdviceReason::Expert,
         adviser_exists: true,
+        team_people: vec![],
         respond_by,
     };
     run(state, command, &w.ctx(w.ann))
@@ -67,6 +68,7 @@ fn given_a_passed_deadline_when_asking_someone_new_then_it_is_refused_until_the_
             adviser: Adviser::Person(w.outsider),
             reason: AdviceReason::Affected,
             adviser_exists: true,
+            team_people: vec![],
             respond_by: None,
         },
         &at(&w, w.ann, later),
@@ -95,6 +97,7 @@ fn given_a_passed_deadline_when_asking_someone_new_then_it_is_refused_until_the_
             adviser: Adviser::Person(w.outsider),
             reason: AdviceReason::Affected,
             adviser_exists: true,
+            team_people: vec![],
             respond_by: None,
         },
         &at(&w, w.ann, later),
@@ -330,4 +333,88 @@ fn a_rejection_needs_no_advice_but_weighs_what_it_heard_and_its_verdict_says_so(
         vec![CheckName::ViewsWeighed]
     );
     assert!(verdict.advice_process_followed);
+}
+
+#[test]
+fn the_proposers_own_advice_answers_no_request_not_even_for_their_team() {
+    let w = World::new();
+    let state = raised(&w, Rule::Advice, None);
+    // A team of no one but the proposer and decider cannot be asked.
+    let lonely = run(
+        state.clone(),
+        ProposalCommand::RequestAdvice {
+            request_id: Uuid::new_v4(),
+            adviser: Adviser::Team(w.team),
+            reason: AdviceReason::Affected,
+            adviser_exists: true,
+            team_people: vec![w.ann],
+            respond_by: None,
+        },
+        &w.ctx(w.ann),
+    );
+    assert_eq!(lonely.expect_err("refused").code(), "INVALID_INPUT");
+    // Asked, her own team waits for someone else in it.
+    let (state, _) = ask(state, &w, Adviser::Team(w.team));
+    let (state, _) = advise(state, &w, w.ann, Stance::Support);
+    assert!(
+        state.requests[0].answered_by.is_none(),
+        "her advice answers nothing"
+    );
+    assert_eq!(
+        super::refused(&state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)),
+        "ADVICE_PENDING"
+    );
+    let (state, _) = advise(state, &w, w.bob, Stance::Support);
+    assert!(run(state, decide_cmd(Outcome::Adopted, &[]), &w.ctx(w.ann)).is_ok());
+}
+
+#[test]
+fn given_consent_a_deadline_shorter_than_the_window_does_not_close_the_objection_window() {
+    let w = World::new();
+    let mut raise = w.raise(Rule::Consent, None);
+    if let ProposalCommand::Raise {
+        advice_deadline, ..
+    } = &mut raise
+    {
+        *advice_deadline = Some(w.now + Duration::seconds(5));
+    }
+    let state = ok(ProposalState::default(), raise, &w.ctx(w.ann));
+    let after = w.now + Duration::minutes(1);
+    assert_eq!(
+        super::refused(
+            &state,
+            decide_cmd(Outcome::Adopted, &[]),
+            &at(&w, w.ann, after)
+        ),
+        "ADVICE_PENDING"
+    );
+    let window = check(&state, after, CheckName::ObjectionWindow).expect("applies");
+    assert!(window.detail.contains("less than 24 hours"), "{window:?}");
+    let state = consented(state, &w);
+    assert!(run(
+        state,
+        decide_cmd(Outcome::Adopted, &[]),
+        &at(&w, w.ann, after)
+    )
+    .is_ok());
+}
+
+#[test]
+fn moving_the_deadline_later_keeps_the_window_of_those_already_asked() {
+    let w = World::new();
+    let (state, _) = ask(
+        raised(&w, Rule::Advice, None),
+        &w,
+        Adviser::Person(w.outsider),
+    );
+    let almost = w.now + Duration::days(7) - Duration::hours(1);
+    let moved = ok(
+        state,
+        set_deadline(w.now + Duration::days(7) + Duration::hours(2)),
+        &at(&w, w.ann, almost),
+    );
+    let after = w.now + Duration::days(8);
+    let fair = check(&moved, after, CheckName::FairWindow).expect("applies");
+    assert!(fair.passed, "they had over a week: {fair:?}");
+    assert_eq!(moved.due(&moved.requests[0]), moved.advice_deadline);
 }
