@@ -196,3 +196,26 @@ on_both_backends! {
         assert!(!has(&my_work(&s, &s.ann).await, "REVIEW_DECISION", &id));
     }
 }
+
+on_both_backends! {
+    async fn a_team_sets_its_own_minimum_time_to_answer(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let s = station(&db).await;
+        let set = "mutation($i: SetAdviceWindowInput!) { setAdviceWindow(input: $i) { team { adviceWindowHours } position } }";
+        let (_, body) = s.app.graphql_as(Some(&s.ann.token), set, json!({"i": {"teamId": s.team, "hours": 48}})).await;
+        assert_eq!(crate::support::error_code(&body), Some("FORBIDDEN"), "{body}");
+        let (_, body) = s.app.graphql_as(Some(&s.admin), set, json!({"i": {"teamId": s.team, "hours": 0}})).await;
+        assert_eq!(crate::support::error_code(&body), Some("INVALID_INPUT"), "{body}");
+        let answered = s.app.ok(&s.admin, set, json!({"i": {"teamId": s.team, "hours": 48}})).await;
+        assert_eq!(answered["setAdviceWindow"]["team"]["adviceWindowHours"], 48);
+        // A day and a half to answer was fair by the default; not by this team's.
+        let deadline = (s.clock_now() + Duration::hours(36)).to_rfc3339();
+        let id = s.raise("ADVICE", json!({"adviceDeadline": deadline})).await;
+        s.ok(&s.ann, "requestAdvice", "RequestAdviceInput", ask(&id, &s.expert)).await;
+        s.clock.advance(Duration::hours(37));
+        let decided = s.ok(&s.ann, "decide", "DecideInput", json!({"proposalId": id, "outcome": "ADOPTED", "rationale": "r"})).await;
+        let fair = check(&decided["proposal"]["compliance"], "FAIR_WINDOW").clone();
+        assert_eq!(fair["passed"], false, "{fair}");
+        assert!(fair["detail"].as_str().unwrap_or_default().contains("48 hours"), "{fair}");
+    }
+}
