@@ -326,7 +326,7 @@ pub fn decide(
                     }
                     Some(target) if target.id == id && !target.in_force => {
                         return Err(DomainError::InvalidState(format!(
-                            "\"{}\" is not an adopted decision in force (rejected, revoked or already superseded)",
+                            "\"{}\" is not an adopted decision that still stands: only those can be superseded",
                             target.title
                         )))
                     }
