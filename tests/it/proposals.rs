@@ -350,7 +350,7 @@ on_both_backends! {
         assert_eq!(trail[8]["role"], "COACH");
         assert_eq!(decided["compliance"]["adviceProcessFollowed"], true, "{}", decided["compliance"]);
         s.refused(&s.cat, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "AMEND", "note": "Saturday cover needs a second look."}), "INVALID_INPUT").await;
-        let reviewed = s.ok(&s.cat, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "Saturday cover holds."})).await["proposal"].clone();
+        let reviewed = s.ok(&s.cat, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "Saturday cover holds.", "nextReviewBy": (s.clock_now() + Duration::days(60)).to_rfc3339()})).await["proposal"].clone();
         assert_eq!(reviewed["reviews"][0]["outcome"], "KEEP");
         assert_eq!(reviewed["revoked"], false);
         s.app.stop().await;
@@ -388,7 +388,7 @@ on_both_backends! {
         assert_eq!(types(&decided["trail"]), ["ProposalRaised", "VoteCast", "VoteCast", "VoteCast", "VoteCast", "ProposalDecided"]);
         assert_eq!(decided["compliance"]["adviceProcessFollowed"], true);
         s.refused(&s.dee, "castVote", "CastVoteInput", vote(true), "INVALID_STATE").await;
-        s.ok(&s.dee, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "Rota works."})).await;
+        s.ok(&s.dee, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "Rota works.", "nextReviewBy": (s.clock_now() + Duration::days(60)).to_rfc3339()})).await;
         s.app.stop().await;
     }
 }

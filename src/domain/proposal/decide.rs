@@ -710,6 +710,11 @@ pub fn decide(
                 }
             }
             let note = validate::text("the review note", &note, MAX_TEXT)?;
+            if next_review_by.is_none() {
+                return Err(DomainError::InvalidInput(
+                    "keeping a decision sets when it is next reviewed (nextReviewBy)".into(),
+                ));
+            }
             future("the next review date", next_review_by, ctx.now)?;
             one(ProposalEvent::DecisionReviewed {
                 outcome,

@@ -802,7 +802,7 @@ fn nothing_but_a_review_happens_once_decided_and_nothing_once_withdrawn() {
     let review = ProposalCommand::Review {
         outcome: ReviewOutcome::Keep,
         note: "Working well.".into(),
-        next_review_by: None,
+        next_review_by: Some(w.now + Duration::days(90)),
     };
     assert_eq!(
         refused(&withdrawn, review.clone(), &w.ctx(w.ann)),
@@ -938,6 +938,11 @@ fn a_rejected_decision_is_not_reviewed_and_review_dates_move_forward() {
             &w.ctx(w.ann)
         ),
         "INVALID_INPUT"
+    );
+    assert_eq!(
+        refused(&adopted, keep(None), &w.ctx(w.ann)),
+        "INVALID_INPUT",
+        "keeping sets the next review"
     );
     let next = w.now + Duration::days(90);
     let reviewed = ok(adopted, keep(Some(next)), &w.ctx(w.ann));
