@@ -204,8 +204,10 @@ impl Projector {
             return Ok(());
         };
         // A write cut short or a closed store is not about any one event.
-        let stopped = matches!(&error, StoreError::Interrupted(_) | StoreError::Closed)
-            || matches!(&error, StoreError::Database(e) if matches!(**e, sqlx::Error::PoolClosed));
+        let stopped = matches!(
+            &error,
+            StoreError::Interrupted(_) | StoreError::Closed | StoreError::ReadModelsMoved { .. }
+        ) || matches!(&error, StoreError::Database(e) if matches!(**e, sqlx::Error::PoolClosed));
         if stopped {
             return Err(error);
         }
@@ -258,7 +260,10 @@ impl Projector {
             .filter(|row| stored.get(&row.request_id) != Some(row))
             .collect();
         let through = page.last().map(|e| e.position).unwrap_or(0);
-        self.views.save(&changed, &requests, through).await?;
+        let from = page
+            .first()
+            .map_or(through, |e| e.position.saturating_sub(1));
+        self.views.save(&changed, &requests, from, through).await?;
         self.pages
             .invalidate(changed.iter().filter_map(|p| p.state.owner));
         self.applied.send_replace(through);
@@ -289,6 +294,12 @@ impl Projector {
                     {
                         return
                     }
+                    Err(StoreError::ReadModelsMoved { .. }) => {
+                        // Another server on the database applied these
+                        // events first: take its checkpoint and go on.
+                        tokio::task::yield_now().await;
+                        continue;
+                    }
                     Err(error) => {
                         let stall = stall_of(&error, projector.applied());
                         tracing::error!(
@@ -315,6 +326,7 @@ fn located(error: StoreError, events: &[RecordedEvent]) -> StoreError {
             error @ (StoreError::Corrupt { .. }
             | StoreError::Unapplied { .. }
             | StoreError::Interrupted(_)
+            | StoreError::ReadModelsMoved { .. }
             | StoreError::Closed),
             _,
         ) => error,

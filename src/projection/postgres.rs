@@ -211,9 +211,23 @@ impl ViewStore for PgViews {
         &self,
         proposals: &[ProjectedProposal],
         requests: &[RequestRow],
+        from: u64,
         through: u64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        let stored: Option<i64> = sqlx::query_scalar(
+            "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
+        )
+        .bind(NAME)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let found = stored.map(from_i64).unwrap_or(0);
+        if found != from {
+            return Err(StoreError::ReadModelsMoved {
+                expected: from,
+                found,
+            });
+        }
         save_proposals(&mut tx, proposals, requests).await?;
         if self.crash.swap(false, Ordering::SeqCst) {
             // Dropping the transaction rolls it back, as a crash would.

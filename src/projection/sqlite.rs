@@ -221,9 +221,24 @@ impl ViewStore for SqliteViews {
         &self,
         proposals: &[ProjectedProposal],
         requests: &[RequestRow],
+        from: u64,
         through: u64,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        // BEGIN IMMEDIATE holds the file's write lock, so the checkpoint
+        // read here is the one this transaction moves.
+        let stored: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = ?")
+                .bind(NAME)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let found = stored.map(from_i64).unwrap_or(0);
+        if found != from {
+            return Err(StoreError::ReadModelsMoved {
+                expected: from,
+                found,
+            });
+        }
         save_proposals(&mut tx, proposals, requests).await?;
         if self.crash.swap(false, Ordering::SeqCst) {
             // Dropping the transaction rolls it back, as a crash would.

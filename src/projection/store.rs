@@ -20,12 +20,16 @@ pub trait ViewStore: Send + Sync {
     async fn load(&self, ids: &[ProposalId]) -> Result<Vec<ProjectedProposal>, StoreError>;
 
     /// Writes these proposals' rows and these advice requests' rows (those
-    /// that are new or changed), and moves the checkpoint to `through`, in
-    /// one transaction: all of it or none.
+    /// that are new or changed), and moves the checkpoint from `from` to
+    /// `through`, in one transaction: all of it or none. The checkpoint
+    /// row is locked first: if another server moved it from `from`,
+    /// nothing is written and the answer is `ReadModelsMoved` (so several
+    /// servers on one database never apply an event twice).
     async fn save(
         &self,
         proposals: &[ProjectedProposal],
         requests: &[RequestRow],
+        from: u64,
         through: u64,
     ) -> Result<(), StoreError>;
 

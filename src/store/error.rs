@@ -51,6 +51,16 @@ pub enum StoreError {
         /// What went wrong.
         reason: String,
     },
+    /// Another process (a second server on the same database) moved the
+    /// read models past where this one started: nothing was written; start
+    /// again from their checkpoint.
+    #[error("the read models were at position {found}, not {expected}: another server applied those events")]
+    ReadModelsMoved {
+        /// Where this projector started.
+        expected: u64,
+        /// Where the stored checkpoint was.
+        found: u64,
+    },
     /// Applying the schema migrations failed.
     #[error("migration failed: {0}")]
     Migration(#[source] Arc<sqlx::migrate::MigrateError>),

@@ -19,6 +19,7 @@ mod proposals;
 mod recovery;
 mod request_errors;
 mod schema;
+mod servers;
 mod store_basics;
 mod store_concurrency;
 mod subscription;

@@ -1,0 +1,110 @@
+//! Two servers on one PostgreSQL database behave as one (issue 15, first
+//! step): both projectors follow the log, but an event is applied to the
+//! shared read models exactly once, whichever server gets there first.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::hostile::Team;
+use crate::support::{TestApp, TestDb};
+
+const RAISE: &str =
+    "mutation($i: RaiseProposalInput!) { raiseProposal(input: $i) { proposal { id } position } }";
+const ASK: &str = "mutation($i: RequestAdviceInput!) { requestAdvice(input: $i) { position } }";
+const LIST: &str = "query($t: ID!) { team(id: $t) { proposals(first: 100) { edges { node { id title advisers { id } } } }
+    stats { proposalsRaised decisionsMade } } }";
+
+/// Waits until `app`'s read models have applied everything in the log.
+async fn settled(app: &TestApp) {
+    let head = app.store.head().await.expect("head");
+    assert!(
+        app.app.wait_for(head, Duration::from_secs(10)).await,
+        "the read models reach {head}: {:?}",
+        app.app.projector.stall()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_two_servers_apply_each_event_once_and_answer_alike() {
+    let db = TestDb::new(advice_log::store::Backend::Postgres).await;
+    let team = Team::new(&db).await;
+    let second = TestApp::spawn(&db).await;
+    settled(&second).await;
+    let servers = [&team.app, &second];
+    let members: Vec<String> = team
+        .app
+        .ok(
+            &team.admin,
+            "query($t: ID!) { team(id: $t) { members { person { id } } } }",
+            json!({"t": team.team}),
+        )
+        .await["team"]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["person"]["id"].as_str().expect("id").to_string())
+        .collect();
+    // Writes alternate between the servers, each followed at once by a
+    // read-your-writes query on the other.
+    let mut ids = Vec::new();
+    for n in 0..24 {
+        let (writer, reader) = (servers[n % 2], servers[(n + 1) % 2]);
+        let input = json!({"i": {"teamId": team.team, "title": format!("Rota {n}"), "body": "Swap nights.", "rule": "ADVICE"}});
+        let raised = writer.ok(&team.member, RAISE, input).await;
+        let id = raised["raiseProposal"]["proposal"]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let ask =
+            json!({"i": {"proposalId": id, "personId": members[1 + n % 3], "reason": "AFFECTED"}});
+        let position = reader.ok(&team.member, ASK, ask).await["requestAdvice"]["position"]
+            .as_u64()
+            .expect("position");
+        assert!(
+            writer.app.wait_for(position, Duration::from_secs(5)).await,
+            "read-your-writes on the other server"
+        );
+        ids.push(id);
+    }
+    for server in servers {
+        settled(server).await;
+        assert_eq!(server.app.projector.stall(), None);
+        assert_eq!(server.readyz().await.0, 200);
+    }
+    let answers: Vec<Value> = futures::future::join_all(
+        servers
+            .iter()
+            .map(|s| s.ok(&team.member, LIST, json!({"t": team.team}))),
+    )
+    .await;
+    assert_eq!(answers[0], answers[1], "both servers answer alike");
+    let edges = answers[0]["team"]["proposals"]["edges"]
+        .as_array()
+        .expect("edges");
+    assert_eq!(edges.len(), ids.len());
+    for edge in edges {
+        assert_eq!(
+            edge["node"]["advisers"].as_array().map(Vec::len),
+            Some(1),
+            "no adviser twice: {edge}"
+        );
+    }
+    assert_eq!(answers[0]["team"]["stats"]["proposalsRaised"], ids.len());
+
+    // The shared read models equal a rebuild from the log.
+    second.stop().await;
+    let store = team.app.store.clone();
+    let incremental = team.app.app.projector.views().dump().await.expect("dump");
+    let views = store.views();
+    views.reset().await.expect("reset");
+    let rebuilt = advice_log::projection::Projector::new(store.clone())
+        .await
+        .expect("projector");
+    rebuilt.catch_up(&|_| {}).await.expect("rebuild");
+    assert_eq!(
+        views.dump().await.expect("dump"),
+        incremental,
+        "incremental equals a rebuild"
+    );
+}
