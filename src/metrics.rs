@@ -1,18 +1,14 @@
-//! The service's metrics, served at `/metrics` in the Prometheus text
-//! format: requests, errors by code, append latency, projector lag.
+//! The service's metrics in the Prometheus text format: requests, errors
+//! by code, append latency, projector lag. A leaf: the layers below record
+//! into it, and the HTTP layer serves it at `/metrics`
+//! (`crate::http::metrics`); it knows nothing of either.
 
 use std::sync::LazyLock;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
 };
-
-use crate::http::AppState;
 
 /// The metrics of this process.
 pub struct Metrics {
@@ -140,56 +136,48 @@ pub fn batch_totals() -> (u64, f64, f64) {
     }
 }
 
-/// Counts and times every request by its route.
-pub async fn track(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let started = Instant::now();
-    let response = next.run(request).await;
+/// Counts and times one HTTP request by its route and status.
+pub fn request(route: &str, status: &str, seconds: f64) {
     if let Some(metrics) = METRICS.as_ref() {
-        metrics
-            .requests
-            .with_label_values(&[route.as_str(), response.status().as_str()])
-            .inc();
+        metrics.requests.with_label_values(&[route, status]).inc();
         metrics
             .request_seconds
-            .with_label_values(&[route.as_str()])
-            .observe(started.elapsed().as_secs_f64());
+            .with_label_values(&[route])
+            .observe(seconds);
     }
-    response
 }
 
-/// `GET /metrics`.
-pub async fn serve(State(state): State<AppState>) -> Response {
-    let Some(metrics) = METRICS.as_ref() else {
-        return (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "metrics are unavailable\n",
-        )
-            .into_response();
-    };
-    if let Ok(head) = state.app.store.head().await {
-        let lag = |applied: u64| i64::try_from(head.saturating_sub(applied)).unwrap_or(i64::MAX);
-        metrics.head.set(i64::try_from(head).unwrap_or(i64::MAX));
+/// Where the log and its followers stand, for the gauges.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// The log's head, if it could be read.
+    pub head: Option<u64>,
+    /// The position the read-model tables applied.
+    pub projector: u64,
+    /// The position the in-memory directory applied.
+    pub directory: u64,
+    /// The position the read models cannot apply (0 while they apply the log).
+    pub stalled: u64,
+}
+
+/// The metrics in the Prometheus text format with the gauges set from
+/// `progress`; `None` if metrics are unavailable.
+pub fn render(progress: Progress) -> Option<Vec<u8>> {
+    let metrics = METRICS.as_ref()?;
+    let gauge = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+    if let Some(head) = progress.head {
+        metrics.head.set(gauge(head));
         metrics
             .projector_lag
-            .set(lag(state.app.projector.applied()));
-        metrics.directory_lag.set(lag(state.app.read.position()));
+            .set(gauge(head.saturating_sub(progress.projector)));
+        metrics
+            .directory_lag
+            .set(gauge(head.saturating_sub(progress.directory)));
     }
-    let stalled = state
-        .app
-        .projector
-        .stall()
-        .map_or(0, |stall| stall.position);
-    metrics
-        .projector_stalled
-        .set(i64::try_from(stalled).unwrap_or(i64::MAX));
+    metrics.projector_stalled.set(gauge(progress.stalled));
     let mut buffer = Vec::new();
     if let Err(error) = TextEncoder::new().encode(&metrics.registry.gather(), &mut buffer) {
         tracing::error!(%error, "could not encode the metrics");
     }
-    ([("content-type", "text/plain; version=0.0.4")], buffer).into_response()
+    Some(buffer)
 }

@@ -2,6 +2,7 @@
 //! endpoints.
 
 mod graphql;
+mod metrics;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,9 +45,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/public-key", get(public_key))
-        .route("/metrics", get(crate::metrics::serve))
+        .route("/metrics", get(metrics::serve))
         .route("/assets/{file}", get(asset))
-        .route_layer(axum::middleware::from_fn(crate::metrics::track))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

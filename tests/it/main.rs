@@ -13,6 +13,7 @@ mod fuzz;
 mod groups;
 mod hostile;
 mod http;
+mod layers;
 mod organisation;
 mod permissions;
 mod proposals;
