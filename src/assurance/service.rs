@@ -163,6 +163,20 @@ impl Assurance {
                         Ok(Err(_)) | Err(_) => break,
                     }
                 }
+                if !assurance.store.leadership().is_leader() {
+                    // Another server on the database issues checkpoints:
+                    // take the latest it stored and wait for the next.
+                    match assurance.latest().await {
+                        Ok(latest) => {
+                            signed = latest.map_or(signed, |c| c.tree_size.max(signed));
+                        }
+                        Err(error) if closed(&error) => return,
+                        Err(error) => {
+                            tracing::warn!(%error, "could not read the latest checkpoint")
+                        }
+                    }
+                    continue;
+                }
                 match assurance.issue(clock.now()).await {
                     Ok(issued) => signed = issued.map(|c| c.tree_size).unwrap_or(signed),
                     Err(error) if closed(&error) => return,

@@ -51,6 +51,9 @@ fn document(proposal: &ProjectedProposal) -> Result<String, StoreError> {
 
 /// How long the projector waits for news before looking anyway.
 const RECHECK: Duration = Duration::from_secs(1);
+/// How often a server that does not lead looks at the shared checkpoint
+/// while it is behind the log.
+const FOLLOW_POLL: Duration = Duration::from_millis(25);
 
 /// Stops a task when dropped.
 struct AbortOnDrop(JoinHandle<()>);
@@ -95,6 +98,28 @@ impl Projector {
             pages: PageCache::default(),
             stall: std::sync::Mutex::new(None),
         }))
+    }
+
+    /// Takes the stored checkpoint as applied (another server wrote it);
+    /// an `Err` means the store is closed.
+    async fn follow_checkpoint(&self) -> Result<(), ()> {
+        match self.views.checkpoint().await {
+            Ok(stored) => {
+                if stored != self.applied() {
+                    self.pages.clear();
+                    self.applied.send_replace(stored);
+                }
+                self.set_stall(None);
+                Ok(())
+            }
+            Err(StoreError::Database(error)) if matches!(*error, sqlx::Error::PoolClosed) => {
+                Err(())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not read the read models' checkpoint");
+                Ok(())
+            }
+        }
     }
 
     /// Why the projector is stuck, if it is.
@@ -278,9 +303,26 @@ impl Projector {
         let projector = self.clone();
         tokio::spawn(async move {
             let mut head = projector.store.watch_head();
+            let leadership = projector.store.leadership();
+            let mut lead = leadership.subscribe();
             let mut backoff = Duration::from_millis(200);
             loop {
                 head.borrow_and_update();
+                if !leadership.is_leader() {
+                    // Another server writes the shared read models: follow
+                    // their checkpoint, soon while behind the log.
+                    if projector.follow_checkpoint().await.is_err() {
+                        return;
+                    }
+                    let behind = *head.borrow() > projector.applied();
+                    let wait = if behind { FOLLOW_POLL } else { RECHECK };
+                    tokio::select! {
+                        _ = head.changed() => {}
+                        _ = lead.changed() => {}
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                    continue;
+                }
                 match projector.catch_up(&|_| {}).await {
                     Ok(_) => {
                         if projector.stall().is_some() {

@@ -6,6 +6,7 @@ pub mod canonical;
 pub mod error;
 pub mod event;
 pub mod follow;
+pub mod leader;
 pub mod plan;
 pub mod postgres;
 pub mod sequencer;
@@ -88,6 +89,11 @@ pub trait EventStore: Send + Sync {
 
     /// The head as last seen, changing whenever new events are committed.
     fn watch_head(&self) -> watch::Receiver<u64>;
+
+    /// Whether this server leads on its database: writes the shared read
+    /// models and issues checkpoints. The first call starts contending for
+    /// the lead (on PostgreSQL); call it only in a server.
+    fn leadership(&self) -> Arc<leader::Leadership>;
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -40,6 +40,9 @@ pub struct PostgresStore {
     sequencer: Sequencer,
     head: Arc<watch::Sender<u64>>,
     listener: JoinHandle<()>,
+    /// Contends for the lead once a server first asks (commands that only
+    /// read or append never do).
+    leadership: std::sync::OnceLock<Arc<super::leader::Leadership>>,
 }
 
 impl PostgresStore {
@@ -71,12 +74,14 @@ impl PostgresStore {
             head.clone(),
         );
         let listener = tokio::spawn(listen(listener, pool.clone(), head.clone()));
+        let leadership = std::sync::OnceLock::new();
         Ok(PostgresStore {
             views: Arc::new(crate::projection::postgres::PgViews::new(pool.clone())),
             pool,
             sequencer,
             head,
             listener,
+            leadership,
         })
     }
 }
@@ -204,7 +209,20 @@ impl EventStore for PostgresStore {
     async fn close(&self) {
         self.sequencer.close().await;
         self.listener.abort();
+        if let Some(leadership) = self.leadership.get() {
+            leadership.stop();
+        }
         self.pool.close().await;
+    }
+
+    fn leadership(&self) -> Arc<super::leader::Leadership> {
+        self.leadership
+            .get_or_init(|| {
+                Arc::new(super::leader::Leadership::by_advisory_lock(
+                    (*self.pool.connect_options()).clone(),
+                ))
+            })
+            .clone()
     }
 
     async fn read_canonical(

@@ -42,6 +42,7 @@ pub struct SqliteStore {
     sequencer: Sequencer,
     head: Arc<watch::Sender<u64>>,
     poller: JoinHandle<()>,
+    leadership: Arc<super::leader::Leadership>,
 }
 
 impl SqliteStore {
@@ -83,6 +84,7 @@ impl SqliteStore {
             sequencer,
             head,
             poller,
+            leadership: Arc::new(super::leader::Leadership::always()),
         })
     }
 }
@@ -214,6 +216,10 @@ impl EventStore for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         self.sequencer.writable().await
+    }
+
+    fn leadership(&self) -> Arc<super::leader::Leadership> {
+        self.leadership.clone()
     }
 
     async fn close(&self) {

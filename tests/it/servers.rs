@@ -92,11 +92,55 @@ async fn postgres_two_servers_apply_each_event_once_and_answer_alike() {
     }
     assert_eq!(answers[0]["team"]["stats"]["proposalsRaised"], ids.len());
 
+    // Exactly one server leads; when it stops, the other takes over and
+    // read-your-writes keeps working there.
+    let leaders: Vec<bool> = servers
+        .iter()
+        .map(|s| s.store.leadership().is_leader())
+        .collect();
+    assert_eq!(
+        leaders.iter().filter(|l| **l).count(),
+        1,
+        "one leader: {leaders:?}"
+    );
+    let Team {
+        app: first,
+        member,
+        team: team_id,
+        ..
+    } = team;
+    let (leader, survivor) = if leaders[0] {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    leader.stop().await;
+    let stopped = std::time::Instant::now();
+    let input = json!({"i": {"teamId": team_id, "title": "After the failover", "body": "b", "rule": "ADVICE"}});
+    let position = survivor.ok(&member, RAISE, input).await["raiseProposal"]["position"]
+        .as_u64()
+        .expect("position");
+    assert!(
+        survivor
+            .app
+            .wait_for(position, Duration::from_secs(10))
+            .await,
+        "the survivor applies what it wrote"
+    );
+    eprintln!(
+        "failover: the survivor applied a new write {:?} after the leader stopped",
+        stopped.elapsed()
+    );
+    assert!(
+        survivor.store.leadership().is_leader(),
+        "the survivor leads"
+    );
+    survivor.stop().await;
+
     // The shared read models equal a rebuild from the log.
-    second.stop().await;
-    let store = team.app.store.clone();
-    let incremental = team.app.app.projector.views().dump().await.expect("dump");
+    let store = db.store().await;
     let views = store.views();
+    let incremental = views.dump().await.expect("dump");
     views.reset().await.expect("reset");
     let rebuilt = advice_log::projection::Projector::new(store.clone())
         .await
@@ -107,4 +151,5 @@ async fn postgres_two_servers_apply_each_event_once_and_answer_alike() {
         incremental,
         "incremental equals a rebuild"
     );
+    store.close().await;
 }
