@@ -317,9 +317,10 @@ impl App {
                 (_, Some(owner)) => owner,
             };
             let mut known = self.owner_context(meta, owner).await?;
-            known.ctx.names = self.names_for(&state, &known.ctx);
             let mut superseded_version = None;
-            if let Some(old) = state.supersedes {
+            // Only a decision replaces the decision it supersedes.
+            let deciding = matches!(command, ProposalCommand::Decide { .. });
+            if let (true, Some(old)) = (deciding, state.supersedes) {
                 if let Some((target, version)) = self.superseded_decision(old).await? {
                     known.ctx.superseded = Some(target);
                     superseded_version = Some(version);
@@ -333,7 +334,15 @@ impl App {
                         Some(left + budget_state.commitment_of(old).unwrap_or(0));
                 }
             }
-            let decided = proposal::decide(&state, command.clone(), &known.ctx)?;
+            let decided = match proposal::decide(&state, command.clone(), &known.ctx) {
+                Ok(decided) => decided,
+                Err(_) => {
+                    // Names are for the refusal's words only: looked up
+                    // when there is one, not on every command.
+                    known.ctx.names = self.names_for(&state, &known.ctx);
+                    proposal::decide(&state, command.clone(), &known.ctx)?
+                }
+            };
             let role = decided.role;
             let adopted = decided.events.iter().any(|e| {
                 matches!(

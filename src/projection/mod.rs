@@ -100,15 +100,22 @@ impl Projector {
         }))
     }
 
+    /// Takes a stored checkpoint as applied. If someone else moved it (a
+    /// rebuild, or another server on the same database), kept pages may be
+    /// stale.
+    fn adopt(&self, stored: u64) {
+        if stored != self.applied() {
+            self.pages.clear();
+            self.applied.send_replace(stored);
+        }
+    }
+
     /// Takes the stored checkpoint as applied (another server wrote it);
     /// an `Err` means the store is closed.
     async fn follow_checkpoint(&self) -> Result<(), ()> {
         match self.views.checkpoint().await {
             Ok(stored) => {
-                if stored != self.applied() {
-                    self.pages.clear();
-                    self.applied.send_replace(stored);
-                }
+                self.adopt(stored);
                 self.set_stall(None);
                 Ok(())
             }
@@ -185,12 +192,7 @@ impl Projector {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<u64, StoreError> {
         let mut checkpoint = self.views.checkpoint().await?;
-        if checkpoint != self.applied() {
-            // Someone else moved the read models (a rebuild, or another
-            // server on the same database): kept pages may be stale.
-            self.pages.clear();
-            self.applied.send_replace(checkpoint);
-        }
+        self.adopt(checkpoint);
         let (pages, mut next) = tokio::sync::mpsc::channel(2);
         let store = self.store.clone();
         let reader = tokio::spawn(async move {
@@ -357,6 +359,20 @@ impl Projector {
                 }
                 let _ = tokio::time::timeout(RECHECK, head.changed()).await;
             }
+        })
+    }
+}
+
+/// The fence of [`ViewStore::save`]: the checkpoint row, read under the
+/// write lock, must still be where this page starts.
+pub(crate) fn fence(stored: Option<i64>, from: u64) -> Result<(), StoreError> {
+    let found = stored.map(crate::store::from_i64).unwrap_or(0);
+    if found == from {
+        Ok(())
+    } else {
+        Err(StoreError::ReadModelsMoved {
+            expected: from,
+            found,
         })
     }
 }

@@ -232,13 +232,7 @@ impl ViewStore for SqliteViews {
                 .bind(NAME)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let found = stored.map(from_i64).unwrap_or(0);
-        if found != from {
-            return Err(StoreError::ReadModelsMoved {
-                expected: from,
-                found,
-            });
-        }
+        super::fence(stored, from)?;
         save_proposals(&mut tx, proposals, requests).await?;
         if self.crash.swap(false, Ordering::SeqCst) {
             // Dropping the transaction rolls it back, as a crash would.

@@ -71,6 +71,18 @@ impl World {
         }
     }
 
+    /// A raise with this advice deadline (or none).
+    fn raise_until(&self, rule: Rule, deadline: Option<DateTime<Utc>>) -> ProposalCommand {
+        let mut command = self.raise(rule, None);
+        if let ProposalCommand::Raise {
+            advice_deadline, ..
+        } = &mut command
+        {
+            *advice_deadline = deadline;
+        }
+        command
+    }
+
     fn raise(&self, rule: Rule, threshold: Option<f64>) -> ProposalCommand {
         ProposalCommand::Raise {
             owner: Owner::Team(self.team),

@@ -158,13 +158,7 @@ fn given_consent_when_adopting_before_anyone_could_object_then_it_waits_for_the_
 fn given_an_advice_proposal_with_no_deadline_and_a_silent_adviser_then_setting_a_deadline_unsticks_it(
 ) {
     let w = World::new();
-    let mut raise = w.raise(Rule::Advice, None);
-    if let ProposalCommand::Raise {
-        advice_deadline, ..
-    } = &mut raise
-    {
-        *advice_deadline = None;
-    }
+    let raise = w.raise_until(Rule::Advice, None);
     let state = ok(ProposalState::default(), raise, &w.ctx(w.ann));
     let (state, _) = ask(state, &w, Adviser::Person(w.outsider));
     let much_later = w.now + Duration::days(60);
@@ -213,13 +207,7 @@ fn given_a_request_with_less_than_a_day_to_answer_then_it_is_allowed_but_fails_f
     );
     let fair = check(&state, w.now, CheckName::FairWindow).expect("applies");
     assert!(fair.passed, "{fair:?}");
-    let mut raise = w.raise(Rule::Advice, None);
-    if let ProposalCommand::Raise {
-        advice_deadline, ..
-    } = &mut raise
-    {
-        *advice_deadline = Some(w.now + Duration::hours(2));
-    }
+    let raise = w.raise_until(Rule::Advice, Some(w.now + Duration::hours(2)));
     let hurried = ok(ProposalState::default(), raise, &w.ctx(w.ann));
     let (hurried, _) = ask(hurried, &w, Adviser::Person(w.outsider));
     let after = w.now + Duration::hours(3);
@@ -371,13 +359,7 @@ fn the_proposers_own_advice_answers_no_request_not_even_for_their_team() {
 #[test]
 fn given_consent_a_deadline_shorter_than_the_window_does_not_close_the_objection_window() {
     let w = World::new();
-    let mut raise = w.raise(Rule::Consent, None);
-    if let ProposalCommand::Raise {
-        advice_deadline, ..
-    } = &mut raise
-    {
-        *advice_deadline = Some(w.now + Duration::seconds(5));
-    }
+    let raise = w.raise_until(Rule::Consent, Some(w.now + Duration::seconds(5)));
     let state = ok(ProposalState::default(), raise, &w.ctx(w.ann));
     let after = w.now + Duration::minutes(1);
     assert_eq!(
