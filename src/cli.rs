@@ -15,6 +15,7 @@ use crate::assurance::keys::{LogKey, VerifierKey};
 use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::assurance::tree::LogTree;
 use crate::assurance::verify::{verify_log_trusting, Report, Trusted};
+use crate::backend;
 use crate::domain::proposal::ProposalId;
 use crate::domain::{Caller, PersonId, TeamId};
 use crate::http::DEFAULT_BODY_LIMIT;
@@ -196,7 +197,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     key.verifier().encode()
                 );
             }
-            let store = store::open(&url).await?;
+            let storage = backend::open(&url).await?;
+            let store = storage.events.clone();
             let head = store.head().await?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -218,7 +220,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 every: std::time::Duration::from_secs(checkpoint_every_seconds.max(1)),
                 dir,
             };
-            let app = App::start_full(store, Arc::new(SystemClock), Some((key, policy))).await?;
+            let app = App::start_full(storage, Arc::new(SystemClock), Some((key, policy))).await?;
             if !app.read.directory().founded() {
                 say!();
                 say!("This log is new. What to do next:");
@@ -234,7 +236,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             say!("advice-log stopped cleanly");
         }
         Command::Migrate { grant_to } => {
-            let store = store::open(&url).await?;
+            let storage = backend::open(&url).await?;
+            let store = storage.events.clone();
             let head = store.head().await?;
             store.close().await;
             say!(
@@ -268,7 +271,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 notes.extend(read_notes(path)?);
             }
             let trusted = Trusted::open(&notes, &verifier)?;
-            let store = store::open(&url).await?;
+            let storage = backend::open(&url).await?;
+            let store = storage.events.clone();
             let head = store.head().await?;
             let bar = progress(head, "verifying");
             let tree = LogTree::new(store.clone());
@@ -283,7 +287,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Checkpoint => {
             let key = read_key(&cli.signing_key)?;
             let dir = checkpoint_dir(&cli.checkpoint_dir)?;
-            let store = store::open(&url).await?;
+            let storage = backend::open(&url).await?;
+            let store = storage.events.clone();
             let assurance = Assurance::new(store.clone(), key).with_dir(dir);
             let issued = assurance.issue(chrono::Utc::now()).await;
             store.close().await;
@@ -310,7 +315,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let key = read_key(&cli.signing_key)?;
             let dir = checkpoint_dir(&cli.checkpoint_dir)?;
-            let store = store::open(&url).await?;
+            let storage = backend::open(&url).await?;
+            let store = storage.events.clone();
             let assurance = Assurance::new(store.clone(), key).with_dir(dir);
             let head = store.head().await?;
             let bar = progress(head, "exporting");
@@ -347,12 +353,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo => {
             let clock = crate::demo::demo_clock();
-            let store = store::open_with_clock(&url, clock.clone()).await?;
+            let storage = backend::open_with_clock(&url, clock.clone()).await?;
+            let store = storage.events.clone();
             if store.head().await? > 0 {
                 store.close().await;
                 anyhow::bail!("the demo loads into a new, empty log; this one already has events (use another --database-url)");
             }
-            let app = App::start_with_clock(store.clone(), clock.clone()).await?;
+            let app = App::start_with_clock(storage, clock.clone()).await?;
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{spinner} loading the demo: {msg}")
@@ -375,14 +382,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Rebuild => {
-            let store = store::open(&url).await?;
-            let result = rebuild(store.clone()).await;
+            let storage = backend::open(&url).await?;
+            let store = storage.events.clone();
+            let result = rebuild(storage).await;
             store.close().await;
             let (events, seconds) = result?;
             println!("rebuilt the read models from {events} events in {seconds:.1} s");
         }
         Command::Bootstrap { name, email } => {
-            let app = App::start(store::open(&url).await?).await?;
+            let app = App::start(backend::open(&url).await?).await?;
             let result = app.bootstrap(&name, &email).await;
             app.store.close().await;
             let issued = result.map_err(explain)?;
@@ -396,7 +404,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Create { person }) => {
             let person = PersonId::parse(&person).map_err(|e| explain(e.into()))?;
-            let app = App::start(store::open(&url).await?).await?;
+            let app = App::start(backend::open(&url).await?).await?;
             let result = app
                 .issue_token(&CommandMeta::new(Caller::Operator, None), person)
                 .await;
@@ -410,7 +418,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Revoke { id }) => {
             let token_id = crate::auth::parse_token_id(&id).map_err(|e| explain(e.into()))?;
-            let app = App::start(store::open(&url).await?).await?;
+            let app = App::start(backend::open(&url).await?).await?;
             let result = app
                 .revoke_token(&CommandMeta::new(Caller::Operator, None), token_id)
                 .await;
@@ -490,10 +498,10 @@ fn read_key(path: &std::path::Path) -> anyhow::Result<LogKey> {
 
 /// Empties the read models and replays the whole log into them, with a
 /// progress bar on standard error.
-async fn rebuild(store: std::sync::Arc<dyn store::EventStore>) -> anyhow::Result<(u64, f64)> {
+async fn rebuild(storage: backend::Storage) -> anyhow::Result<(u64, f64)> {
     let started = std::time::Instant::now();
-    let head = store.head().await?;
-    let projector = Projector::new(store.clone()).await?;
+    let head = storage.events.head().await?;
+    let projector = Projector::new(storage.events, storage.views).await?;
     projector.views().reset().await?;
     let bar = progress(head, "rebuilding");
     let reached = projector

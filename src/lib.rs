@@ -5,6 +5,7 @@
 pub mod app;
 pub mod assurance;
 pub mod auth;
+pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod demo;

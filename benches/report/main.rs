@@ -31,7 +31,7 @@ use advice_log::domain::{Actor, Caller, OrgRole, PersonId, TeamId, TeamRole};
 use advice_log::projection::Projector;
 use advice_log::store::canonical::{canonical_json, event_bytes};
 use advice_log::store::{
-    self, Append, Backend, DatabaseUrl, EventData, EventStore, ExpectedVersion, RecordedEvent,
+    Append, Backend, DatabaseUrl, EventData, EventStore, ExpectedVersion, RecordedEvent,
 };
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -408,8 +408,9 @@ async fn latencies(
 /// An organisation on `url`, bootstrapped through the application as
 /// `advice-log bootstrap` would: the store, the application and the admin.
 async fn bootstrapped(url: &DatabaseUrl) -> (Arc<dyn EventStore>, Arc<App>, CommandMeta) {
-    let store = store::open(url).await.expect("store");
-    let app = App::start(store.clone()).await.expect("app");
+    let storage = advice_log::backend::open(url).await.expect("store");
+    let store = storage.events.clone();
+    let app = App::start(storage).await.expect("app");
     let boot = app
         .bootstrap("Bench Admin", "bench@example.org")
         .await
@@ -499,7 +500,7 @@ async fn measure_writes(
     let mut at_64 = (0.0, 0.0);
     for writers in [1, 8, 64] {
         let url = fresh(backend, dir.path(), &format!("append{writers}")).await;
-        let store = store::open(&url).await.expect("store");
+        let store = advice_log::backend::open(&url).await.expect("store").events;
         let teams: Vec<Team> = (0..8).map(|_| (TeamId::random(), people(4))).collect();
         let run_for = mode.run_for;
         let before = advice_log::metrics::batch_totals();
@@ -531,7 +532,7 @@ async fn measure_writes(
 
     // 3. The ceiling: raw batched inserts of the same rows.
     let url = fresh(backend, dir.path(), "ceiling").await;
-    let store = store::open(&url).await.expect("store");
+    let store = advice_log::backend::open(&url).await.expect("store").events;
     let teams: Vec<Team> = (0..8).map(|_| (TeamId::random(), people(4))).collect();
     drive(store.clone(), 64, &teams, |written, _| written >= 20_000).await;
     let rows = store.read_all(0, 20_000).await.expect("rows");
@@ -749,11 +750,14 @@ async fn measure_logs(
     for size in [mode.small, mode.large] {
         eprintln!("  building a log of {size} events...");
         let (url, token, team) = big_log(backend, dir.path(), size).await;
-        let store = store::open(&url).await.expect("store");
+        let storage = advice_log::backend::open(&url).await.expect("store");
+        let store = storage.events.clone();
         let head = store.head().await.expect("head");
 
         // 6. Rebuild next to a raw ordered read-and-decode.
-        let projector = Projector::new(store.clone()).await.expect("projector");
+        let projector = Projector::new(store.clone(), storage.views.clone())
+            .await
+            .expect("projector");
         projector.views().reset().await.expect("reset");
         let started = Instant::now();
         projector.catch_up(&|_| {}).await.expect("rebuild");

@@ -19,9 +19,7 @@ use std::time::{Duration, Instant};
 use advice_log::domain::events::DomainEvent as _;
 use advice_log::domain::proposal::{ProposalEvent, ProposalId};
 use advice_log::domain::PersonId;
-use advice_log::store::{
-    self, Append, Backend, DatabaseUrl, EventStore, ExpectedVersion, StoreError,
-};
+use advice_log::store::{Append, Backend, DatabaseUrl, EventStore, ExpectedVersion, StoreError};
 use async_trait::async_trait;
 use cqrs_es::{Aggregate, AggregateError};
 use disintegrate::serde::json::Json;
@@ -839,7 +837,7 @@ pub async fn measure(
         }
     }
     let url = fresh(backend, dir, "loading_64").await;
-    let store = store::open(&url).await.expect("store");
+    let store = advice_log::backend::open(&url).await.expect("store").events;
     let loading = drive_loading(store.clone(), 64, &bench_teams(), run_for).await;
     store.close().await;
     if let Some(note) = retried(&loading) {

@@ -17,6 +17,7 @@ pub use proposals::RaiseProposal;
 use crate::assurance::keys::LogKey;
 use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::auth::{self, TokenCheck};
+use crate::backend::Storage;
 use crate::domain::Actor;
 use crate::projection::Projector;
 use crate::read::ReadModels;
@@ -50,29 +51,30 @@ impl Drop for App {
 }
 
 impl App {
-    /// Starts the application over a store: builds the read models from the
-    /// log and follows it.
-    pub async fn start(store: Arc<dyn EventStore>) -> Result<Arc<App>, StoreError> {
-        Self::start_with_clock(store, Arc::new(SystemClock)).await
+    /// Starts the application over a database: builds the read models from
+    /// the log and follows it.
+    pub async fn start(storage: Storage) -> Result<Arc<App>, StoreError> {
+        Self::start_with_clock(storage, Arc::new(SystemClock)).await
     }
 
     /// Starts the application with a clock of the caller's choosing.
     pub async fn start_with_clock(
-        store: Arc<dyn EventStore>,
+        storage: Storage,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<App>, StoreError> {
-        Self::start_full(store, clock, None).await
+        Self::start_full(storage, clock, None).await
     }
 
     /// Starts the application; with a signing key it also issues signed
     /// checkpoints by `policy` and serves proofs.
     pub async fn start_full(
-        store: Arc<dyn EventStore>,
+        storage: Storage,
         clock: Arc<dyn Clock>,
         signing: Option<(LogKey, CheckpointPolicy)>,
     ) -> Result<Arc<App>, StoreError> {
+        let store = storage.events.clone();
         let read = ReadModels::start(store.clone()).await?;
-        let projector = Projector::new(store.clone()).await?;
+        let projector = Projector::new(store.clone(), storage.views.clone()).await?;
         let mut tasks = vec![projector.spawn()];
         let assurance = signing.map(|(key, policy)| {
             let assurance =

@@ -87,9 +87,12 @@ pub struct Projector {
 }
 
 impl Projector {
-    /// A projector over a store's read models, starting from their checkpoint.
-    pub async fn new(store: Arc<dyn EventStore>) -> Result<Arc<Self>, StoreError> {
-        let views = store.views();
+    /// A projector feeding `views` from `store`'s log, starting from their
+    /// checkpoint.
+    pub async fn new(
+        store: Arc<dyn EventStore>,
+        views: Arc<dyn ViewStore>,
+    ) -> Result<Arc<Self>, StoreError> {
         let checkpoint = views.checkpoint().await?;
         Ok(Arc::new(Projector {
             store,

@@ -1,4 +1,4 @@
-//! The append-only event store: one trait, a SQLite and a PostgreSQL
+//! The append-only event store: its traits, a SQLite and a PostgreSQL
 //! implementation, and the pieces they share (canonical bytes, batch planning,
 //! the group-commit sequencer, following the log).
 
@@ -10,6 +10,7 @@ pub mod leader;
 pub mod plan;
 pub mod postgres;
 pub mod sequencer;
+pub mod snapshot;
 pub mod sqlite;
 
 use std::fmt;
@@ -17,7 +18,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::clock::{Clock, SystemClock};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -27,6 +27,7 @@ pub use event::{
 };
 pub use follow::follow;
 pub use postgres::PostgresStore;
+pub use snapshot::{Snapshot, Snapshots};
 pub use sqlite::SqliteStore;
 
 /// Which database a store runs on.
@@ -74,9 +75,6 @@ pub trait EventStore: Send + Sync {
 
     /// The checkpoint of the largest tree, if any.
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
-
-    /// The read-model tables that live beside this log.
-    fn views(&self) -> Arc<dyn crate::projection::ViewStore>;
 
     /// Every event of one stream, in stream order.
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;
@@ -156,23 +154,6 @@ impl DatabaseUrl {
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         }
     }
-}
-
-/// Opens (creating and migrating as needed) the store the URL names,
-/// recording events by the system clock.
-pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn EventStore>, StoreError> {
-    open_with_clock(url, Arc::new(SystemClock)).await
-}
-
-/// Opens the store the URL names, recording events by `clock`.
-pub async fn open_with_clock(
-    url: &DatabaseUrl,
-    clock: Arc<dyn Clock>,
-) -> Result<Arc<dyn EventStore>, StoreError> {
-    Ok(match url {
-        DatabaseUrl::Sqlite(url) => Arc::new(SqliteStore::open(url, clock).await?),
-        DatabaseUrl::Postgres(url) => Arc::new(PostgresStore::open(url, 16, clock).await?),
-    })
 }
 
 /// Positions and versions are stored as SQL integers; they never reach 2^63.

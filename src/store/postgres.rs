@@ -35,7 +35,6 @@ const COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type
 
 /// The PostgreSQL event store.
 pub struct PostgresStore {
-    views: Arc<crate::projection::postgres::PgViews>,
     pool: PgPool,
     sequencer: Sequencer,
     head: Arc<watch::Sender<u64>>,
@@ -46,6 +45,12 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// The connection pool, for the tables that live beside the log in the
+    /// same database.
+    pub fn pool(&self) -> PgPool {
+        self.pool.clone()
+    }
+
     /// Connects to the database at `url` (`postgres://...`), with at most
     /// `max_connections` pooled connections, and applies any pending
     /// migration. A role that may only read and append (the least-privilege
@@ -76,7 +81,6 @@ impl PostgresStore {
         let listener = tokio::spawn(listen(listener, pool.clone(), head.clone()));
         let leadership = std::sync::OnceLock::new();
         Ok(PostgresStore {
-            views: Arc::new(crate::projection::postgres::PgViews::new(pool.clone())),
             pool,
             sequencer,
             head,
@@ -166,10 +170,6 @@ impl EventStore for PostgresStore {
         .fetch_optional(&self.pool)
         .await?;
         row.map(checkpoint_row).transpose()
-    }
-
-    fn views(&self) -> Arc<dyn crate::projection::ViewStore> {
-        self.views.clone()
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -551,11 +551,13 @@ fn copy_rows<'a>(data: &'a [u8], after: u64) -> Option<Vec<CopyRow<'a>>> {
 pub const APPEND_ONLY_TABLES: [&str; 2] = ["events", "checkpoints"];
 
 /// The read-model tables the application role rewrites (the projector
-/// updates them; `advice-log rebuild` empties them).
-pub const READ_MODEL_TABLES: [&str; 3] = [
+/// updates them; `advice-log rebuild` empties them; servers keep their
+/// start-up snapshots).
+pub const READ_MODEL_TABLES: [&str; 4] = [
     "proposal_view",
     "advice_request_view",
     "projection_checkpoints",
+    "snapshots",
 ];
 
 /// The migrations the embedded schema needs.

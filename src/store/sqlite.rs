@@ -36,7 +36,6 @@ const COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type
 
 /// The SQLite event store.
 pub struct SqliteStore {
-    views: Arc<crate::projection::sqlite::SqliteViews>,
     reader: SqlitePool,
     writer: SqlitePool,
     sequencer: Sequencer,
@@ -46,6 +45,17 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The pool of the one connection that writes, for the tables that
+    /// live beside the log in the same file.
+    pub fn writer(&self) -> SqlitePool {
+        self.writer.clone()
+    }
+
+    /// The pool of read-only connections.
+    pub fn reader(&self) -> SqlitePool {
+        self.reader.clone()
+    }
+
     /// Opens (creating if missing) and migrates the database at `url`
     /// (`sqlite://PATH` or `sqlite:PATH`).
     pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
@@ -75,10 +85,6 @@ impl SqliteStore {
         );
         let poller = tokio::spawn(poll_external(reader.clone(), head.clone()));
         Ok(SqliteStore {
-            views: Arc::new(crate::projection::sqlite::SqliteViews::new(
-                writer.clone(),
-                reader.clone(),
-            )),
             reader,
             writer,
             sequencer,
@@ -178,10 +184,6 @@ impl EventStore for SqliteStore {
         .fetch_optional(&self.reader)
         .await?;
         row.map(checkpoint_row).transpose()
-    }
-
-    fn views(&self) -> Arc<dyn crate::projection::ViewStore> {
-        self.views.clone()
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {

@@ -138,11 +138,11 @@ async fn postgres_two_servers_apply_each_event_once_and_answer_alike() {
     survivor.stop().await;
 
     // The shared read models equal a rebuild from the log.
-    let store = db.store().await;
-    let views = store.views();
+    let storage = db.storage().await;
+    let (store, views) = (storage.events.clone(), storage.views.clone());
     let incremental = views.dump().await.expect("dump");
     views.reset().await.expect("reset");
-    let rebuilt = advice_log::projection::Projector::new(store.clone())
+    let rebuilt = advice_log::projection::Projector::new(store.clone(), views.clone())
         .await
         .expect("projector");
     rebuilt.catch_up(&|_| {}).await.expect("rebuild");

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use advice_log::app::App;
-use advice_log::store::{self, Backend, DatabaseUrl, EventStore};
+use advice_log::store::{Backend, DatabaseUrl, EventStore};
 use sqlx::Connection;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -69,7 +69,14 @@ impl TestDb {
 
     /// Opens the event store on this database.
     pub async fn store(&self) -> Arc<dyn EventStore> {
-        store::open(&self.url).await.expect("open the event store")
+        self.storage().await.events
+    }
+
+    /// Opens everything this database holds (log, read models, snapshots).
+    pub async fn storage(&self) -> advice_log::backend::Storage {
+        advice_log::backend::open(&self.url)
+            .await
+            .expect("open the database")
     }
 
     /// The URL as `sqlx` takes it.
@@ -171,9 +178,10 @@ impl TestApp {
         // As in production: the owner migrates, the server runs as a role
         // that may only read and append (PostgreSQL).
         db.migrate_and_grant().await;
-        let store = store::open_with_clock(&db.app_database(), clock.clone())
+        let storage = advice_log::backend::open_with_clock(&db.app_database(), clock.clone())
             .await
-            .expect("open the event store as the application role");
+            .expect("open the database as the application role");
+        let store = storage.events.clone();
         let key_dir = tempfile::tempdir().expect("temporary folder");
         let (key, _) = advice_log::assurance::keys::LogKey::load_or_create(
             &key_dir.path().join("signing.key"),
@@ -184,7 +192,7 @@ impl TestApp {
             every: std::time::Duration::from_secs(3600),
             dir: None,
         };
-        let app = App::start_full(store.clone(), clock, Some((key, policy)))
+        let app = App::start_full(storage, clock, Some((key, policy)))
             .await
             .expect("start the application");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

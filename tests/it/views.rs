@@ -13,7 +13,7 @@ use advice_log::domain::proposal::{
 };
 use advice_log::domain::{Actor, Caller, OrgRole, PersonId, TeamId, TeamRole};
 use advice_log::projection::Projector;
-use advice_log::store::{self, Append, Backend, EventData, ExpectedVersion, StoreError};
+use advice_log::store::{Append, Backend, EventData, ExpectedVersion, StoreError};
 use chrono::{Duration, Utc};
 use proptest::prelude::*;
 use serde_json::json;
@@ -35,10 +35,10 @@ struct Org {
 impl Org {
     async fn new(db: &TestDb) -> Org {
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let store = store::open_with_clock(&db.url, clock.clone())
+        let storage = advice_log::backend::open_with_clock(&db.url, clock.clone())
             .await
             .expect("store");
-        let app = App::start_with_clock(store, clock.clone())
+        let app = App::start_with_clock(storage, clock.clone())
             .await
             .expect("app");
         let boot = app
@@ -322,7 +322,7 @@ fn incremental_equals_rebuilt(backend: Backend) {
                 let views = org.app.projector.views().clone();
                 let incremental = views.dump().await.expect("dump");
                 // Rebuild from zero with a fresh projector, as `advice-log rebuild` does.
-                let fresh = Projector::new(org.app.store.clone())
+                let fresh = Projector::new(org.app.store.clone(), views.clone())
                     .await
                     .expect("projector");
                 org.app.stop_projector();
@@ -362,7 +362,8 @@ fn raw(event: ProposalEvent) -> EventData {
 on_both_backends! {
     async fn a_crash_between_changes_and_checkpoint_applies_the_event_exactly_once(backend: Backend) {
         let db = TestDb::new(backend).await;
-        let store = db.store().await;
+        let storage = db.storage().await;
+        let store = storage.events.clone();
         let team = TeamId::random();
         let proposal = ProposalId::random();
         let raised = ProposalEvent::ProposalRaised {
@@ -373,7 +374,7 @@ on_both_backends! {
         let objection = || raw(ProposalEvent::ObjectionRaised { objection_id: uuid::Uuid::new_v4(), by: PersonId::random(), reason: "harm".into() });
         store.append(Append::to_stream(proposal.stream(), ExpectedVersion::NoStream, vec![raw(raised), objection()])).await.expect("append");
 
-        let projector = Projector::new(store.clone()).await.expect("projector");
+        let projector = Projector::new(store.clone(), storage.views.clone()).await.expect("projector");
         assert_eq!(projector.catch_up(&|_| {}).await.expect("catch up"), 2);
         assert_eq!(projector.views().stats(Owner::Team(team)).await.expect("stats").objections_raised, 1);
 
@@ -385,7 +386,7 @@ on_both_backends! {
         assert_eq!(projector.views().stats(Owner::Team(team)).await.expect("stats").objections_raised, 1, "nor did the changes stay");
 
         // A restarted projector picks up from the checkpoint and applies the event once.
-        let restarted = Projector::new(store.clone()).await.expect("projector");
+        let restarted = Projector::new(store.clone(), storage.views.clone()).await.expect("projector");
         assert_eq!(restarted.catch_up(&|_| {}).await.expect("catch up"), 3);
         assert_eq!(restarted.views().stats(Owner::Team(team)).await.expect("stats").objections_raised, 2);
         assert_eq!(restarted.catch_up(&|_| {}).await.expect("again"), 3, "nothing is applied twice");

@@ -1,0 +1,71 @@
+//! One composition root per backend: opens a database and builds every part
+//! that lives in it (the event log, the read-model tables, the start-up
+//! snapshots) on the same connections. The parts themselves know nothing of
+//! each other; only this module puts them together.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::projection::postgres::PgViews;
+use crate::projection::sqlite::SqliteViews;
+use crate::projection::ViewStore;
+use crate::store::{
+    Backend, DatabaseUrl, EventStore, PostgresStore, Snapshots, SqliteStore, StoreError,
+};
+
+/// How many pooled connections a PostgreSQL server opens.
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// Everything one database holds, opened together.
+#[derive(Clone)]
+pub struct Storage {
+    /// The append-only event log.
+    pub events: Arc<dyn EventStore>,
+    /// The read-model tables fed from it.
+    pub views: Arc<dyn ViewStore>,
+    /// The start-up snapshots kept beside it.
+    pub snapshots: Arc<dyn Snapshots>,
+}
+
+impl Storage {
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.events.backend()
+    }
+
+    /// Finishes every queued append, then closes the connections.
+    pub async fn close(&self) {
+        self.events.close().await;
+    }
+}
+
+/// Opens (creating and migrating as needed) the database the URL names,
+/// recording events by the system clock.
+pub async fn open(url: &DatabaseUrl) -> Result<Storage, StoreError> {
+    open_with_clock(url, Arc::new(SystemClock)).await
+}
+
+/// Opens the database the URL names, recording events by `clock`.
+pub async fn open_with_clock(
+    url: &DatabaseUrl,
+    clock: Arc<dyn Clock>,
+) -> Result<Storage, StoreError> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(url) => {
+            let store = Arc::new(SqliteStore::open(url, clock).await?);
+            Storage {
+                views: Arc::new(SqliteViews::new(store.writer(), store.reader())),
+                snapshots: store.clone(),
+                events: store,
+            }
+        }
+        DatabaseUrl::Postgres(url) => {
+            let store = Arc::new(PostgresStore::open(url, POSTGRES_CONNECTIONS, clock).await?);
+            Storage {
+                views: Arc::new(PgViews::new(store.pool())),
+                snapshots: store.clone(),
+                events: store,
+            }
+        }
+    })
+}
