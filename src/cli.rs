@@ -501,7 +501,8 @@ fn read_key(path: &std::path::Path) -> anyhow::Result<LogKey> {
 async fn rebuild(storage: backend::Storage) -> anyhow::Result<(u64, f64)> {
     let started = std::time::Instant::now();
     let head = storage.events.head().await?;
-    let projector = Projector::new(storage.events, storage.views).await?;
+    let projector =
+        Projector::new(store::Feed::start(storage.events).await?, storage.views).await?;
     projector.views().reset().await?;
     let bar = progress(head, "rebuilding");
     let reached = projector

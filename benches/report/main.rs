@@ -755,9 +755,14 @@ async fn measure_logs(
         let head = store.head().await.expect("head");
 
         // 6. Rebuild next to a raw ordered read-and-decode.
-        let projector = Projector::new(store.clone(), storage.views.clone())
-            .await
-            .expect("projector");
+        let projector = Projector::new(
+            advice_log::store::Feed::start(store.clone())
+                .await
+                .expect("feed"),
+            storage.views.clone(),
+        )
+        .await
+        .expect("projector");
         projector.views().reset().await.expect("reset");
         let started = Instant::now();
         projector.catch_up(&|_| {}).await.expect("rebuild");

@@ -27,12 +27,6 @@ const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
 /// Names the event ids derived from a command id.
 const COMMAND_NAMESPACE: Uuid = Uuid::from_u128(0x5d1e_7c0a_93b4_4f6e_8a21_6c0f_d2b9_a417);
 
-tokio::task_local! {
-    /// Set while an attempt runs on states read from the log alone, not
-    /// from the cache of folded aggregates.
-    static FROM_LOG: ();
-}
-
 /// Who sends a command, with its optional id and reason.
 #[derive(Debug, Clone)]
 pub struct CommandMeta {
@@ -166,10 +160,8 @@ impl App {
         S: Clone + Default + Send + Sync + 'static,
     {
         let cache = self.read.aggregates();
-        if FROM_LOG.try_with(|_| ()).is_err() {
-            if let Some(hit) = cache.get::<S>(stream) {
-                return Ok(hit);
-            }
+        if let Some(hit) = cache.get::<S>(stream) {
+            return Ok(hit);
         }
         cache.watch(stream);
         let events = self.store.read_stream(stream).await?;
@@ -177,6 +169,31 @@ impl App {
         let state = Arc::new(events.iter().try_fold(S::default(), |s, e| step(s, e))?);
         cache.fill(stream, state.clone(), version, step);
         Ok((state, version))
+    }
+
+    /// A refusal may rest on cached states that were behind the log (another
+    /// server's write not yet followed): it stands if the read models had
+    /// seen everything committed when it was made (`seen`); otherwise the
+    /// command is decided again once they have caught up, or, if they
+    /// cannot, on states read from the log alone.
+    async fn recheck_refusal<F, Fut>(
+        &self,
+        seen: u64,
+        refusal: crate::domain::DomainError,
+        attempt: &F,
+    ) -> Result<Plan, AppError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Plan, AppError>>,
+    {
+        let head = self.store.head().await?;
+        if seen >= head {
+            return Err(AppError::Domain(refusal));
+        }
+        if !self.read.wait_for(head, READ_YOUR_WRITES).await {
+            self.read.aggregates().clear();
+        }
+        attempt().await
     }
 
     /// Runs a command named `name` with `input` (its arguments, for telling a
@@ -202,10 +219,11 @@ impl App {
         let mut tries = 0;
         loop {
             tries += 1;
+            let seen = self.read.position();
             let plan = match attempt().await {
-                // A refusal may rest on a cached state that is behind the
-                // log: it stands only if the log alone refuses too.
-                Err(AppError::Domain(_)) => FROM_LOG.scope((), attempt()).await?,
+                Err(AppError::Domain(refusal)) => {
+                    self.recheck_refusal(seen, refusal, &attempt).await?
+                }
                 other => other?,
             };
             let append = self.to_append(meta, name, &fingerprint, plan)?;

@@ -21,7 +21,7 @@ use crate::backend::Storage;
 use crate::domain::Actor;
 use crate::projection::Projector;
 use crate::read::ReadModels;
-use crate::store::{EventStore, StoreError};
+use crate::store::{EventStore, Feed, StoreError};
 
 /// How long a token unknown to the read models may wait for them to catch up
 /// with the database (a token just made at the command line, say).
@@ -31,6 +31,8 @@ const TOKEN_CATCH_UP: Duration = Duration::from_secs(2);
 pub struct App {
     /// The event log.
     pub store: Arc<dyn EventStore>,
+    /// The server's one reader of new events, shared by every follower.
+    pub feed: Arc<Feed>,
     /// The read models that follow it.
     pub read: ReadModels,
     /// The clock the domain decides by.
@@ -73,8 +75,9 @@ impl App {
         signing: Option<(LogKey, CheckpointPolicy)>,
     ) -> Result<Arc<App>, StoreError> {
         let store = storage.events.clone();
-        let read = ReadModels::start(store.clone()).await?;
-        let projector = Projector::new(store.clone(), storage.views.clone()).await?;
+        let feed = Feed::start(store.clone()).await?;
+        let read = ReadModels::start(feed.clone(), storage.snapshots.clone()).await?;
+        let projector = Projector::new(feed.clone(), storage.views.clone()).await?;
         let mut tasks = vec![projector.spawn()];
         let assurance = signing.map(|(key, policy)| {
             let assurance =
@@ -84,6 +87,7 @@ impl App {
         });
         Ok(Arc::new(App {
             store,
+            feed,
             read,
             clock,
             projector,

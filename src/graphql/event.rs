@@ -13,7 +13,7 @@ use crate::app::{App, AppError};
 use crate::domain::proposal::Owner;
 use crate::domain::{GroupId, ProposalId, TeamId};
 use crate::read::directory::Directory;
-use crate::store::{follow, RecordedEvent, StoreError};
+use crate::store::{RecordedEvent, StoreError};
 
 /// How long a subscription waits for the read models to reach an event.
 const READ_MODEL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -202,8 +202,7 @@ impl Subscription {
             },
         );
         let merged =
-            futures::stream::select(follow(app.store.clone(), after).map(Next::Event), ticks)
-                .boxed();
+            futures::stream::select(app.feed.follow(after).map(Next::Event), ticks).boxed();
         let state = Following {
             merged,
             app,
@@ -221,7 +220,7 @@ impl Subscription {
 
 /// What a subscription hears next: an event (or a failed read), or a tick.
 enum Next {
-    Event(Result<RecordedEvent, StoreError>),
+    Event(Result<std::sync::Arc<RecordedEvent>, StoreError>),
     Tick,
 }
 
@@ -268,7 +267,7 @@ impl Following {
                         .wait_for(event.position, READ_MODEL_WAIT)
                         .await;
                     if self.filter.admits(&event, &self.app.read.directory()) {
-                        return Some(Ok(Event(event)));
+                        return Some(Ok(Event(std::sync::Arc::unwrap_or_clone(event))));
                     }
                 }
             }

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::domain::proposal::{Owner, ProposalId};
-use crate::store::{EventStore, RecordedEvent, StoreError};
+use crate::store::{Feed, RecordedEvent, StoreError};
 use cache::{PageCache, CACHED_ROWS};
 use projected::ProjectedProposal;
 use rows::{Page, RequestRow};
@@ -79,7 +79,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// Feeds the read-model tables from the log.
 pub struct Projector {
-    store: Arc<dyn EventStore>,
+    feed: Arc<Feed>,
     views: Arc<dyn ViewStore>,
     applied: watch::Sender<u64>,
     pages: PageCache,
@@ -87,15 +87,12 @@ pub struct Projector {
 }
 
 impl Projector {
-    /// A projector feeding `views` from `store`'s log, starting from their
-    /// checkpoint.
-    pub async fn new(
-        store: Arc<dyn EventStore>,
-        views: Arc<dyn ViewStore>,
-    ) -> Result<Arc<Self>, StoreError> {
+    /// A projector feeding `views` from the log as `feed` reads it,
+    /// starting from their checkpoint.
+    pub async fn new(feed: Arc<Feed>, views: Arc<dyn ViewStore>) -> Result<Arc<Self>, StoreError> {
         let checkpoint = views.checkpoint().await?;
         Ok(Arc::new(Projector {
-            store,
+            feed,
             views,
             applied: watch::Sender::new(checkpoint),
             pages: PageCache::default(),
@@ -197,11 +194,19 @@ impl Projector {
         let mut checkpoint = self.views.checkpoint().await?;
         self.adopt(checkpoint);
         let (pages, mut next) = tokio::sync::mpsc::channel(2);
-        let store = self.store.clone();
+        let feed = self.feed.clone();
+        // Everything committed by now, which the feed may not have read yet.
+        let target = *feed.store().watch_head().borrow();
         let reader = tokio::spawn(async move {
             let mut after = checkpoint;
             loop {
-                let page = store.read_all(after, PAGE).await;
+                let mut page = feed.read(after, PAGE).await;
+                while matches!(&page, Ok(events) if events.is_empty()) && after < target {
+                    if !feed.wait_past(after).await {
+                        break;
+                    }
+                    page = feed.read(after, PAGE).await;
+                }
                 let last = match &page {
                     Ok(events) => events.last().map(|e| e.position),
                     Err(_) => None,
@@ -229,7 +234,7 @@ impl Projector {
     /// Applies a page in one transaction. If that fails, applies its events
     /// one transaction each, so the error names the event that cannot be
     /// applied (and those before it are kept).
-    async fn apply_page(&self, page: &[RecordedEvent]) -> Result<(), StoreError> {
+    async fn apply_page(&self, page: &[Arc<RecordedEvent>]) -> Result<(), StoreError> {
         let Err(error) = self.apply_events(page).await else {
             return Ok(());
         };
@@ -251,7 +256,7 @@ impl Projector {
         Ok(())
     }
 
-    async fn apply_events(&self, page: &[RecordedEvent]) -> Result<(), StoreError> {
+    async fn apply_events(&self, page: &[Arc<RecordedEvent>]) -> Result<(), StoreError> {
         let mut seen = std::collections::HashSet::new();
         let order: Vec<ProposalId> = page
             .iter()
@@ -307,22 +312,22 @@ impl Projector {
     pub fn spawn(self: &Arc<Self>) -> JoinHandle<()> {
         let projector = self.clone();
         tokio::spawn(async move {
-            let mut head = projector.store.watch_head();
-            let leadership = projector.store.leadership();
+            let mut moved = projector.feed.subscribe();
+            let leadership = projector.feed.store().leadership();
             let mut lead = leadership.subscribe();
             let mut backoff = Duration::from_millis(200);
             loop {
-                head.borrow_and_update();
+                let fed = moved.position();
                 if !leadership.is_leader() {
                     // Another server writes the shared read models: follow
                     // their checkpoint, soon while behind the log.
                     if projector.follow_checkpoint().await.is_err() {
                         return;
                     }
-                    let behind = *head.borrow() > projector.applied();
+                    let behind = fed > projector.applied();
                     let wait = if behind { FOLLOW_POLL } else { RECHECK };
                     tokio::select! {
-                        _ = head.changed() => {}
+                        _ = moved.changed() => {}
                         _ = lead.changed() => {}
                         _ = tokio::time::sleep(wait) => {}
                     }
@@ -360,7 +365,10 @@ impl Projector {
                         continue;
                     }
                 }
-                let _ = tokio::time::timeout(RECHECK, head.changed()).await;
+                if projector.applied() < fed {
+                    continue;
+                }
+                let _ = tokio::time::timeout(RECHECK, moved.changed()).await;
             }
         })
     }
@@ -381,7 +389,7 @@ pub(crate) fn fence(stored: Option<i64>, from: u64) -> Result<(), StoreError> {
 }
 
 /// The error of applying `events`, naming the event when there is one.
-fn located(error: StoreError, events: &[RecordedEvent]) -> StoreError {
+fn located(error: StoreError, events: &[Arc<RecordedEvent>]) -> StoreError {
     match (error, events) {
         (
             error @ (StoreError::Corrupt { .. }

@@ -181,6 +181,13 @@ impl AggregateCache {
         }
     }
 
+    /// Drops every state: the next command reads its streams from the log.
+    pub fn clear(&self) {
+        for entry in self.inner().entries.values_mut() {
+            entry.folded = None;
+        }
+    }
+
     /// Folds an event the follower read into the state of its stream, if
     /// the stream is watched. Events arrive in log order.
     pub fn observe(&self, event: &RecordedEvent) {

@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::events::check_known;
 use crate::domain::group::GroupEvent;
@@ -17,7 +18,7 @@ use crate::read::{corrupt, decode};
 use crate::store::{RecordedEvent, StoreError};
 
 /// A person as the directory shows them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonView {
     /// Their id.
     pub id: PersonId,
@@ -32,7 +33,7 @@ pub struct PersonView {
 }
 
 /// A token as the directory knows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenView {
     /// Whose it is.
     pub person: PersonId,
@@ -43,7 +44,7 @@ pub struct TokenView {
 }
 
 /// One spell of a person in a team: joining, and leaving if they left.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MembershipView {
     /// The team.
     pub team: TeamId,
@@ -58,7 +59,7 @@ pub struct MembershipView {
 }
 
 /// A team as the directory shows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TeamView {
     /// Its id.
     pub id: TeamId,
@@ -90,7 +91,7 @@ impl TeamView {
 }
 
 /// A representative delegated to a group.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepresentativeView {
     /// The team represented.
     pub team: TeamId,
@@ -101,7 +102,7 @@ pub struct RepresentativeView {
 }
 
 /// A group as the directory shows it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupView {
     /// Its id.
     pub id: GroupId,
@@ -122,8 +123,18 @@ pub struct GroupView {
     pub advice_window_hours: Option<u32>,
 }
 
+/// What a stored snapshot of the directory must say it is to be read:
+/// change it whenever the directory's fields or their meaning change, and
+/// every server builds its directory from the log once more.
+pub const SNAPSHOT_FORMAT: &str = "directory/1 (JSON)";
+
+/// Why a snapshot of the directory cannot be written or read.
+#[derive(Debug, thiserror::Error)]
+#[error("the directory's snapshot: {0}")]
+pub struct SnapshotError(#[from] serde_json::Error);
+
 /// The directory of the whole organisation.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Directory {
     position: u64,
     founded: bool,
@@ -138,6 +149,16 @@ pub struct Directory {
 }
 
 impl Directory {
+    /// The directory as snapshot bytes (format [`SNAPSHOT_FORMAT`]).
+    pub fn to_snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        Ok(serde_json::to_vec(self)?)
+    }
+
+    /// A directory from snapshot bytes of format [`SNAPSHOT_FORMAT`].
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        Ok(serde_json::from_slice(bytes)?)
+    }
+
     /// The position of the last event applied.
     pub fn position(&self) -> u64 {
         self.position

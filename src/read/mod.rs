@@ -15,7 +15,8 @@ use crate::domain::metadata::Metadata;
 use crate::domain::proposal::{self, ProposalEvent, ProposalState};
 use crate::domain::PersonId;
 use crate::projection::Stall;
-use crate::store::{follow, EventStore, RecordedEvent, StoreError};
+use crate::store::feed::{self, Feed};
+use crate::store::{RecordedEvent, Snapshot, Snapshots, StoreError};
 use aggregates::AggregateCache;
 use directory::Directory;
 
@@ -77,28 +78,37 @@ pub fn actor_of(event: &RecordedEvent) -> Result<Option<PersonId>, StoreError> {
     Ok(metadata_of(event)?.actor)
 }
 
-/// How many events a catch-up read takes at a time.
-const PAGE: u32 = 2048;
+/// The name of the directory's start-up snapshot.
+const SNAPSHOT: &str = "directory";
+/// How many events the directory applies between two snapshots.
+const SNAPSHOT_EVERY: u64 = 10_000;
 
 /// The in-memory read models and the task that feeds them.
 pub struct ReadModels {
     directory: Arc<RwLock<Directory>>,
     aggregates: Arc<AggregateCache>,
     applied: watch::Receiver<u64>,
-    store: Arc<dyn EventStore>,
+    feed: Arc<Feed>,
     follower: JoinHandle<()>,
     stall: Arc<Mutex<Option<Stall>>>,
 }
 
 impl ReadModels {
-    /// Builds the read models from the whole log, then follows it. An event
-    /// the directory cannot read stops it there (see [`ReadModels::stall`]);
-    /// the follower keeps retrying it.
-    pub async fn start(store: Arc<dyn EventStore>) -> Result<Self, StoreError> {
-        let mut directory = Directory::default();
+    /// Builds the read models from the stored snapshot of the directory
+    /// (when there is a readable one of this format) and the events after
+    /// it, then follows the feed. An event the directory cannot read stops
+    /// it there (see [`ReadModels::stall`]); the follower keeps retrying it.
+    pub async fn start(feed: Arc<Feed>, snapshots: Arc<dyn Snapshots>) -> Result<Self, StoreError> {
+        let (mut directory, saved) = match restore(feed.as_ref(), snapshots.as_ref()).await {
+            Some(directory) => {
+                let at = directory.position();
+                (directory, at)
+            }
+            None => (Directory::default(), 0),
+        };
         let stall = Arc::new(Mutex::new(None));
         'pages: loop {
-            let page = store.read_all(directory.position(), PAGE).await?;
+            let page = feed.read(directory.position(), feed::PAGE).await?;
             if page.is_empty() {
                 break;
             }
@@ -113,21 +123,24 @@ impl ReadModels {
         let directory = Arc::new(RwLock::new(directory));
         let aggregates = Arc::new(AggregateCache::default());
         let (applied_tx, applied) = watch::channel(position);
-        let follower = tokio::spawn(run(
-            Follower {
-                store: store.clone(),
-                directory: directory.clone(),
-                aggregates: aggregates.clone(),
-                applied: applied_tx,
-                stall: stall.clone(),
-            },
-            position,
-        ));
+        let follower = Follower {
+            feed: feed.clone(),
+            directory: directory.clone(),
+            aggregates: aggregates.clone(),
+            applied: applied_tx,
+            stall: stall.clone(),
+            snapshots,
+            saved,
+        };
+        if position >= saved + SNAPSHOT_EVERY {
+            follower.save_snapshot().await;
+        }
+        let follower = tokio::spawn(run(follower, position));
         Ok(ReadModels {
             directory,
             aggregates,
             applied,
-            store,
+            feed,
             follower,
             stall,
         })
@@ -141,11 +154,7 @@ impl ReadModels {
 
     /// The directory as it stands. Hold the guard briefly.
     pub fn directory(&self) -> RwLockReadGuard<'_, Directory> {
-        // A panic while applying an event would poison the lock; the
-        // directory is still the last consistent one, so read it anyway.
-        self.directory
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        read_lock(&self.directory)
     }
 
     /// The folded states of the streams commands used lately, as current as
@@ -170,7 +179,7 @@ impl ReadModels {
     /// Waits until the read models have applied everything stored so far
     /// (including what another process appended).
     pub async fn catch_up(&self, timeout: Duration) -> Result<bool, StoreError> {
-        let head = self.store.head().await?;
+        let head = self.feed.store().head().await?;
         Ok(self.wait_for(head, timeout).await)
     }
 }
@@ -181,13 +190,57 @@ impl Drop for ReadModels {
     }
 }
 
+/// The directory of the stored snapshot, if there is one of this format
+/// that reads and does not run ahead of the log. Anything else is logged and
+/// the directory is built from the log instead.
+async fn restore(feed: &Feed, snapshots: &dyn Snapshots) -> Option<Directory> {
+    let snapshot = match snapshots.load_snapshot(SNAPSHOT).await {
+        Ok(snapshot) => snapshot?,
+        Err(error) => {
+            tracing::warn!(%error, "could not read the directory's snapshot; reading the whole log");
+            return None;
+        }
+    };
+    if snapshot.format != directory::SNAPSHOT_FORMAT {
+        tracing::info!(
+            stored = %snapshot.format,
+            "the directory's snapshot is of another format; reading the whole log"
+        );
+        return None;
+    }
+    if snapshot.position > feed.position() {
+        tracing::warn!(
+            snapshot = snapshot.position,
+            log = feed.position(),
+            "the directory's snapshot is ahead of the log; reading the whole log"
+        );
+        return None;
+    }
+    match Directory::from_snapshot(&snapshot.body) {
+        Ok(directory) if directory.position() == snapshot.position => Some(directory),
+        Ok(_) => {
+            tracing::warn!(
+                "the directory's snapshot disagrees with its own position; reading the whole log"
+            );
+            None
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the directory's snapshot does not read; reading the whole log");
+            None
+        }
+    }
+}
+
 /// What the follower task feeds.
 struct Follower {
-    store: Arc<dyn EventStore>,
+    feed: Arc<Feed>,
     directory: Arc<RwLock<Directory>>,
     aggregates: Arc<AggregateCache>,
     applied: watch::Sender<u64>,
     stall: Arc<Mutex<Option<Stall>>>,
+    snapshots: Arc<dyn Snapshots>,
+    /// The position of the last snapshot written or read.
+    saved: u64,
 }
 
 impl Follower {
@@ -202,16 +255,41 @@ impl Follower {
         self.applied.send_replace(event.position);
         Ok(())
     }
+
+    /// Stores the directory as it stands, so the next start reads only the
+    /// events after it. Failing to is logged, not fatal: the log has it all.
+    async fn save_snapshot(&self) {
+        let (position, body) = {
+            let directory = read_lock(&self.directory);
+            (directory.position(), directory.to_snapshot())
+        };
+        let body = match body {
+            Ok(body) => body,
+            Err(error) => {
+                tracing::warn!(%error, "could not write the directory's snapshot");
+                return;
+            }
+        };
+        let snapshot = Snapshot {
+            position,
+            format: directory::SNAPSHOT_FORMAT.to_string(),
+            body,
+        };
+        match self.snapshots.save_snapshot(SNAPSHOT, &snapshot).await {
+            Ok(()) => tracing::debug!(position, "stored the directory's snapshot"),
+            Err(error) => tracing::warn!(%error, "could not store the directory's snapshot"),
+        }
+    }
 }
 
 /// The longest wait between two tries of an event the directory could not
 /// read.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-async fn run(follower: Follower, mut after: u64) {
+async fn run(mut follower: Follower, mut after: u64) {
     let mut backoff = Duration::from_millis(200);
     loop {
-        let mut events = std::pin::pin!(follow(follower.store.clone(), after));
+        let mut events = std::pin::pin!(follower.feed.follow(after));
         let mut stalled = false;
         while let Some(next) = events.next().await {
             match next {
@@ -222,6 +300,10 @@ async fn run(follower: Follower, mut after: u64) {
                             tracing::info!("the directory is applying the log again");
                         }
                         backoff = Duration::from_millis(200);
+                        if after >= follower.saved + SNAPSHOT_EVERY {
+                            follower.saved = after;
+                            follower.save_snapshot().await;
+                        }
                     }
                     Err(error) => {
                         report_stall(&follower.stall, &error, event.position);
@@ -244,6 +326,12 @@ async fn run(follower: Follower, mut after: u64) {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
+}
+
+/// Reads a lock's value even if a panic poisoned it: every change under it
+/// leaves the value consistent.
+fn read_lock<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Records and logs that the directory cannot apply the event at `position`.

@@ -5,7 +5,7 @@
 pub mod canonical;
 pub mod error;
 pub mod event;
-pub mod follow;
+pub mod feed;
 pub mod leader;
 pub mod plan;
 pub mod postgres;
@@ -25,7 +25,7 @@ pub use error::StoreError;
 pub use event::{
     Append, Appended, EventData, EventPosition, ExpectedVersion, RecordedEvent, StreamAppend,
 };
-pub use follow::follow;
+pub use feed::Feed;
 pub use postgres::PostgresStore;
 pub use snapshot::{Snapshot, Snapshots};
 pub use sqlite::SqliteStore;

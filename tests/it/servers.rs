@@ -142,9 +142,14 @@ async fn postgres_two_servers_apply_each_event_once_and_answer_alike() {
     let (store, views) = (storage.events.clone(), storage.views.clone());
     let incremental = views.dump().await.expect("dump");
     views.reset().await.expect("reset");
-    let rebuilt = advice_log::projection::Projector::new(store.clone(), views.clone())
-        .await
-        .expect("projector");
+    let rebuilt = advice_log::projection::Projector::new(
+        advice_log::store::Feed::start(store.clone())
+            .await
+            .expect("feed"),
+        views.clone(),
+    )
+    .await
+    .expect("projector");
     rebuilt.catch_up(&|_| {}).await.expect("rebuild");
     assert_eq!(
         views.dump().await.expect("dump"),

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use advice_log::store::{follow, Append, ExpectedVersion, StoreError};
+use advice_log::store::{Append, ExpectedVersion, Feed, StoreError};
 use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::Barrier;
@@ -71,9 +71,17 @@ on_both_backends! {
         let store = db.store().await;
         let total = TASKS * PER_TASK * 2;
 
-        // A follower through the public follow() stream...
-        let follower = tokio::spawn(
-            follow(Arc::clone(&store), 0).take(total).collect::<Vec<_>>(),
+        // Two followers of the server's one feed, each at its own pace...
+        let feed = Feed::start(Arc::clone(&store)).await.expect("feed");
+        let follower = tokio::spawn(feed.follow(0).take(total).collect::<Vec<_>>());
+        let slow = tokio::spawn(
+            feed.follow(0)
+                .then(|e| async move {
+                    tokio::task::yield_now().await;
+                    e
+                })
+                .take(total)
+                .collect::<Vec<_>>(),
         );
         // ...and a naive poller reading `position > cursor` as fast as it can,
         // which would see a hole if positions ever became visible out of order.
@@ -127,6 +135,12 @@ on_both_backends! {
         assert_eq!(positions, (1..=total as u64).collect::<Vec<_>>(), "in order, once each, no gap");
         let seen_ids: HashSet<_> = seen.iter().map(|e| e.as_ref().expect("event").event_id).collect();
         assert_eq!(seen_ids, written);
+        let slow = tokio::time::timeout(Duration::from_secs(30), slow)
+            .await
+            .expect("the second follower caught up")
+            .expect("follower task");
+        let slow: Vec<u64> = slow.iter().map(|e| e.as_ref().expect("event").position).collect();
+        assert_eq!(slow, positions, "the second follower saw the same events in the same order");
         let reads = tokio::time::timeout(Duration::from_secs(30), poller)
             .await
             .expect("the poller caught up")

@@ -322,7 +322,7 @@ fn incremental_equals_rebuilt(backend: Backend) {
                 let views = org.app.projector.views().clone();
                 let incremental = views.dump().await.expect("dump");
                 // Rebuild from zero with a fresh projector, as `advice-log rebuild` does.
-                let fresh = Projector::new(org.app.store.clone(), views.clone())
+                let fresh = Projector::new(org.app.feed.clone(), views.clone())
                     .await
                     .expect("projector");
                 org.app.stop_projector();
@@ -374,7 +374,7 @@ on_both_backends! {
         let objection = || raw(ProposalEvent::ObjectionRaised { objection_id: uuid::Uuid::new_v4(), by: PersonId::random(), reason: "harm".into() });
         store.append(Append::to_stream(proposal.stream(), ExpectedVersion::NoStream, vec![raw(raised), objection()])).await.expect("append");
 
-        let projector = Projector::new(store.clone(), storage.views.clone()).await.expect("projector");
+        let projector = Projector::new(advice_log::store::Feed::start(store.clone()).await.expect("feed"), storage.views.clone()).await.expect("projector");
         assert_eq!(projector.catch_up(&|_| {}).await.expect("catch up"), 2);
         assert_eq!(projector.views().stats(Owner::Team(team)).await.expect("stats").objections_raised, 1);
 
@@ -386,7 +386,7 @@ on_both_backends! {
         assert_eq!(projector.views().stats(Owner::Team(team)).await.expect("stats").objections_raised, 1, "nor did the changes stay");
 
         // A restarted projector picks up from the checkpoint and applies the event once.
-        let restarted = Projector::new(store.clone(), storage.views.clone()).await.expect("projector");
+        let restarted = Projector::new(advice_log::store::Feed::start(store.clone()).await.expect("feed"), storage.views.clone()).await.expect("projector");
         assert_eq!(restarted.catch_up(&|_| {}).await.expect("catch up"), 3);
         assert_eq!(restarted.views().stats(Owner::Team(team)).await.expect("stats").objections_raised, 2);
         assert_eq!(restarted.catch_up(&|_| {}).await.expect("again"), 3, "nothing is applied twice");
