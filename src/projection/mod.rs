@@ -6,6 +6,7 @@ pub mod cache;
 pub mod postgres;
 pub mod projected;
 pub mod rows;
+mod sql;
 pub mod sqlite;
 pub mod store;
 

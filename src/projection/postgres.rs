@@ -1,4 +1,7 @@
-//! The read models on PostgreSQL.
+//! The read models on PostgreSQL. What the backends share is in
+//! [`super::sql`]; here are PostgreSQL's ways: native `uuid` and
+//! `timestamptz` columns, arrays (`= ANY`, `UNNEST` writes), row-value
+//! comparisons, `FOR UPDATE` on the checkpoint, and its statistics query.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -9,20 +12,12 @@ use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 use uuid::Uuid;
 
 use super::projected::ProjectedProposal;
-use super::rows::{
-    adviser_columns, adviser_from, owner_columns, owner_from, Page, ProposalRow, RequestRow,
-    StatsRow,
-};
+use super::rows::{adviser_columns, owner_columns, Page, ProposalRow, RequestRow, StatsRow};
+use super::sql::{self, documents, Dialect, ViewRow, PROPOSAL_COLUMNS, REQUEST_COLUMNS, RESET};
 use super::store::ViewStore;
-use super::{document, NAME, UPSERT_PROPOSAL, UPSERT_REQUEST};
+use super::{document, UPSERT_PROPOSAL, UPSERT_REQUEST};
 use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::{from_i64, to_i64, StoreError};
-
-const PROPOSAL_COLUMNS: &str = "proposal_id, owner_kind, owner_id, title, rule, state, outcome, \
-    raised_position, raised_at, decided_position, decided_at, review_by, revoked, advice_followed, \
-    requests, requests_answered, objections_raised, objections_integrated";
-const REQUEST_COLUMNS: &str = "request_id, proposal_id, adviser_kind, adviser_id, reason, \
-    requested_position, requested_at, answered, open";
 
 /// The PostgreSQL read models.
 pub struct PgViews {
@@ -37,6 +32,59 @@ impl PgViews {
             pool,
             crash: AtomicBool::new(false),
         }
+    }
+}
+
+impl ViewRow for PgRow {
+    fn id(&self, column: &str) -> Result<Uuid, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn time(&self, column: &str) -> Result<DateTime<Utc>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+
+    fn maybe_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+impl Dialect for PgViews {
+    type Db = Postgres;
+    const PENDING: &'static str = "NOT answered AND open";
+    const UNREVOKED: &'static str = "NOT revoked";
+
+    fn push_id(query: &mut QueryBuilder<'_, Postgres>, id: Uuid) {
+        query.push_bind(id);
+    }
+
+    fn push_in(query: &mut QueryBuilder<'_, Postgres>, ids: &[Uuid]) {
+        query.push(" = ANY(").push_bind(ids.to_vec()).push(")");
+    }
+
+    fn push_time(query: &mut QueryBuilder<'_, Postgres>, at: DateTime<Utc>) {
+        query.push_bind(at);
+    }
+
+    fn push_int(query: &mut QueryBuilder<'_, Postgres>, number: i64) {
+        query.push_bind(number);
+    }
+
+    fn push_text(query: &mut QueryBuilder<'_, Postgres>, text: &str) {
+        query.push_bind(text.to_owned());
+    }
+
+    fn push_after_review(
+        query: &mut QueryBuilder<'_, Postgres>,
+        review_by: DateTime<Utc>,
+        raised_position: i64,
+    ) {
+        query
+            .push(" AND (review_by, raised_position) > (")
+            .push_bind(review_by)
+            .push(", ")
+            .push_bind(raised_position)
+            .push(")");
     }
 }
 
@@ -138,73 +186,19 @@ fn storable(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn documents(rows: &[PgRow]) -> Result<Vec<ProjectedProposal>, StoreError> {
-    rows.iter()
-        .map(|row| {
-            serde_json::from_str(row.try_get("doc")?).map_err(|e| StoreError::Corrupt {
-                position: 0,
-                reason: format!("read model document: {e}"),
-            })
-        })
-        .collect()
-}
-
-fn proposal_row(row: &PgRow) -> Result<ProposalRow, StoreError> {
-    let owner_kind: String = row.try_get("owner_kind")?;
-    let decided_position: Option<i64> = row.try_get("decided_position")?;
-    Ok(ProposalRow {
-        id: ProposalId(row.try_get("proposal_id")?),
-        owner: owner_from(&owner_kind, row.try_get("owner_id")?),
-        title: row.try_get("title")?,
-        rule: row.try_get("rule")?,
-        state: row.try_get("state")?,
-        outcome: row.try_get("outcome")?,
-        raised_position: from_i64(row.try_get("raised_position")?),
-        raised_at: row.try_get("raised_at")?,
-        decided_position: decided_position.map(from_i64),
-        decided_at: row.try_get("decided_at")?,
-        review_by: row.try_get("review_by")?,
-        revoked: row.try_get("revoked")?,
-        advice_followed: row.try_get("advice_followed")?,
-        requests: from_i64(row.try_get("requests")?),
-        requests_answered: from_i64(row.try_get("requests_answered")?),
-        objections_raised: from_i64(row.try_get("objections_raised")?),
-        objections_integrated: from_i64(row.try_get("objections_integrated")?),
-    })
-}
-
-fn request_row(row: &PgRow) -> Result<RequestRow, StoreError> {
-    let kind: String = row.try_get("adviser_kind")?;
-    Ok(RequestRow {
-        request_id: row.try_get("request_id")?,
-        proposal: ProposalId(row.try_get("proposal_id")?),
-        adviser: adviser_from(&kind, row.try_get("adviser_id")?),
-        reason: row.try_get("reason")?,
-        requested_position: from_i64(row.try_get("requested_position")?),
-        requested_at: row.try_get("requested_at")?,
-        answered: row.try_get("answered")?,
-        open: row.try_get("open")?,
-    })
-}
-
 #[async_trait]
 impl ViewStore for PgViews {
     async fn checkpoint(&self) -> Result<u64, StoreError> {
-        let position: Option<i64> =
-            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = $1")
-                .bind(NAME)
-                .fetch_optional(&self.pool)
-                .await?;
+        let position: Option<i64> = sql::checkpoint_query::<Self>("")
+            .build_query_scalar()
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(position.map(from_i64).unwrap_or(0))
     }
 
     async fn load(&self, ids: &[ProposalId]) -> Result<Vec<ProjectedProposal>, StoreError> {
-        let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
-        let rows = sqlx::query("SELECT doc FROM proposal_view WHERE proposal_id = ANY($1)")
-            .bind(ids)
-            .fetch_all(&self.pool)
-            .await?;
-        documents(&rows)
+        let mut query = sql::load_query::<Self>(ids);
+        documents(&query.build().fetch_all(&self.pool).await?)
     }
 
     async fn save(
@@ -215,39 +209,24 @@ impl ViewStore for PgViews {
         through: u64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let stored: Option<i64> = sqlx::query_scalar(
-            "SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
-        )
-        .bind(NAME)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let stored: Option<i64> = sql::checkpoint_query::<Self>(" FOR UPDATE")
+            .build_query_scalar()
+            .fetch_optional(&mut *tx)
+            .await?;
         super::fence(stored, from)?;
         save_proposals(&mut tx, proposals, requests).await?;
-        if self.crash.swap(false, Ordering::SeqCst) {
-            // Dropping the transaction rolls it back, as a crash would.
-            return Err(StoreError::Interrupted(
-                "crashed before the checkpoint".into(),
-            ));
-        }
-        sqlx::query(
-            "INSERT INTO projection_checkpoints (name, position) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-        )
-        .bind(NAME)
-        .bind(to_i64(through))
-        .execute(&mut *tx)
-        .await?;
+        sql::crash_if_asked(&self.crash)?;
+        sql::move_checkpoint::<Self>(through)
+            .build()
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn reset(&self) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for sql in [
-            "DELETE FROM proposal_view",
-            "DELETE FROM advice_request_view",
-            "DELETE FROM projection_checkpoints",
-        ] {
+        for sql in RESET {
             sqlx::query(sql).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -260,21 +239,7 @@ impl ViewStore for PgViews {
         state: Option<&str>,
         page: Page<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
-        let (_, owner_id) = owner_columns(owner);
-        let mut query =
-            QueryBuilder::<Postgres>::new("SELECT doc FROM proposal_view WHERE owner_id = ");
-        query.push_bind(owner_id);
-        if let Some(state) = state {
-            query.push(" AND state = ").push_bind(state.to_string());
-        }
-        if let Some(after) = page.after {
-            query
-                .push(" AND raised_position < ")
-                .push_bind(to_i64(after));
-        }
-        query
-            .push(" ORDER BY raised_position DESC LIMIT ")
-            .push_bind(i64::from(page.limit));
+        let mut query = sql::proposals_query::<Self>(owner, state, page);
         documents(&query.build().fetch_all(&self.pool).await?)
     }
 
@@ -283,19 +248,7 @@ impl ViewStore for PgViews {
         owner: Owner,
         page: Page<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
-        let (_, owner_id) = owner_columns(owner);
-        let mut query = QueryBuilder::<Postgres>::new(
-            "SELECT doc FROM proposal_view WHERE decided_position IS NOT NULL AND owner_id = ",
-        );
-        query.push_bind(owner_id);
-        if let Some(after) = page.after {
-            query
-                .push(" AND decided_position < ")
-                .push_bind(to_i64(after));
-        }
-        query
-            .push(" ORDER BY decided_position DESC LIMIT ")
-            .push_bind(i64::from(page.limit));
+        let mut query = sql::decisions_query::<Self>(owner, page);
         documents(&query.build().fetch_all(&self.pool).await?)
     }
 
@@ -304,24 +257,15 @@ impl ViewStore for PgViews {
         advisers: &[Uuid],
         page: Page<u64>,
     ) -> Result<Vec<RequestRow>, StoreError> {
-        let mut query = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {REQUEST_COLUMNS} FROM advice_request_view WHERE NOT answered AND open AND adviser_id = ANY("
-        ));
-        query.push_bind(advisers.to_vec()).push(")");
-        if let Some(after) = page.after {
-            query
-                .push(" AND requested_position > ")
-                .push_bind(to_i64(after));
-        }
-        query
-            .push(" ORDER BY requested_position LIMIT ")
-            .push_bind(i64::from(page.limit));
+        let Some(mut query) = sql::pending_query::<Self>(advisers, page) else {
+            return Ok(Vec::new());
+        };
         query
             .build()
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(request_row)
+            .map(sql::request_row)
             .collect()
     }
 
@@ -331,27 +275,7 @@ impl ViewStore for PgViews {
         owner: Option<Owner>,
         page: Page<(DateTime<Utc>, u64)>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
-        let mut query = QueryBuilder::<Postgres>::new(
-            "SELECT doc FROM proposal_view WHERE outcome = 'ADOPTED' AND NOT revoked \
-             AND review_by IS NOT NULL AND review_by <= ",
-        );
-        query.push_bind(now);
-        if let Some(owner) = owner {
-            query
-                .push(" AND owner_id = ")
-                .push_bind(owner_columns(owner).1);
-        }
-        if let Some((review_by, position)) = page.after {
-            query
-                .push(" AND (review_by, raised_position) > (")
-                .push_bind(review_by)
-                .push(", ")
-                .push_bind(to_i64(position))
-                .push(")");
-        }
-        query
-            .push(" ORDER BY review_by, raised_position LIMIT ")
-            .push_bind(i64::from(page.limit));
+        let mut query = sql::due_query::<Self>(now, owner, page);
         documents(&query.build().fetch_all(&self.pool).await?)
     }
 
@@ -378,37 +302,11 @@ impl ViewStore for PgViews {
         .bind(owner_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(StatsRow {
-            proposals: from_i64(row.try_get("proposals")?),
-            decisions: from_i64(row.try_get("decisions")?),
-            adopted: from_i64(row.try_get("adopted")?),
-            seconds_to_decision: seconds,
-            requests: from_i64(row.try_get("requests")?),
-            requests_answered: from_i64(row.try_get("answered")?),
-            followed: from_i64(row.try_get("followed")?),
-            objections_raised: from_i64(row.try_get("raised")?),
-            objections_integrated: from_i64(row.try_get("integrated")?),
-        })
+        sql::stats_row(&row, seconds)
     }
 
     async fn dump(&self) -> Result<(Vec<ProposalRow>, Vec<RequestRow>), StoreError> {
-        let proposals = sqlx::query(&format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposal_view ORDER BY proposal_id"
-        ))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(proposal_row)
-        .collect::<Result<_, _>>()?;
-        let requests = sqlx::query(&format!(
-            "SELECT {REQUEST_COLUMNS} FROM advice_request_view ORDER BY request_id"
-        ))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(request_row)
-        .collect::<Result<_, _>>()?;
-        Ok((proposals, requests))
+        sql::dump(&self.pool).await
     }
 
     fn crash_before_next_checkpoint(&self) {

@@ -1,30 +1,27 @@
 //! The read models on SQLite. Writes go through the store's single writer
 //! connection, so they queue behind appends instead of failing as busy.
+//! What the backends share is in [`super::sql`]; here are SQLite's ways:
+//! ids and times stored as text, multi-row `VALUES` writes in chunks, and
+//! its statistics query.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::projected::ProjectedProposal;
-use super::rows::{
-    adviser_columns, adviser_from, owner_columns, owner_from, Page, ProposalRow, RequestRow,
-    StatsRow,
+use super::rows::{adviser_columns, owner_columns, Page, ProposalRow, RequestRow, StatsRow};
+use super::sql::{
+    self, documents, Cells, Dialect, ViewRow, PROPOSAL_COLUMNS, REQUEST_COLUMNS, RESET,
 };
 use super::store::ViewStore;
-use super::{document, NAME, UPSERT_PROPOSAL, UPSERT_REQUEST};
+use super::{document, UPSERT_PROPOSAL, UPSERT_REQUEST};
 use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::canonical::format_time;
 use crate::store::{from_i64, to_i64, StoreError};
-
-const PROPOSAL_COLUMNS: &str = "proposal_id, owner_kind, owner_id, title, rule, state, outcome, \
-    raised_position, raised_at, decided_position, decided_at, review_by, revoked, advice_followed, \
-    requests, requests_answered, objections_raised, objections_integrated";
-const REQUEST_COLUMNS: &str = "request_id, proposal_id, adviser_kind, adviser_id, reason, \
-    requested_position, requested_at, answered, open";
 
 /// The SQLite read models.
 pub struct SqliteViews {
@@ -62,6 +59,69 @@ fn uuid(text: &str) -> Result<Uuid, StoreError> {
         position: 0,
         reason: format!("read model id {text:?}: {e}"),
     })
+}
+
+impl ViewRow for SqliteRow {
+    fn id(&self, column: &str) -> Result<Uuid, StoreError> {
+        uuid(self.borrowed(column)?)
+    }
+
+    fn time(&self, column: &str) -> Result<DateTime<Utc>, StoreError> {
+        parse_time(self.borrowed(column)?)
+    }
+
+    fn maybe_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.maybe_text(column)?
+            .as_deref()
+            .map(parse_time)
+            .transpose()
+    }
+}
+
+impl Dialect for SqliteViews {
+    type Db = Sqlite;
+    const PENDING: &'static str = "answered = 0 AND open = 1";
+    const UNREVOKED: &'static str = "revoked = 0";
+
+    fn push_id(query: &mut QueryBuilder<'_, Sqlite>, id: Uuid) {
+        query.push_bind(id.to_string());
+    }
+
+    fn push_in(query: &mut QueryBuilder<'_, Sqlite>, ids: &[Uuid]) {
+        query.push(" IN (");
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(id.to_string());
+        }
+        query.push(")");
+    }
+
+    fn push_time(query: &mut QueryBuilder<'_, Sqlite>, at: DateTime<Utc>) {
+        query.push_bind(time(&at));
+    }
+
+    fn push_int(query: &mut QueryBuilder<'_, Sqlite>, number: i64) {
+        query.push_bind(number);
+    }
+
+    fn push_text(query: &mut QueryBuilder<'_, Sqlite>, text: &str) {
+        query.push_bind(text.to_owned());
+    }
+
+    fn push_after_review(
+        query: &mut QueryBuilder<'_, Sqlite>,
+        review_by: DateTime<Utc>,
+        raised_position: i64,
+    ) {
+        query
+            .push(" AND (review_by > ")
+            .push_bind(time(&review_by))
+            .push(" OR (review_by = ")
+            .push_bind(time(&review_by))
+            .push(" AND raised_position > ")
+            .push_bind(raised_position)
+            .push("))");
+    }
 }
 
 /// Rows per multi-row statement (well under SQLite's bound-parameter limit).
@@ -131,87 +191,20 @@ async fn save_proposals(
     Ok(())
 }
 
-fn parse_document(text: &str) -> Result<ProjectedProposal, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-        position: 0,
-        reason: format!("read model document: {e}"),
-    })
-}
-
-fn documents(rows: &[SqliteRow]) -> Result<Vec<ProjectedProposal>, StoreError> {
-    rows.iter()
-        .map(|row| parse_document(row.try_get("doc")?))
-        .collect()
-}
-
-fn proposal_row(row: &SqliteRow) -> Result<ProposalRow, StoreError> {
-    let owner_kind: String = row.try_get("owner_kind")?;
-    let owner_id: String = row.try_get("owner_id")?;
-    let id: String = row.try_get("proposal_id")?;
-    let raised_at: String = row.try_get("raised_at")?;
-    let decided_at: Option<String> = row.try_get("decided_at")?;
-    let review_by: Option<String> = row.try_get("review_by")?;
-    let decided_position: Option<i64> = row.try_get("decided_position")?;
-    Ok(ProposalRow {
-        id: ProposalId(uuid(&id)?),
-        owner: owner_from(&owner_kind, uuid(&owner_id)?),
-        title: row.try_get("title")?,
-        rule: row.try_get("rule")?,
-        state: row.try_get("state")?,
-        outcome: row.try_get("outcome")?,
-        raised_position: from_i64(row.try_get("raised_position")?),
-        raised_at: parse_time(&raised_at)?,
-        decided_position: decided_position.map(from_i64),
-        decided_at: decided_at.as_deref().map(parse_time).transpose()?,
-        review_by: review_by.as_deref().map(parse_time).transpose()?,
-        revoked: row.try_get("revoked")?,
-        advice_followed: row.try_get("advice_followed")?,
-        requests: from_i64(row.try_get("requests")?),
-        requests_answered: from_i64(row.try_get("requests_answered")?),
-        objections_raised: from_i64(row.try_get("objections_raised")?),
-        objections_integrated: from_i64(row.try_get("objections_integrated")?),
-    })
-}
-
-fn request_row(row: &SqliteRow) -> Result<RequestRow, StoreError> {
-    let request_id: String = row.try_get("request_id")?;
-    let proposal_id: String = row.try_get("proposal_id")?;
-    let kind: String = row.try_get("adviser_kind")?;
-    let adviser_id: String = row.try_get("adviser_id")?;
-    let at: String = row.try_get("requested_at")?;
-    Ok(RequestRow {
-        request_id: uuid(&request_id)?,
-        proposal: ProposalId(uuid(&proposal_id)?),
-        adviser: adviser_from(&kind, uuid(&adviser_id)?),
-        reason: row.try_get("reason")?,
-        requested_position: from_i64(row.try_get("requested_position")?),
-        requested_at: parse_time(&at)?,
-        answered: row.try_get("answered")?,
-        open: row.try_get("open")?,
-    })
-}
-
 #[async_trait]
 impl ViewStore for SqliteViews {
     async fn checkpoint(&self) -> Result<u64, StoreError> {
-        let position: Option<i64> =
-            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = ?")
-                .bind(NAME)
-                .fetch_optional(&self.reader)
-                .await?;
+        let position: Option<i64> = sql::checkpoint_query::<Self>("")
+            .build_query_scalar()
+            .fetch_optional(&self.reader)
+            .await?;
         Ok(position.map(from_i64).unwrap_or(0))
     }
 
     async fn load(&self, ids: &[ProposalId]) -> Result<Vec<ProjectedProposal>, StoreError> {
         let mut loaded = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("SELECT doc FROM proposal_view WHERE proposal_id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(id.0.to_string());
-            }
-            query.push(")");
+            let mut query = sql::load_query::<Self>(chunk);
             loaded.extend(documents(&query.build().fetch_all(&self.writer).await?)?);
         }
         Ok(loaded)
@@ -227,38 +220,24 @@ impl ViewStore for SqliteViews {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         // BEGIN IMMEDIATE holds the file's write lock, so the checkpoint
         // read here is the one this transaction moves.
-        let stored: Option<i64> =
-            sqlx::query_scalar("SELECT position FROM projection_checkpoints WHERE name = ?")
-                .bind(NAME)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let stored: Option<i64> = sql::checkpoint_query::<Self>("")
+            .build_query_scalar()
+            .fetch_optional(&mut *tx)
+            .await?;
         super::fence(stored, from)?;
         save_proposals(&mut tx, proposals, requests).await?;
-        if self.crash.swap(false, Ordering::SeqCst) {
-            // Dropping the transaction rolls it back, as a crash would.
-            return Err(StoreError::Interrupted(
-                "crashed before the checkpoint".into(),
-            ));
-        }
-        sqlx::query(
-            "INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) \
-             ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-        )
-        .bind(NAME)
-        .bind(to_i64(through))
-        .execute(&mut *tx)
-        .await?;
+        sql::crash_if_asked(&self.crash)?;
+        sql::move_checkpoint::<Self>(through)
+            .build()
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn reset(&self) -> Result<(), StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        for sql in [
-            "DELETE FROM proposal_view",
-            "DELETE FROM advice_request_view",
-            "DELETE FROM projection_checkpoints",
-        ] {
+        for sql in RESET {
             sqlx::query(sql).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -271,21 +250,7 @@ impl ViewStore for SqliteViews {
         state: Option<&str>,
         page: Page<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
-        let (_, owner_id) = owner_columns(owner);
-        let mut query =
-            QueryBuilder::<Sqlite>::new("SELECT doc FROM proposal_view WHERE owner_id = ");
-        query.push_bind(owner_id.to_string());
-        if let Some(state) = state {
-            query.push(" AND state = ").push_bind(state.to_string());
-        }
-        if let Some(after) = page.after {
-            query
-                .push(" AND raised_position < ")
-                .push_bind(to_i64(after));
-        }
-        query
-            .push(" ORDER BY raised_position DESC LIMIT ")
-            .push_bind(i64::from(page.limit));
+        let mut query = sql::proposals_query::<Self>(owner, state, page);
         documents(&query.build().fetch_all(&self.reader).await?)
     }
 
@@ -294,19 +259,7 @@ impl ViewStore for SqliteViews {
         owner: Owner,
         page: Page<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
-        let (_, owner_id) = owner_columns(owner);
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT doc FROM proposal_view WHERE decided_position IS NOT NULL AND owner_id = ",
-        );
-        query.push_bind(owner_id.to_string());
-        if let Some(after) = page.after {
-            query
-                .push(" AND decided_position < ")
-                .push_bind(to_i64(after));
-        }
-        query
-            .push(" ORDER BY decided_position DESC LIMIT ")
-            .push_bind(i64::from(page.limit));
+        let mut query = sql::decisions_query::<Self>(owner, page);
         documents(&query.build().fetch_all(&self.reader).await?)
     }
 
@@ -315,31 +268,15 @@ impl ViewStore for SqliteViews {
         advisers: &[Uuid],
         page: Page<u64>,
     ) -> Result<Vec<RequestRow>, StoreError> {
-        if advisers.is_empty() {
+        let Some(mut query) = sql::pending_query::<Self>(advisers, page) else {
             return Ok(Vec::new());
-        }
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {REQUEST_COLUMNS} FROM advice_request_view WHERE answered = 0 AND open = 1 AND adviser_id IN ("
-        ));
-        let mut list = query.separated(", ");
-        for adviser in advisers {
-            list.push_bind(adviser.to_string());
-        }
-        query.push(")");
-        if let Some(after) = page.after {
-            query
-                .push(" AND requested_position > ")
-                .push_bind(to_i64(after));
-        }
-        query
-            .push(" ORDER BY requested_position LIMIT ")
-            .push_bind(i64::from(page.limit));
+        };
         query
             .build()
             .fetch_all(&self.reader)
             .await?
             .iter()
-            .map(request_row)
+            .map(sql::request_row)
             .collect()
     }
 
@@ -349,29 +286,7 @@ impl ViewStore for SqliteViews {
         owner: Option<Owner>,
         page: Page<(DateTime<Utc>, u64)>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT doc FROM proposal_view WHERE outcome = 'ADOPTED' AND revoked = 0 \
-             AND review_by IS NOT NULL AND review_by <= ",
-        );
-        query.push_bind(time(&now));
-        if let Some(owner) = owner {
-            query
-                .push(" AND owner_id = ")
-                .push_bind(owner_columns(owner).1.to_string());
-        }
-        if let Some((review_by, position)) = page.after {
-            query
-                .push(" AND (review_by > ")
-                .push_bind(time(&review_by))
-                .push(" OR (review_by = ")
-                .push_bind(time(&review_by))
-                .push(" AND raised_position > ")
-                .push_bind(to_i64(position))
-                .push("))");
-        }
-        query
-            .push(" ORDER BY review_by, raised_position LIMIT ")
-            .push_bind(i64::from(page.limit));
+        let mut query = sql::due_query::<Self>(now, owner, page);
         documents(&query.build().fetch_all(&self.reader).await?)
     }
 
@@ -396,42 +311,14 @@ impl ViewStore for SqliteViews {
             .fetch_all(&self.reader)
             .await?;
         let mut seconds = Vec::with_capacity(times.len());
-        for time in &times {
-            let raised: String = time.try_get("raised_at")?;
-            let decided: String = time.try_get("decided_at")?;
-            seconds.push((parse_time(&decided)? - parse_time(&raised)?).num_seconds());
+        for row in &times {
+            seconds.push((row.time("decided_at")? - row.time("raised_at")?).num_seconds());
         }
-        Ok(StatsRow {
-            proposals: from_i64(row.try_get("proposals")?),
-            decisions: from_i64(row.try_get("decisions")?),
-            adopted: from_i64(row.try_get("adopted")?),
-            seconds_to_decision: seconds,
-            requests: from_i64(row.try_get("requests")?),
-            requests_answered: from_i64(row.try_get("answered")?),
-            followed: from_i64(row.try_get("followed")?),
-            objections_raised: from_i64(row.try_get("raised")?),
-            objections_integrated: from_i64(row.try_get("integrated")?),
-        })
+        sql::stats_row(&row, seconds)
     }
 
     async fn dump(&self) -> Result<(Vec<ProposalRow>, Vec<RequestRow>), StoreError> {
-        let proposals = sqlx::query(&format!(
-            "SELECT {PROPOSAL_COLUMNS} FROM proposal_view ORDER BY proposal_id"
-        ))
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(proposal_row)
-        .collect::<Result<_, _>>()?;
-        let requests = sqlx::query(&format!(
-            "SELECT {REQUEST_COLUMNS} FROM advice_request_view ORDER BY request_id"
-        ))
-        .fetch_all(&self.reader)
-        .await?
-        .iter()
-        .map(request_row)
-        .collect::<Result<_, _>>()?;
-        Ok((proposals, requests))
+        sql::dump(&self.reader).await
     }
 
     fn crash_before_next_checkpoint(&self) {

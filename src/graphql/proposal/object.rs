@@ -1,0 +1,295 @@
+//! The `Proposal` object: its fields, and how it is built from its stream
+//! or from the read models.
+
+use async_graphql::{Context, Object, ID};
+use chrono::{DateTime, Utc};
+
+use super::advice::{Advice, AdviserEntry, Objection};
+use super::decision::{Amendment, Decision, Review, Vote};
+use super::enums::{ProposalStateKind, Rule};
+use super::trail::TrailEntry;
+use super::{person_of, team_of};
+use crate::app::proposals::LoadedProposal;
+use crate::domain::metadata::Metadata;
+use crate::domain::proposal::{self, ProposalId, ProposalState, Status};
+use crate::domain::PersonId;
+use crate::graphql::error::GqlResult;
+use crate::graphql::types::{app, Person, Team};
+use crate::projection::projected::ProjectedProposal;
+use crate::store::RecordedEvent;
+
+/// A proposal, as it stands or as it stood at `asOf`: loaded from its
+/// stream, or from the read models (then its trail is read when asked for).
+#[derive(Clone)]
+pub struct Proposal {
+    id: ProposalId,
+    state: ProposalState,
+    decided_by: Option<PersonId>,
+    reviewed_by: Vec<Option<PersonId>>,
+    events: Option<Vec<(RecordedEvent, Metadata)>>,
+    at: DateTime<Utc>,
+}
+
+impl Proposal {
+    /// A proposal as loaded from its stream, judged for compliance at `at`.
+    pub fn new(loaded: LoadedProposal, at: DateTime<Utc>) -> Self {
+        let events: Vec<(RecordedEvent, Metadata)> =
+            loaded.events.into_iter().zip(loaded.metadata).collect();
+        let actors = |kind: &str| {
+            events
+                .iter()
+                .filter(|(e, _)| e.event_type == kind)
+                .map(|(_, m)| m.actor)
+                .collect::<Vec<_>>()
+        };
+        Proposal {
+            id: loaded.id,
+            decided_by: actors("ProposalDecided").into_iter().next().flatten(),
+            reviewed_by: actors("DecisionReviewed"),
+            state: loaded.state,
+            events: Some(events),
+            at,
+        }
+    }
+
+    /// A proposal as the read models keep it, judged for compliance at `at`.
+    pub fn projected(projected: ProjectedProposal, at: DateTime<Utc>) -> Self {
+        Proposal {
+            id: projected.id,
+            state: projected.state,
+            decided_by: projected.decided_by,
+            reviewed_by: projected.reviewed_by,
+            events: None,
+            at,
+        }
+    }
+}
+
+#[Object]
+impl Proposal {
+    /// Its id.
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    /// Its title.
+    async fn title(&self) -> &str {
+        &self.state.title
+    }
+
+    /// The current body.
+    async fn body(&self) -> &str {
+        self.state.body()
+    }
+
+    /// The body as first raised.
+    async fn original_body(&self) -> &str {
+        &self.state.original_body
+    }
+
+    /// The body's version: 1, plus one per amendment.
+    async fn version(&self) -> u32 {
+        self.state.version()
+    }
+
+    /// `OPEN`, `DECIDED` or `WITHDRAWN`.
+    async fn state(&self) -> ProposalStateKind {
+        match self.state.status {
+            Status::Decided => ProposalStateKind::Decided,
+            Status::Withdrawn => ProposalStateKind::Withdrawn,
+            Status::Open | Status::Unraised => ProposalStateKind::Open,
+        }
+    }
+
+    /// Its decision rule.
+    async fn rule(&self) -> Option<Rule> {
+        self.state.rule.map(Rule::from)
+    }
+
+    /// For `THRESHOLD`: the share of eligible members that must agree.
+    async fn threshold(&self) -> Option<f64> {
+        self.state.threshold_bp.map(|bp| f64::from(bp) / 10_000.0)
+    }
+
+    /// How many members were eligible when it was raised (coaches excluded).
+    async fn eligible_members(&self) -> usize {
+        self.state.eligible.len()
+    }
+
+    /// The team it belongs to.
+    async fn team(&self, ctx: &Context<'_>) -> Option<Team> {
+        match self.state.owner {
+            Some(proposal::Owner::Team(team)) => team_of(ctx, team),
+            _ => None,
+        }
+    }
+
+    /// The cross-team group it belongs to.
+    async fn group(&self, ctx: &Context<'_>) -> Option<crate::graphql::types::Group> {
+        match self.state.owner {
+            Some(proposal::Owner::Group(group)) => app(ctx)
+                .read
+                .directory()
+                .group(group)
+                .cloned()
+                .map(crate::graphql::types::Group),
+            _ => None,
+        }
+    }
+
+    /// Who raised it.
+    async fn proposer(&self, ctx: &Context<'_>) -> Option<Person> {
+        self.state.proposer.and_then(|p| person_of(ctx, p))
+    }
+
+    /// Who records the decision.
+    async fn decider(&self, ctx: &Context<'_>) -> Option<Person> {
+        self.state.decider.and_then(|p| person_of(ctx, p))
+    }
+
+    /// When it was raised.
+    async fn raised_at(&self) -> Option<DateTime<Utc>> {
+        self.state.raised_at
+    }
+
+    /// The advice deadline.
+    async fn advice_deadline(&self) -> Option<DateTime<Utc>> {
+        self.state.advice_deadline
+    }
+
+    /// The decision area.
+    async fn area(&self) -> Option<&str> {
+        self.state.area.as_deref()
+    }
+
+    /// Spend against the owner group's budget, in minor units.
+    async fn spend(&self) -> Option<i64> {
+        self.state.spend
+    }
+
+    /// When the decision is next due for review.
+    async fn review_by(&self) -> Option<DateTime<Utc>> {
+        self.state.next_review_by()
+    }
+
+    /// Who was asked for advice, why, and whether they answered.
+    async fn advisers(&self) -> Vec<AdviserEntry> {
+        self.state
+            .requests
+            .iter()
+            .cloned()
+            .map(AdviserEntry)
+            .collect()
+    }
+
+    /// Every piece of advice, in order.
+    async fn advice(&self) -> Vec<Advice> {
+        self.state.advice.iter().cloned().map(Advice).collect()
+    }
+
+    /// Every objection, in order.
+    async fn objections(&self) -> Vec<Objection> {
+        self.state
+            .objections
+            .iter()
+            .cloned()
+            .map(Objection)
+            .collect()
+    }
+
+    /// Every amendment, in order (the original body is `originalBody`).
+    async fn amendments(&self) -> Vec<Amendment> {
+        self.state
+            .amendments
+            .iter()
+            .map(|a| Amendment {
+                version: a.version,
+                body: a.body.clone(),
+                reason: a.reason.clone(),
+                at: a.at,
+            })
+            .collect()
+    }
+
+    /// Each voter's latest vote.
+    async fn votes(&self) -> Vec<Vote> {
+        self.state.votes.iter().cloned().map(Vote).collect()
+    }
+
+    /// The decision, once made.
+    async fn decision(&self) -> Option<Decision> {
+        let record = self.state.decision.clone()?;
+        let by = self.decided_by;
+        let missing = self
+            .state
+            .requests
+            .iter()
+            .filter(|r| record.missing_advisers.contains(&r.id))
+            .cloned()
+            .map(AdviserEntry)
+            .collect();
+        Some(Decision {
+            record,
+            by,
+            missing,
+        })
+    }
+
+    /// Why it was withdrawn, if it was.
+    async fn withdrawn_reason(&self) -> Option<&str> {
+        self.state.withdrawn_reason.as_deref()
+    }
+
+    /// Reviews of the decision, in order.
+    async fn reviews(&self) -> Vec<Review> {
+        self.state
+            .reviews
+            .iter()
+            .cloned()
+            .zip(self.reviewed_by.iter().copied())
+            .map(|(review, by)| Review { review, by })
+            .collect()
+    }
+
+    /// Whether a review revoked the decision (it stays in the record).
+    async fn revoked(&self) -> bool {
+        self.state.revoked()
+    }
+
+    /// Every event of the proposal, in order, with actor, role, time and reason.
+    async fn trail(&self, ctx: &Context<'_>) -> GqlResult<Vec<TrailEntry>> {
+        let events = match &self.events {
+            Some(events) => events.clone(),
+            None => crate::graphql::views::proposals_of(ctx, std::iter::once(self.id))
+                .await?
+                .remove(&self.id)
+                .map(|loaded| loaded.events.into_iter().zip(loaded.metadata).collect())
+                .unwrap_or_default(),
+        };
+        Ok(events
+            .into_iter()
+            .map(|(event, metadata)| TrailEntry(event, metadata))
+            .collect())
+    }
+
+    /// Whether the process was (or is being) followed, check by check.
+    async fn compliance(&self, ctx: &Context<'_>) -> crate::graphql::verdict::Compliance {
+        crate::graphql::verdict::Compliance::of(ctx, &self.state, self.at)
+    }
+
+    /// The adopted decision this proposal would replace (same owner).
+    async fn supersedes(&self, ctx: &Context<'_>) -> GqlResult<Option<Proposal>> {
+        match self.state.supersedes {
+            Some(id) => crate::graphql::views::proposal_by_id(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The later decision that replaced this one, if any.
+    async fn superseded_by(&self, ctx: &Context<'_>) -> GqlResult<Option<Proposal>> {
+        match self.state.superseded_by {
+            Some(id) => crate::graphql::views::proposal_by_id(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+}
