@@ -242,9 +242,8 @@ async fn read_new_events(shared: Arc<Shared>) {
                 shared
                     .tail
                     .send_if_modified(|tail| std::mem::replace(&mut tail.failing, false));
-                match tokio::time::timeout(RECHECK, head.changed()).await {
-                    Ok(Err(_)) => break,
-                    Ok(Ok(())) | Err(_) => {}
+                if let Ok(Err(_)) = tokio::time::timeout(RECHECK, head.changed()).await {
+                    break;
                 }
             }
             Err(StoreError::Database(error)) if matches!(*error, sqlx::Error::PoolClosed) => break,
