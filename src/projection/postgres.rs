@@ -3,8 +3,6 @@
 //! `timestamptz` columns, arrays (`= ANY`, `UNNEST` writes), row-value
 //! comparisons, `FOR UPDATE` on the checkpoint, and its statistics query.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgRow};
@@ -22,16 +20,12 @@ use crate::store::{from_i64, to_i64, StoreError};
 /// The PostgreSQL read models.
 pub struct PgViews {
     pool: PgPool,
-    crash: AtomicBool,
 }
 
 impl PgViews {
     /// Read models over the event store's pool.
     pub fn new(pool: PgPool) -> Self {
-        PgViews {
-            pool,
-            crash: AtomicBool::new(false),
-        }
+        PgViews { pool }
     }
 }
 
@@ -215,7 +209,6 @@ impl ViewStore for PgViews {
             .await?;
         super::fence(stored, from)?;
         save_proposals(&mut tx, proposals, requests).await?;
-        sql::crash_if_asked(&self.crash)?;
         sql::move_checkpoint::<Self>(through)
             .build()
             .execute(&mut *tx)
@@ -307,9 +300,5 @@ impl ViewStore for PgViews {
 
     async fn dump(&self) -> Result<(Vec<ProposalRow>, Vec<RequestRow>), StoreError> {
         sql::dump(&self.pool).await
-    }
-
-    fn crash_before_next_checkpoint(&self) {
-        self.crash.store(true, Ordering::SeqCst);
     }
 }

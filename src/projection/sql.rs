@@ -6,8 +6,6 @@
 //! Each backend keeps what truly differs: its pools and transactions, its
 //! multi-row writes and its statistics query.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Database, Decode, Executor, IntoArguments, QueryBuilder, Row, Type};
 use uuid::Uuid;
@@ -85,18 +83,6 @@ pub(super) fn move_checkpoint<D: Dialect>(through: u64) -> QueryBuilder<'static,
     D::push_int(&mut query, to_i64(through));
     query.push(") ON CONFLICT (name) DO UPDATE SET position = excluded.position");
     query
-}
-
-/// Fails as a crash just before the checkpoint would, once, when a test
-/// asked for it through [`super::store::ViewStore::crash_before_next_checkpoint`].
-pub(super) fn crash_if_asked(crash: &AtomicBool) -> Result<(), StoreError> {
-    if crash.swap(false, Ordering::SeqCst) {
-        // Dropping the transaction rolls it back, as a crash would.
-        return Err(StoreError::Interrupted(
-            "crashed before the checkpoint".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// The documents of these proposals.

@@ -4,8 +4,6 @@
 //! ids and times stored as text, multi-row `VALUES` writes in chunks, and
 //! its statistics query.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqlitePool, SqliteRow};
@@ -27,17 +25,12 @@ use crate::store::{from_i64, to_i64, StoreError};
 pub struct SqliteViews {
     writer: SqlitePool,
     reader: SqlitePool,
-    crash: AtomicBool,
 }
 
 impl SqliteViews {
     /// Read models over the event store's writer and reader pools.
     pub fn new(writer: SqlitePool, reader: SqlitePool) -> Self {
-        SqliteViews {
-            writer,
-            reader,
-            crash: AtomicBool::new(false),
-        }
+        SqliteViews { writer, reader }
     }
 }
 
@@ -226,7 +219,6 @@ impl ViewStore for SqliteViews {
             .await?;
         super::fence(stored, from)?;
         save_proposals(&mut tx, proposals, requests).await?;
-        sql::crash_if_asked(&self.crash)?;
         sql::move_checkpoint::<Self>(through)
             .build()
             .execute(&mut *tx)
@@ -319,9 +311,5 @@ impl ViewStore for SqliteViews {
 
     async fn dump(&self) -> Result<(Vec<ProposalRow>, Vec<RequestRow>), StoreError> {
         sql::dump(&self.reader).await
-    }
-
-    fn crash_before_next_checkpoint(&self) {
-        self.crash.store(true, Ordering::SeqCst);
     }
 }

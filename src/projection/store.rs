@@ -73,8 +73,4 @@ pub trait ViewStore: Send + Sync {
 
     /// Every row of every read model, in key order (for comparing builds).
     async fn dump(&self) -> Result<(Vec<ProposalRow>, Vec<RequestRow>), StoreError>;
-
-    /// Makes the next `save` write its changes and then fail before moving
-    /// the checkpoint, as a crash at that moment would (for tests).
-    fn crash_before_next_checkpoint(&self);
 }

@@ -13,7 +13,7 @@ use advice_log::domain::proposal::{
 };
 use advice_log::domain::{Actor, Caller, OrgRole, PersonId, TeamId, TeamRole};
 use advice_log::projection::Projector;
-use advice_log::store::{Append, Backend, EventData, ExpectedVersion, StoreError};
+use advice_log::store::{Append, Backend, DatabaseUrl, EventData, ExpectedVersion};
 use chrono::{Duration, Utc};
 use proptest::prelude::*;
 use serde_json::json;
@@ -379,12 +379,15 @@ on_both_backends! {
         assert_eq!(projector.views().stats(Owner::Team(team)).await.expect("stats").objections_raised, 1);
 
         store.append(Append::to_stream(proposal.stream(), ExpectedVersion::Exact(2), vec![objection()])).await.expect("append");
-        projector.views().crash_before_next_checkpoint();
+        // The database itself fails the checkpoint's move, after the page's
+        // changes were written in the same transaction, as a crash would.
+        crash_at_checkpoint(&db, 3).await;
         let crashed = projector.catch_up(&|_| {}).await;
-        assert!(matches!(crashed, Err(StoreError::Interrupted(_))), "{crashed:?}");
+        assert!(format!("{crashed:?}").contains("crash before checkpoint 3"), "{crashed:?}");
         assert_eq!(projector.views().checkpoint().await.expect("checkpoint"), 2, "the checkpoint did not move");
         assert_eq!(projector.views().stats(Owner::Team(team)).await.expect("stats").objections_raised, 1, "nor did the changes stay");
 
+        no_crash(&db).await;
         // A restarted projector picks up from the checkpoint and applies the event once.
         let restarted = Projector::new(advice_log::store::Feed::start(store.clone()).await.expect("feed"), storage.views.clone()).await.expect("projector");
         assert_eq!(restarted.catch_up(&|_| {}).await.expect("catch up"), 3);
@@ -538,5 +541,65 @@ on_both_backends! {
         assert!(views.pending_requests(&[org.outsider.0, org.other_team.0], page).await.expect("requests").is_empty());
         assert_eq!(views.pending_requests(&[org.coach.0], page).await.expect("requests").len(), 1);
         org.app.store.close().await;
+    }
+}
+
+/// Makes the database refuse to move the read models' checkpoint to
+/// `position` (a trigger, installed as the owner), as a crash right before
+/// that write would.
+async fn crash_at_checkpoint(db: &TestDb, position: u64) {
+    let statements: Vec<String> = match db.url {
+        DatabaseUrl::Sqlite(_) => vec![format!(
+            "CREATE TRIGGER crash BEFORE INSERT ON projection_checkpoints WHEN NEW.position = {position} \
+             BEGIN SELECT RAISE(ABORT, 'crash before checkpoint {position}'); END"
+        )],
+        DatabaseUrl::Postgres(_) => vec![
+            format!(
+                "CREATE FUNCTION crash() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.position = {position} THEN RAISE EXCEPTION 'crash before checkpoint {position}'; END IF; \
+                 RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER crash BEFORE INSERT OR UPDATE ON projection_checkpoints \
+             FOR EACH ROW EXECUTE FUNCTION crash()"
+                .to_string(),
+        ],
+    };
+    run_as_owner(db, &statements).await;
+}
+
+/// Removes what [`crash_at_checkpoint`] installed.
+async fn no_crash(db: &TestDb) {
+    let statements: Vec<String> = match db.url {
+        DatabaseUrl::Sqlite(_) => vec!["DROP TRIGGER crash".into()],
+        DatabaseUrl::Postgres(_) => vec![
+            "DROP TRIGGER crash ON projection_checkpoints".into(),
+            "DROP FUNCTION crash()".into(),
+        ],
+    };
+    run_as_owner(db, &statements).await;
+}
+
+async fn run_as_owner(db: &TestDb, statements: &[String]) {
+    match &db.url {
+        DatabaseUrl::Sqlite(url) => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("connect");
+            for statement in statements {
+                sqlx::query(statement)
+                    .execute(&pool)
+                    .await
+                    .expect("owner statement");
+            }
+            pool.close().await;
+        }
+        DatabaseUrl::Postgres(url) => {
+            let pool = sqlx::PgPool::connect(url).await.expect("connect");
+            for statement in statements {
+                sqlx::query(statement)
+                    .execute(&pool)
+                    .await
+                    .expect("owner statement");
+            }
+            pool.close().await;
+        }
     }
 }
