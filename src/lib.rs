@@ -17,3 +17,4 @@ pub mod projection;
 pub mod read;
 pub mod server;
 pub mod store;
+pub mod stored;

@@ -138,7 +138,7 @@ impl App {
         S: Clone + Default + Send + Sync + 'static,
     {
         let step = move |state: S, stored: &RecordedEvent| {
-            Ok(match crate::read::decode::<E>(stored)? {
+            Ok(match crate::stored::decode::<E>(stored)? {
                 Some(event) => evolve(state, &event),
                 None => state,
             })
@@ -324,7 +324,7 @@ impl App {
         else {
             return Ok(None);
         };
-        if crate::read::metadata_of(&first)?.fingerprint.as_deref() != Some(fingerprint) {
+        if crate::stored::metadata_of(&first)?.fingerprint.as_deref() != Some(fingerprint) {
             return Err(AppError::CommandIdReused(command_id));
         }
         let mut position = first.position;

@@ -149,7 +149,7 @@ impl App {
                 .read_all(outcome.position.saturating_sub(1), 1)
                 .await?;
             let issued = match stored.first() {
-                Some(event) => crate::read::decode::<PersonEvent>(event)?,
+                Some(event) => crate::stored::decode::<PersonEvent>(event)?,
                 None => None,
             };
             let token_id = match issued {
@@ -379,11 +379,11 @@ impl App {
         let mut state = BudgetState::default();
         let mut entries = Vec::with_capacity(events.len());
         for stored in events {
-            let Some(event) = crate::read::decode::<BudgetEvent>(&stored)? else {
+            let Some(event) = crate::stored::decode::<BudgetEvent>(&stored)? else {
                 continue;
             };
             state = budget::evolve(state, &event);
-            let metadata = crate::read::metadata_of(&stored)?;
+            let metadata = crate::stored::metadata_of(&stored)?;
             entries.push(LedgerEntry {
                 stored,
                 event,

@@ -16,6 +16,7 @@ use crate::domain::proposal::{
 };
 use crate::domain::{group, team};
 use crate::domain::{Decided, DomainError, PersonId, TeamId, TeamRole};
+use crate::projection::projected::ProjectedProposal;
 use crate::store::RecordedEvent;
 
 /// What a proposal command knows of its owner.
@@ -69,8 +70,9 @@ fn budget_effects(
 pub struct LoadedProposal {
     /// Its id.
     pub id: ProposalId,
-    /// Its state.
-    pub state: ProposalState,
+    /// Its fold: its state, and who decided and reviewed it (the same fold
+    /// the read models keep).
+    pub projected: ProjectedProposal,
     /// Its stream version.
     pub version: u64,
     /// Its events, in order.
@@ -122,13 +124,17 @@ impl LoadedProposal {
         id: ProposalId,
         events: Vec<RecordedEvent>,
     ) -> Result<Self, crate::store::StoreError> {
+        let mut projected = ProjectedProposal::new(id);
+        for event in &events {
+            projected.apply(event)?;
+        }
         Ok(LoadedProposal {
             id,
-            state: crate::read::fold_proposal(&events)?,
+            projected,
             version: events.last().map(|e| e.stream_version).unwrap_or(0),
             metadata: events
                 .iter()
-                .map(crate::read::metadata_of)
+                .map(crate::stored::metadata_of)
                 .collect::<Result<_, _>>()?,
             events,
         })
@@ -261,7 +267,7 @@ impl App {
             &id.stream(),
             Arc::new(ProposalState::default()),
             0,
-            Arc::new(crate::read::proposal_step),
+            Arc::new(crate::stored::proposal_step),
         );
         self.execute(meta, "raiseProposal", &input, || async {
             let mut known = self.owner_context(meta, raise.owner).await?;
@@ -308,7 +314,7 @@ impl App {
         let input = json!({ "proposalId": id, "input": input });
         self.execute(meta, name, &input, || async {
             let (state, version) = self
-                .load_folded(&id.stream(), Arc::new(crate::read::proposal_step))
+                .load_folded(&id.stream(), Arc::new(crate::stored::proposal_step))
                 .await?;
             let owner = match (state.status, state.owner) {
                 (Status::Unraised, _) | (_, None) => {
@@ -393,7 +399,7 @@ impl App {
         old: ProposalId,
     ) -> Result<Option<(proposal::decide::SupersededDecision, u64)>, AppError> {
         let (state, version) = self
-            .load_folded(&old.stream(), Arc::new(crate::read::proposal_step))
+            .load_folded(&old.stream(), Arc::new(crate::stored::proposal_step))
             .await?;
         Ok(state.owner.map(|owner| {
             (

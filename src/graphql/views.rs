@@ -93,7 +93,7 @@ pub async fn proposal_by_id(ctx: &Context<'_>, id: ProposalId) -> GqlResult<Opti
     Ok(proposals_of(ctx, std::iter::once(id))
         .await?
         .remove(&id)
-        .filter(|loaded| loaded.state.status != crate::domain::proposal::Status::Unraised)
+        .filter(|loaded| loaded.projected.state.status != crate::domain::proposal::Status::Unraised)
         .map(|loaded| Proposal::new(loaded, now)))
 }
 

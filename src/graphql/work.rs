@@ -202,7 +202,11 @@ async fn candidates(
         let position = positions.get(&id).copied().unwrap_or(0);
         found.insert(
             id,
-            (loaded.state.clone(), position, Proposal::new(loaded, now)),
+            (
+                loaded.projected.state.clone(),
+                position,
+                Proposal::new(loaded, now),
+            ),
         );
     }
     Ok(found)

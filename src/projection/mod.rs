@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::domain::proposal::{Owner, ProposalId};
+pub use crate::store::feed::Stall;
 use crate::store::{Feed, RecordedEvent, StoreError};
 use cache::{PageCache, CACHED_ROWS};
 use projected::ProjectedProposal;
@@ -63,16 +64,6 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
-}
-
-/// Why the projector cannot go on, and where: it keeps retrying, and the
-/// server reports it in its logs, `/metrics` and `/readyz` until it can.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stall {
-    /// The position of the event it could not apply (or read).
-    pub position: u64,
-    /// What went wrong.
-    pub reason: String,
 }
 
 /// The longest wait between two retries of a failed page.

@@ -12,8 +12,8 @@ use crate::domain::proposal::{
     compliance, evolve, ProposalEvent, ProposalId, ProposalState, Resolution, Status,
 };
 use crate::domain::PersonId;
-use crate::read::{actor_of, decode};
 use crate::store::{RecordedEvent, StoreError};
+use crate::stored::{actor_of, decode};
 
 /// One proposal's read model, folded from its events in log order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -14,8 +14,8 @@ use crate::domain::person::PersonEvent;
 use crate::domain::proposal::{Owner, ProposalEvent};
 use crate::domain::team::TeamEvent;
 use crate::domain::{GroupId, OrgRole, PersonId, ProposalId, TeamId, TeamRole, TokenId};
-use crate::read::{corrupt, decode};
 use crate::store::{RecordedEvent, StoreError};
+use crate::stored::{corrupt, decode};
 
 /// A person as the directory shows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

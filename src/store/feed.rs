@@ -27,6 +27,17 @@ const RECHECK: Duration = Duration::from_secs(1);
 /// The longest pause between two tries of a read that failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
+/// Why a follower of the log cannot go on, and where: it keeps retrying,
+/// and the server reports it in its logs, `/metrics` and `/readyz` until
+/// it can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stall {
+    /// The position of the event it could not apply (or read).
+    pub position: u64,
+    /// What went wrong.
+    pub reason: String,
+}
+
 /// Where the feed stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Tail {

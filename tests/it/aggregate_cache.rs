@@ -60,9 +60,9 @@ on_both_backends! {
         let second = a.raise_proposal(&as_person(bob), rota(team)).await.expect("bob raises");
         // ... and Ann's next proposal counts Bob among those who vote.
         let third = a.raise_proposal(&as_person(ann), rota(team)).await.expect("ann raises");
-        let second = a.load_proposal(ProposalId(second.subject), None).await.expect("read").state;
+        let second = a.load_proposal(ProposalId(second.subject), None).await.expect("read").projected.state;
         assert_eq!(second.proposer, Some(bob), "Bob's proposal is stored");
-        let third = a.load_proposal(ProposalId(third.subject), None).await.expect("read").state;
+        let third = a.load_proposal(ProposalId(third.subject), None).await.expect("read").projected.state;
         let mut eligible = third.eligible.clone();
         eligible.sort();
         let mut both = vec![ann, bob];
@@ -72,12 +72,12 @@ on_both_backends! {
         // Both processes vote on the first proposal, one after the other,
         // each from its own cache: neither vote is lost.
         let first = ProposalId(first.subject);
-        let _ = a.load_folded::<ProposalState>(&first.stream(), Arc::new(advice_log::read::proposal_step)).await.expect("cache it");
+        let _ = a.load_folded::<ProposalState>(&first.stream(), Arc::new(advice_log::stored::proposal_step)).await.expect("cache it");
         b.cast_vote(&as_person(ann), first, false).await.expect("Ann votes no on the second process");
         a.cast_vote(&as_person(ann), first, true).await.expect("Ann changes her vote on the first");
         let stored = a.load_proposal(first, None).await.expect("read");
         assert_eq!(stored.version, 3, "raised, then two votes");
-        let votes: Vec<(PersonId, bool)> = stored.state.votes.iter().map(|v| (v.by, v.agree)).collect();
+        let votes: Vec<(PersonId, bool)> = stored.projected.state.votes.iter().map(|v| (v.by, v.agree)).collect();
         assert_eq!(votes, vec![(ann, true)], "the later vote stands");
     }
 }

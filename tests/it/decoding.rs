@@ -178,7 +178,7 @@ on_both_backends! {
         assert!(body.get("errors").is_none(), "{body}");
         let events = team.app.store.read_stream(&id.stream()).await.expect("stream");
         let withdrawn = events.last().expect("withdrawn");
-        let metadata = advice_log::read::metadata_of(withdrawn).expect("typed metadata");
+        let metadata = advice_log::stored::metadata_of(withdrawn).expect("typed metadata");
         assert_eq!(metadata.command_id, Some(command_id));
         assert_eq!(metadata.correlation_id, Some(command_id));
         assert_eq!(metadata.reason.as_deref(), Some("Changed our minds"));

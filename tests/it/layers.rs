@@ -99,3 +99,84 @@ fn nothing_below_the_api_knows_the_api() {
         found.join("\n")
     );
 }
+
+/// The top-level modules of `src` (folders and files, but not the crate
+/// roots) and, for each, the others its code names as `crate::<module>`.
+fn module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(&root).expect("read src") {
+        let path = entry.expect("an entry").path();
+        let name = path
+            .file_stem()
+            .expect("a name")
+            .to_string_lossy()
+            .to_string();
+        if path.is_dir() || path.extension().is_some_and(|e| e == "rs") {
+            if name != "lib" && name != "main" {
+                modules.insert(name, path);
+            }
+        }
+    }
+    let names: Vec<String> = modules.keys().cloned().collect();
+    modules
+        .iter()
+        .map(|(name, path)| {
+            let files = if path.is_dir() {
+                sources(path)
+            } else {
+                vec![path.clone()]
+            };
+            let mut uses = std::collections::BTreeSet::new();
+            for file in files {
+                let text = std::fs::read_to_string(&file).expect("read a source file");
+                for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                    for other in &names {
+                        if other != name && line.contains(&format!("crate::{other}")) {
+                            uses.insert(other.clone());
+                        }
+                    }
+                }
+            }
+            (name.clone(), uses)
+        })
+        .collect()
+}
+
+#[test]
+fn no_cycle_between_top_level_modules() {
+    let graph = module_graph();
+    assert!(graph.contains_key("store") && graph.contains_key("app"));
+    // Peel off modules that use nothing left; whatever remains is in a cycle.
+    let mut left = graph.clone();
+    loop {
+        let leaves: Vec<String> = left
+            .iter()
+            .filter(|(_, uses)| uses.iter().all(|u| !left.contains_key(u)))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if leaves.is_empty() {
+            break;
+        }
+        for leaf in leaves {
+            left.remove(&leaf);
+        }
+    }
+    assert!(
+        left.is_empty(),
+        "these top-level modules depend on each other in a cycle: {left:?}"
+    );
+    // And the layers named in README's layout point down.
+    for (module, forbidden) in [
+        ("store", &["projection", "read", "app", "assurance"][..]),
+        ("projection", &["app", "assurance"][..]),
+        ("read", &["projection", "app", "assurance"][..]),
+        ("backend", &["app"][..]),
+        ("metrics", &["http", "store"][..]),
+    ] {
+        let uses = &graph[module];
+        for up in forbidden {
+            assert!(!uses.contains(*up), "{module} uses {up}");
+        }
+    }
+}

@@ -195,7 +195,13 @@ async fn run(org: &Org, proposals: &mut Vec<ProposalId>, step: Step) {
             let Ok(loaded) = app.load_proposal(id, None).await else {
                 return;
             };
-            let Some(objection) = loaded.state.objections.iter().find(|o| o.is_open()) else {
+            let Some(objection) = loaded
+                .projected
+                .state
+                .objections
+                .iter()
+                .find(|o| o.is_open())
+            else {
                 return;
             };
             let resolution = [
@@ -220,14 +226,14 @@ async fn run(org: &Org, proposals: &mut Vec<ProposalId>, step: Step) {
             let Ok(loaded) = app.load_proposal(id, None).await else {
                 return;
             };
-            let Some(proposer) = loaded.state.proposer else {
+            let Some(proposer) = loaded.projected.state.proposer else {
                 return;
             };
             let _ = app
                 .amend_proposal(
                     &as_person(proposer),
                     id,
-                    &format!("{} +", loaded.state.body()),
+                    &format!("{} +", loaded.projected.state.body()),
                     "why",
                 )
                 .await;
@@ -241,15 +247,16 @@ async fn run(org: &Org, proposals: &mut Vec<ProposalId>, step: Step) {
             let Ok(loaded) = app.load_proposal(id, None).await else {
                 return;
             };
-            let Some(decider) = loaded.state.decider else {
+            let Some(decider) = loaded.projected.state.decider else {
                 return;
             };
             let notes = loaded
+                .projected
                 .state
                 .advice
                 .iter()
                 .map(|a| a.id)
-                .chain(loaded.state.objections.iter().map(|o| o.id))
+                .chain(loaded.projected.state.objections.iter().map(|o| o.id))
                 .map(|ref_id| WeighingNote {
                     ref_id,
                     note: "weighed".into(),
@@ -269,7 +276,7 @@ async fn run(org: &Org, proposals: &mut Vec<ProposalId>, step: Step) {
             let Ok(loaded) = app.load_proposal(id, None).await else {
                 return;
             };
-            let Some(proposer) = loaded.state.proposer else {
+            let Some(proposer) = loaded.projected.state.proposer else {
                 return;
             };
             let _ = app

@@ -57,7 +57,7 @@ impl ProposalQuery {
         actor(ctx)?;
         let id = ProposalId::parse(&id).gql()?;
         let loaded = app(ctx).load_proposal(id, as_of).await.gql()?;
-        if loaded.state.status == Status::Unraised {
+        if loaded.projected.state.status == Status::Unraised {
             return Err(not_found("proposal", id));
         }
         let at = as_of.unwrap_or_else(|| app(ctx).clock.now());

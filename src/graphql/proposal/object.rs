@@ -33,22 +33,9 @@ pub struct Proposal {
 impl Proposal {
     /// A proposal as loaded from its stream, judged for compliance at `at`.
     pub fn new(loaded: LoadedProposal, at: DateTime<Utc>) -> Self {
-        let events: Vec<(RecordedEvent, Metadata)> =
-            loaded.events.into_iter().zip(loaded.metadata).collect();
-        let actors = |kind: &str| {
-            events
-                .iter()
-                .filter(|(e, _)| e.event_type == kind)
-                .map(|(_, m)| m.actor)
-                .collect::<Vec<_>>()
-        };
         Proposal {
-            id: loaded.id,
-            decided_by: actors("ProposalDecided").into_iter().next().flatten(),
-            reviewed_by: actors("DecisionReviewed"),
-            state: loaded.state,
-            events: Some(events),
-            at,
+            events: Some(loaded.events.into_iter().zip(loaded.metadata).collect()),
+            ..Self::projected(loaded.projected, at)
         }
     }
 
