@@ -1,5 +1,5 @@
 //! The service's metrics in the Prometheus text format: requests, errors
-//! by code, append latency, projector lag. A leaf: the layers below record
+//! by code, append latency, projector lag, whether this server leads. A leaf: the layers below record
 //! into it, and the HTTP layer serves it at `/metrics`
 //! (`crate::http::metrics`); it knows nothing of either.
 
@@ -22,6 +22,7 @@ pub struct Metrics {
     projector_lag: IntGauge,
     projector_stalled: IntGauge,
     directory_lag: IntGauge,
+    leader: IntGauge,
 }
 
 static METRICS: LazyLock<Option<Metrics>> = LazyLock::new(|| match Metrics::new() {
@@ -77,6 +78,10 @@ impl Metrics {
                 "directory_lag_events",
                 "Events the in-memory directory is behind the log",
             )?,
+            leader: IntGauge::new(
+                "leader",
+                "1 while this server leads on its database (writes the shared read models, issues checkpoints), else 0",
+            )?,
             registry,
         };
         metrics
@@ -104,6 +109,9 @@ impl Metrics {
         metrics
             .registry
             .register(Box::new(metrics.directory_lag.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.leader.clone()))?;
         Ok(metrics)
     }
 }
@@ -158,6 +166,8 @@ pub struct Progress {
     pub directory: u64,
     /// The position the read models cannot apply (0 while they apply the log).
     pub stalled: u64,
+    /// Whether this server leads on its database.
+    pub leader: bool,
 }
 
 /// The metrics in the Prometheus text format with the gauges set from
@@ -175,6 +185,7 @@ pub fn render(progress: Progress) -> Option<Vec<u8>> {
             .set(gauge(head.saturating_sub(progress.directory)));
     }
     metrics.projector_stalled.set(gauge(progress.stalled));
+    metrics.leader.set(i64::from(progress.leader));
     let mut buffer = Vec::new();
     if let Err(error) = TextEncoder::new().encode(&metrics.registry.gather(), &mut buffer) {
         tracing::error!(%error, "could not encode the metrics");

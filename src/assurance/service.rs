@@ -1,6 +1,6 @@
 //! Issuing and serving signed checkpoints and proofs for a running log.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -12,7 +12,12 @@ use super::error::AssuranceError;
 use super::keys::LogKey;
 use super::merkle::Hash;
 use super::tree::LogTree;
+use crate::store::leader::Leadership;
 use crate::store::{EventStore, StoreError, StoredCheckpoint};
+
+/// How long a server that does not lead waits for the leader's checkpoint
+/// when one is asked of it.
+const LEADER_WAIT: Duration = Duration::from_secs(10);
 
 /// When to issue checkpoints on their own, and where they also go.
 #[derive(Debug, Clone)]
@@ -44,6 +49,10 @@ pub struct Assurance {
     pub key: LogKey,
     /// Where every signed note is also written, if anywhere.
     dir: Option<CheckpointDir>,
+    /// A server's lead, once [`Assurance::spawn`] runs: from then on only
+    /// the leader stores checkpoints (fenced); before, as in a command-line
+    /// process, they are stored directly.
+    lead: OnceLock<Arc<Leadership>>,
 }
 
 impl Assurance {
@@ -54,6 +63,7 @@ impl Assurance {
             store,
             key,
             dir: None,
+            lead: OnceLock::new(),
         }
     }
 
@@ -71,6 +81,15 @@ impl Assurance {
     /// Signs and stores a checkpoint of the log as it is now (or answers the
     /// latest if nothing was appended since). `None` for an empty log.
     ///
+    /// In a server ([`Assurance::spawn`] ran) only the leader stores it; a
+    /// server that does not lead waits (up to ten seconds) for the leader's
+    /// checkpoint covering the log as it is now and answers that one (or
+    /// stores its own if it takes the lead meanwhile), or fails with
+    /// [`StoreError::NotLeader`]. Elsewhere (the command line) the
+    /// checkpoint is stored directly: signing is deterministic, so it is the
+    /// note the leader would sign with the same key, and a different note
+    /// for a stored size is refused ([`StoreError::CheckpointDiffers`]).
+    ///
     /// With a checkpoint folder, the note is written there too: after it is
     /// stored (so the folder never holds a checkpoint the database did not
     /// take), and again for the latest one if it is missing there (a crash
@@ -79,6 +98,16 @@ impl Assurance {
     pub async fn issue(
         &self,
         now: DateTime<Utc>,
+    ) -> Result<Option<StoredCheckpoint>, AssuranceError> {
+        self.issue_or_wait(now, LEADER_WAIT).await
+    }
+
+    /// [`Assurance::issue`], waiting at most `wait` for the leader's
+    /// checkpoint when this server does not lead.
+    async fn issue_or_wait(
+        &self,
+        now: DateTime<Utc>,
+        wait: Duration,
     ) -> Result<Option<StoredCheckpoint>, AssuranceError> {
         let size = self.store.head().await?;
         if size == 0 {
@@ -105,7 +134,31 @@ impl Assurance {
         if let Some(dir) = &self.dir {
             dir.check(size, &stored.note)?;
         }
-        self.store.store_checkpoint(&stored).await?;
+        // Not leading (yet, or any more): the leader's checkpoint covering
+        // this size will do, or this server's own once it leads.
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let outcome = match self.lead.get() {
+                Some(lead) => lead.store_checkpoint(self.store.as_ref(), &stored).await,
+                None => self.store.store_checkpoint(&stored).await,
+            };
+            match outcome {
+                Ok(()) => break,
+                Err(StoreError::NotLeader) => {
+                    if let Some(latest) = self.latest().await? {
+                        if latest.tree_size >= size {
+                            self.keep(&latest).await?;
+                            return Ok(Some(latest));
+                        }
+                    }
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(StoreError::NotLeader.into());
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
         self.keep(&stored).await?;
         Ok(Some(stored))
     }
@@ -132,12 +185,18 @@ impl Assurance {
     /// no checkpoint covers arrive, a checkpoint follows within
     /// `policy.every` of the first of them, or as soon as
     /// `policy.every_events` of them are waiting.
+    ///
+    /// Only the server that leads on its database issues them, fenced (see
+    /// [`Leadership::store_checkpoint`]); the others take the latest the
+    /// leader stored. From this call on, on-demand checkpoints
+    /// ([`Assurance::issue`]) are fenced too.
     pub fn spawn(
         self: &Arc<Self>,
         policy: CheckpointPolicy,
         clock: Arc<dyn crate::clock::Clock>,
     ) -> JoinHandle<()> {
         let assurance = self.clone();
+        let lead = self.lead.get_or_init(|| self.store.leadership()).clone();
         tokio::spawn(async move {
             let mut head = assurance.store.watch_head();
             let mut signed = match assurance.latest().await {
@@ -163,26 +222,33 @@ impl Assurance {
                         Ok(Err(_)) | Err(_) => break,
                     }
                 }
-                if !assurance.store.leadership().is_leader() {
-                    // Another server on the database issues checkpoints:
-                    // take the latest it stored and wait for the next.
-                    match assurance.latest().await {
-                        Ok(latest) => {
-                            signed = latest.map_or(signed, |c| c.tree_size.max(signed));
+                if lead.is_leader() {
+                    match assurance.issue_or_wait(clock.now(), Duration::ZERO).await {
+                        Ok(issued) => {
+                            signed = issued.map(|c| c.tree_size).unwrap_or(signed);
+                            continue;
                         }
                         Err(error) if closed(&error) => return,
+                        // Deposed since: follow the new leader's.
+                        Err(AssuranceError::Store(StoreError::NotLeader)) => {}
+                        // Tried again after `policy.every`: the deadline of
+                        // the next round.
                         Err(error) => {
-                            tracing::warn!(%error, "could not read the latest checkpoint")
+                            tracing::warn!(%error, "could not issue a checkpoint");
+                            continue;
                         }
                     }
-                    continue;
                 }
-                match assurance.issue(clock.now()).await {
-                    Ok(issued) => signed = issued.map(|c| c.tree_size).unwrap_or(signed),
+                // Another server on the database issues checkpoints: take
+                // the latest it stored and wait for the next.
+                match assurance.latest().await {
+                    Ok(latest) => {
+                        signed = latest.map_or(signed, |c| c.tree_size.max(signed));
+                    }
                     Err(error) if closed(&error) => return,
-                    // Tried again after `policy.every`: the deadline of the
-                    // next round.
-                    Err(error) => tracing::warn!(%error, "could not issue a checkpoint"),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not read the latest checkpoint")
+                    }
                 }
             }
         })

@@ -37,6 +37,7 @@ pub async fn serve(State(state): State<AppState>) -> Response {
             .projector
             .stall()
             .map_or(0, |stall| stall.position),
+        leader: state.app.store.leadership().is_leader(),
     };
     match metrics::render(progress) {
         Some(text) => ([("content-type", "text/plain; version=0.0.4")], text).into_response(),

@@ -7,7 +7,8 @@ use uuid::Uuid;
 use super::event::ExpectedVersion;
 
 /// An event store failure. Every variant but `Database`, `Migration`,
-/// `MigrateAsOwner` and `Closed` is the caller's to fix; none of them appended anything.
+/// `MigrateAsOwner`, `NotLeader` and `Closed` is the caller's to fix; none of
+/// them appended anything.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A stream was not at the version the append expected.
@@ -60,6 +61,19 @@ pub enum StoreError {
         expected: u64,
         /// Where the stored checkpoint was.
         found: u64,
+    },
+    /// This server does not lead on its database (another server does, or
+    /// this one lost its lock): only the leader stores checkpoints, so
+    /// nothing was stored. Wait for the leader's checkpoint instead.
+    #[error("this server does not lead on its database (it does not hold the leader's lock), so it stored no checkpoint: the leading server issues them")]
+    NotLeader,
+    /// A checkpoint of this tree size is already stored with a different
+    /// signed note: the log's history at that size differs from what was
+    /// signed then, or another key signs now. The stored one is kept.
+    #[error("a different checkpoint of tree size {tree_size} is already stored: the log was rewritten, or another key signs it; the stored one is kept")]
+    CheckpointDiffers {
+        /// The tree size both checkpoints claim.
+        tree_size: u64,
     },
     /// Applying the schema migrations failed.
     #[error("migration failed: {0}")]

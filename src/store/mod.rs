@@ -67,7 +67,11 @@ pub trait EventStore: Send + Sync {
     /// The stored leaf hashes of up to `limit` events after position `after`.
     async fn leaf_hashes(&self, after: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError>;
 
-    /// Stores a signed checkpoint (append-only; one per tree size).
+    /// Stores a signed checkpoint (append-only; one per tree size: the same
+    /// note again is fine, another note for a stored size is
+    /// [`StoreError::CheckpointDiffers`]). Not fenced: a server stores its
+    /// checkpoints through [`leader::Leadership::store_checkpoint`], so only
+    /// the leader does.
     async fn store_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
 
     /// Every stored checkpoint, smallest tree first.

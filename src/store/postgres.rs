@@ -141,17 +141,8 @@ impl EventStore for PostgresStore {
         &self,
         checkpoint: &super::StoredCheckpoint,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO checkpoints (tree_size, root, note, issued_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tree_size) DO NOTHING",
-        )
-        .bind(to_i64(checkpoint.tree_size))
-        .bind(checkpoint.root.to_vec())
-        .bind(&checkpoint.note)
-        .bind(checkpoint.issued_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut connection = self.pool.acquire().await?;
+        insert_checkpoint(&mut connection, checkpoint, None).await
     }
 
     async fn checkpoints(&self) -> Result<Vec<super::StoredCheckpoint>, StoreError> {
@@ -264,6 +255,67 @@ impl EventStore for PostgresStore {
         let rows = copy_rows(&data, after)
             .map(|rows| rows.into_iter().map(|r| (r.position, r.event)).collect());
         super::canonical_page(self, after, limit, rows, data.len()).await
+    }
+}
+
+/// Stores a checkpoint; one of the same size with the same note is already
+/// stored is fine (signing is deterministic, so whoever signed the same tree
+/// with the same key wrote the same note), one with a different note is
+/// [`StoreError::CheckpointDiffers`]. With `fence`, the key of a
+/// session-level advisory lock, the checkpoint is stored only if the session
+/// it runs on holds that lock, in the same statement
+/// ([`StoreError::NotLeader`] if not): a session keeps such a lock until it
+/// ends or lets it go, so nobody else can hold it meanwhile, and a session
+/// that ended runs no statement.
+pub(crate) async fn insert_checkpoint(
+    connection: &mut sqlx::PgConnection,
+    checkpoint: &super::StoredCheckpoint,
+    fence: Option<i64>,
+) -> Result<(), StoreError> {
+    // A bigint advisory key shows in `pg_locks` as its high half in
+    // `classid`, its low half in `objid`, and `objsubid` 1.
+    let (held, inserted): (bool, bool) = sqlx::query_as(
+        "WITH held AS ( \
+           SELECT $5::bigint IS NULL OR EXISTS ( \
+             SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+               AND pid = pg_backend_pid() AND objsubid = 1 \
+               AND classid::bigint = ($5::bigint >> 32) \
+               AND objid::bigint = ($5::bigint & 4294967295)) AS held), \
+         inserted AS ( \
+           INSERT INTO checkpoints (tree_size, root, note, issued_at) \
+           SELECT $1, $2, $3, $4 FROM held WHERE held.held \
+           ON CONFLICT (tree_size) DO NOTHING RETURNING 1) \
+         SELECT held.held, EXISTS (SELECT 1 FROM inserted) FROM held",
+    )
+    .bind(to_i64(checkpoint.tree_size))
+    .bind(checkpoint.root.to_vec())
+    .bind(&checkpoint.note)
+    .bind(checkpoint.issued_at)
+    .bind(fence)
+    .fetch_one(&mut *connection)
+    .await?;
+    if !held {
+        return Err(StoreError::NotLeader);
+    }
+    if inserted {
+        return Ok(());
+    }
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT note FROM checkpoints WHERE tree_size = $1")
+            .bind(to_i64(checkpoint.tree_size))
+            .fetch_optional(&mut *connection)
+            .await?;
+    match stored {
+        Some(note) if note == checkpoint.note => Ok(()),
+        Some(_) => Err(StoreError::CheckpointDiffers {
+            tree_size: checkpoint.tree_size,
+        }),
+        // Not stored, yet in the way: cannot be, short of a row deleted
+        // in between; try again.
+        None => Err(StoreError::Interrupted(format!(
+            "the checkpoint of tree size {} was neither stored nor found",
+            checkpoint.tree_size
+        ))),
     }
 }
 

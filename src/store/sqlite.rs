@@ -155,7 +155,7 @@ impl EventStore for SqliteStore {
         &self,
         checkpoint: &super::StoredCheckpoint,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO checkpoints (tree_size, root, note, issued_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (tree_size) DO NOTHING",
         )
@@ -164,8 +164,27 @@ impl EventStore for SqliteStore {
         .bind(&checkpoint.note)
         .bind(format_time(&checkpoint.issued_at))
         .execute(&self.writer)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        if inserted > 0 {
+            return Ok(());
+        }
+        // The same note again is fine; another one of the same size is not.
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT note FROM checkpoints WHERE tree_size = ?")
+                .bind(to_i64(checkpoint.tree_size))
+                .fetch_optional(&self.writer)
+                .await?;
+        match stored {
+            Some(note) if note == checkpoint.note => Ok(()),
+            Some(_) => Err(StoreError::CheckpointDiffers {
+                tree_size: checkpoint.tree_size,
+            }),
+            None => Err(StoreError::Interrupted(format!(
+                "the checkpoint of tree size {} was neither stored nor found",
+                checkpoint.tree_size
+            ))),
+        }
     }
 
     async fn checkpoints(&self) -> Result<Vec<super::StoredCheckpoint>, StoreError> {

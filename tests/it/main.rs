@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod decoding;
 mod demo;
+mod failover;
 mod fuzz;
 mod groups;
 mod hostile;
