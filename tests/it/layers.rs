@@ -112,10 +112,9 @@ fn module_graph() -> std::collections::BTreeMap<String, std::collections::BTreeS
             .expect("a name")
             .to_string_lossy()
             .to_string();
-        if path.is_dir() || path.extension().is_some_and(|e| e == "rs") {
-            if name != "lib" && name != "main" {
-                modules.insert(name, path);
-            }
+        let module = path.is_dir() || path.extension().is_some_and(|e| e == "rs");
+        if module && name != "lib" && name != "main" {
+            modules.insert(name, path);
         }
     }
     let names: Vec<String> = modules.keys().cloned().collect();
