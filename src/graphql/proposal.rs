@@ -18,8 +18,9 @@ use crate::projection::projected::ProjectedProposal;
 use crate::store::RecordedEvent;
 
 /// Where a proposal stands.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq, strum::IntoStaticStr)]
 #[graphql(name = "ProposalState")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ProposalStateKind {
     /// Open for advice, objections, amendments and votes.
     Open,
@@ -32,11 +33,7 @@ pub enum ProposalStateKind {
 impl ProposalStateKind {
     /// The state's name in the read models.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ProposalStateKind::Open => "OPEN",
-            ProposalStateKind::Decided => "DECIDED",
-            ProposalStateKind::Withdrawn => "WITHDRAWN",
-        }
+        self.into()
     }
 }
 
@@ -712,7 +709,7 @@ impl TrailEntry {
     }
 
     /// The role they acted in (`MEMBER`, `COACH`, `ADVISER`, ...).
-    async fn role(&self) -> Option<String> {
+    async fn role(&self) -> Option<&'static str> {
         self.1.role_name()
     }
 
