@@ -9,9 +9,9 @@
 //! so checking re-renders and compares them too: every byte is covered.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::path::Path;
 
+use askama::Template;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -200,8 +200,8 @@ pub async fn export(
             "public-key.txt",
             format!("{}\n", assurance.key.verifier().encode()),
         ),
-        ("trail.csv", trail_csv(&parsed)),
-        ("report.html", report_html(&parsed, &checkpoint.note)),
+        ("trail.csv", trail_csv(&parsed)?),
+        ("report.html", report_html(&parsed, &checkpoint.note)?),
     ];
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut manifest = Manifest {
@@ -259,35 +259,46 @@ fn parse_events(text: &str) -> Result<Vec<Line>, AssuranceError> {
     Ok(lines)
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
+/// The trail's columns, in order.
+const TRAIL_HEADER: [&str; 8] = [
+    "position",
+    "recorded_at",
+    "stream_id",
+    "event_type",
+    "actor",
+    "actor_name",
+    "role",
+    "reason",
+];
+
+fn render_error(file: &'static str) -> impl Fn(String) -> AssuranceError {
+    move |reason| AssuranceError::Render { file, reason }
 }
 
 /// The trail as CSV, for spreadsheets.
-fn trail_csv(events: &[Line]) -> String {
+fn trail_csv(events: &[Line]) -> Result<String, AssuranceError> {
+    let fail = render_error("trail.csv");
     let names = names(events);
-    let mut out =
-        String::from("position,recorded_at,stream_id,event_type,actor,actor_name,role,reason\n");
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(TRAIL_HEADER)
+        .map_err(|e| fail(e.to_string()))?;
     for e in events {
         let actor = e.str("/metadata/actor");
-        let row = [
+        let actor_name = names.get(&actor).cloned().unwrap_or_default();
+        out.write_record([
             e.position().to_string(),
             e.str("/recorded_at"),
             e.str("/stream_id"),
             e.str("/event_type"),
-            actor.clone(),
-            names.get(&actor).cloned().unwrap_or_default(),
+            actor,
+            actor_name,
             e.str("/metadata/role"),
             e.str("/metadata/reason"),
-        ];
-        let row: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
-        let _ = writeln!(out, "{}", row.join(","));
+        ])
+        .map_err(|e| fail(e.to_string()))?;
     }
-    out
+    let bytes = out.into_inner().map_err(|e| fail(e.error().to_string()))?;
+    String::from_utf8(bytes).map_err(|e| fail(e.to_string()))
 }
 
 /// Person id to name, from the registrations in the bundle.
@@ -306,101 +317,123 @@ fn names(events: &[Line]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// The report page (`templates/bundle/report.html`). Every value is plain
+/// text: the template escapes it.
+#[derive(Template)]
+#[template(path = "bundle/report.html", escape = "report")]
+struct Report<'a> {
+    /// The checkpoint's first three lines, for the footer of every page.
+    root_line: String,
+    /// How many events the bundle holds.
+    events: usize,
+    /// The signed checkpoint note.
+    note: &'a str,
+    /// A section per proposal, in stream id order.
+    proposals: Vec<ProposalSection>,
 }
 
-/// A printable report: for each proposal, who was asked, what they said,
-/// the objections and how each was resolved, and the decision; with the
-/// checkpoint's root on every printed page.
-fn report_html(events: &[Line], note: &str) -> String {
-    let names = names(events);
-    let who = |id: &str| html(names.get(id).map(String::as_str).unwrap_or(id));
-    let root_line = note.lines().take(3).collect::<Vec<_>>().join(" · ");
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>advice-log audit report</title>\n<style>\
-         body{{font-family:sans-serif;margin:2em 2em 4em}} h2{{page-break-before:always}} h2:first-of-type{{page-break-before:auto}}\
-         table{{border-collapse:collapse}} td,th{{border:1px solid #999;padding:2px 6px;text-align:left;vertical-align:top}}\
-         .root{{position:fixed;bottom:0;left:0;right:0;font-size:9pt;background:#fff;border-top:1px solid #999;padding:4px}}\
-         </style></head><body>\n<div class=\"root\">Checkpoint: {}</div>\n<h1>advice-log audit report</h1>\n<p>{} events. Every event is proven to be in the signed checkpoint below; check with <code>advice-log verify-bundle</code>.</p>\n<pre>{}</pre>\n",
-        html(&root_line),
-        events.len(),
-        html(note)
-    );
-    let mut by_proposal: BTreeMap<String, Vec<&Line>> = BTreeMap::new();
-    for e in events
-        .iter()
-        .filter(|e| e.str("/stream_id").starts_with("proposal-"))
-    {
-        by_proposal.entry(e.str("/stream_id")).or_default().push(e);
-    }
-    for (stream, lines) in &by_proposal {
-        let raised = lines
+/// One proposal's section of the report.
+struct ProposalSection {
+    title: String,
+    stream: String,
+    rule: String,
+    proposer: String,
+    asked: Vec<Asked>,
+    advice: Vec<Said>,
+    objections: Vec<ObjectionRow>,
+    amendments: Vec<AmendmentItem>,
+    decision: Option<DecisionSection>,
+    reviews: Vec<ReviewItem>,
+}
+
+/// A row of "Who was asked".
+struct Asked {
+    adviser: String,
+    reason: String,
+    at: String,
+}
+
+/// A row of "What they said".
+struct Said {
+    by: String,
+    stance: String,
+    text: String,
+    id: String,
+}
+
+/// A row of "Objections".
+struct ObjectionRow {
+    by: String,
+    reason: String,
+    resolution: String,
+    id: String,
+}
+
+/// An item of "Amendments".
+struct AmendmentItem {
+    body: String,
+    reason: String,
+}
+
+/// The decision, with its weighing notes.
+struct DecisionSection {
+    outcome: String,
+    by: String,
+    at: String,
+    rationale: String,
+    notes: Vec<NoteItem>,
+}
+
+/// A weighing note of the decision.
+struct NoteItem {
+    ref_id: String,
+    note: String,
+}
+
+/// A review of the decision.
+struct ReviewItem {
+    outcome: String,
+    by: String,
+    note: String,
+}
+
+/// One proposal's section, from its events.
+fn proposal_section(
+    stream: &str,
+    lines: &[&Line],
+    who: &dyn Fn(&str) -> String,
+) -> ProposalSection {
+    let of_type = |event_type: &'static str| {
+        lines
             .iter()
-            .find(|e| e.str("/event_type") == "ProposalRaised");
-        let title = raised
-            .map(|e| e.str("/payload/title"))
-            .unwrap_or_else(|| stream.clone());
-        let _ = write!(
-            out,
-            "<h2>{}</h2>\n<p>{} · rule {} · raised by {}</p>\n",
-            html(&title),
-            html(stream),
-            html(&raised.map(|e| e.str("/payload/rule")).unwrap_or_default()),
-            who(&raised
-                .map(|e| e.str("/payload/proposer"))
-                .unwrap_or_default())
-        );
-        out.push_str(
-            "<h3>Who was asked</h3><table><tr><th>adviser</th><th>why</th><th>at</th></tr>\n",
-        );
-        for e in lines
-            .iter()
-            .filter(|e| e.str("/event_type") == "AdviceRequested")
-        {
-            let adviser = if e.doc.pointer("/payload/adviser/person").is_some() {
+            .copied()
+            .filter(move |e| e.str("/event_type") == event_type)
+    };
+    let raised = of_type("ProposalRaised").next();
+    let asked = of_type("AdviceRequested")
+        .map(|e| Asked {
+            adviser: if e.doc.pointer("/payload/adviser/person").is_some() {
                 who(&e.str("/payload/adviser/person"))
             } else {
-                format!("team {}", html(&e.str("/payload/adviser/team")))
-            };
-            let _ = writeln!(
-                out,
-                "<tr><td>{adviser}</td><td>{}</td><td>{}</td></tr>",
-                html(&e.str("/payload/reason")),
-                html(&e.str("/recorded_at"))
-            );
-        }
-        out.push_str("</table>\n<h3>What they said</h3><table><tr><th>who</th><th>stance</th><th>advice</th><th>id</th></tr>\n");
-        for e in lines
-            .iter()
-            .filter(|e| e.str("/event_type") == "AdviceGiven")
-        {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                who(&e.str("/payload/by")),
-                html(&e.str("/payload/stance")),
-                html(&e.str("/payload/text")),
-                html(&e.str("/payload/advice_id"))
-            );
-        }
-        out.push_str("</table>\n<h3>Objections</h3><table><tr><th>who</th><th>objection</th><th>resolution</th><th>id</th></tr>\n");
-        for e in lines
-            .iter()
-            .filter(|e| e.str("/event_type") == "ObjectionRaised")
-        {
+                format!("team {}", e.str("/payload/adviser/team"))
+            },
+            reason: e.str("/payload/reason"),
+            at: e.str("/recorded_at"),
+        })
+        .collect();
+    let advice = of_type("AdviceGiven")
+        .map(|e| Said {
+            by: who(&e.str("/payload/by")),
+            stance: e.str("/payload/stance"),
+            text: e.str("/payload/text"),
+            id: e.str("/payload/advice_id"),
+        })
+        .collect();
+    let objections = of_type("ObjectionRaised")
+        .map(|e| {
             let id = e.str("/payload/objection_id");
-            let resolution = lines
-                .iter()
-                .find(|r| {
-                    r.str("/event_type") == "ObjectionResolved"
-                        && r.str("/payload/objection_id") == id
-                })
+            let resolution = of_type("ObjectionResolved")
+                .find(|r| r.str("/payload/objection_id") == id)
                 .map(|r| {
                     format!(
                         "{}: {} {}",
@@ -410,74 +443,89 @@ fn report_html(events: &[Line], note: &str) -> String {
                     )
                 })
                 .unwrap_or_else(|| "OPEN".into());
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                who(&e.str("/payload/by")),
-                html(&e.str("/payload/reason")),
-                html(&resolution),
-                html(&id)
-            );
-        }
-        out.push_str("</table>\n<h3>Amendments</h3><ol>\n");
-        for e in lines
-            .iter()
-            .filter(|e| e.str("/event_type") == "ProposalAmended")
-        {
-            let _ = writeln!(
-                out,
-                "<li>{} <em>({})</em></li>",
-                html(&e.str("/payload/body")),
-                html(&e.str("/payload/reason"))
-            );
-        }
-        out.push_str("</ol>\n<h3>Decision</h3>\n");
-        match lines
-            .iter()
-            .find(|e| e.str("/event_type") == "ProposalDecided")
-        {
-            Some(d) => {
-                let _ = writeln!(
-                    out,
-                    "<p><strong>{}</strong> by {} at {}: {}</p><ul>",
-                    html(&d.str("/payload/outcome")),
-                    who(&d.str("/metadata/actor")),
-                    html(&d.str("/recorded_at")),
-                    html(&d.str("/payload/rationale"))
-                );
-                for n in d
-                    .doc
-                    .pointer("/payload/notes")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let _ = writeln!(
-                        out,
-                        "<li>{}: {}</li>",
-                        html(n["ref_id"].as_str().unwrap_or_default()),
-                        html(n["note"].as_str().unwrap_or_default())
-                    );
-                }
-                out.push_str("</ul>\n");
+            ObjectionRow {
+                by: who(&e.str("/payload/by")),
+                reason: e.str("/payload/reason"),
+                resolution,
+                id,
             }
-            None => out.push_str("<p>Not decided.</p>\n"),
-        }
-        for e in lines
-            .iter()
-            .filter(|e| e.str("/event_type") == "DecisionReviewed")
-        {
-            let _ = writeln!(
-                out,
-                "<p>Reviewed {} by {}: {}</p>",
-                html(&e.str("/payload/outcome")),
-                who(&e.str("/metadata/actor")),
-                html(&e.str("/payload/note"))
-            );
-        }
+        })
+        .collect();
+    let amendments = of_type("ProposalAmended")
+        .map(|e| AmendmentItem {
+            body: e.str("/payload/body"),
+            reason: e.str("/payload/reason"),
+        })
+        .collect();
+    let decision = of_type("ProposalDecided").next().map(|d| DecisionSection {
+        outcome: d.str("/payload/outcome"),
+        by: who(&d.str("/metadata/actor")),
+        at: d.str("/recorded_at"),
+        rationale: d.str("/payload/rationale"),
+        notes: d
+            .doc
+            .pointer("/payload/notes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|n| NoteItem {
+                ref_id: n["ref_id"].as_str().unwrap_or_default().to_string(),
+                note: n["note"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect(),
+    });
+    let reviews = of_type("DecisionReviewed")
+        .map(|e| ReviewItem {
+            outcome: e.str("/payload/outcome"),
+            by: who(&e.str("/metadata/actor")),
+            note: e.str("/payload/note"),
+        })
+        .collect();
+    ProposalSection {
+        title: raised
+            .map(|e| e.str("/payload/title"))
+            .unwrap_or_else(|| stream.to_string()),
+        stream: stream.to_string(),
+        rule: raised.map(|e| e.str("/payload/rule")).unwrap_or_default(),
+        proposer: who(&raised
+            .map(|e| e.str("/payload/proposer"))
+            .unwrap_or_default()),
+        asked,
+        advice,
+        objections,
+        amendments,
+        decision,
+        reviews,
     }
-    out.push_str("</body></html>\n");
-    out
+}
+
+/// A printable report: for each proposal, who was asked, what they said,
+/// the objections and how each was resolved, and the decision; with the
+/// checkpoint's root on every printed page.
+fn report_html(events: &[Line], note: &str) -> Result<String, AssuranceError> {
+    let names = names(events);
+    let who = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let mut by_proposal: BTreeMap<String, Vec<&Line>> = BTreeMap::new();
+    for e in events
+        .iter()
+        .filter(|e| e.str("/stream_id").starts_with("proposal-"))
+    {
+        by_proposal.entry(e.str("/stream_id")).or_default().push(e);
+    }
+    let report = Report {
+        root_line: note.lines().take(3).collect::<Vec<_>>().join(" · "),
+        events: events.len(),
+        note,
+        proposals: by_proposal
+            .iter()
+            .map(|(stream, lines)| proposal_section(stream, lines, &who))
+            .collect(),
+    };
+    let mut out = report
+        .render()
+        .map_err(|e| render_error("report.html")(e.to_string()))?;
+    out.push('\n');
+    Ok(out)
 }
 
 /// What checking a bundle found.
@@ -565,12 +613,12 @@ pub fn verify_bundle(
         )
         .map_err(|e| fail(format!("event at position {position}: {e}")))?;
     }
-    if trail_csv(&events) != contents["trail.csv"] {
+    if trail_csv(&events)? != contents["trail.csv"] {
         return Err(fail(
             "trail.csv is not the trail of the bundle's events".into(),
         ));
     }
-    if report_html(&events, &contents["checkpoint.txt"]) != contents["report.html"] {
+    if report_html(&events, &contents["checkpoint.txt"])? != contents["report.html"] {
         return Err(fail(
             "report.html is not the report of the bundle's events".into(),
         ));
@@ -579,4 +627,182 @@ pub fn verify_bundle(
         events: events.len(),
         tree_size: checkpoint.size,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const PROPOSER: &str = "00000000-0000-0000-0000-000000000001";
+    const ADVISER: &str = "00000000-0000-0000-0000-000000000002";
+
+    fn line(doc: Value) -> Line {
+        Line {
+            bytes: serde_json::to_vec(&doc).expect("json"),
+            doc,
+        }
+    }
+
+    /// A person, and a proposal taken through every step the report shows,
+    /// with `text` in each free-text field.
+    fn events(text: &str) -> Vec<Line> {
+        let event = |position: u64, stream: &str, event_type: &str, payload: Value| {
+            line(json!({
+                "position": position,
+                "recorded_at": format!("2025-01-0{position}T10:00:00Z"),
+                "stream_id": stream,
+                "event_type": event_type,
+                "metadata": { "actor": PROPOSER, "role": "MEMBER", "reason": text },
+                "payload": payload,
+            }))
+        };
+        let p = "proposal-7";
+        vec![
+            event(
+                1,
+                &format!("person-{PROPOSER}"),
+                "PersonRegistered",
+                json!({ "name": text }),
+            ),
+            event(
+                2,
+                p,
+                "ProposalRaised",
+                json!({ "title": text, "rule": "CONSENT", "proposer": PROPOSER }),
+            ),
+            event(
+                3,
+                p,
+                "AdviceRequested",
+                json!({ "adviser": { "person": ADVISER }, "reason": "AFFECTED" }),
+            ),
+            event(
+                4,
+                p,
+                "AdviceRequested",
+                json!({ "adviser": { "team": "t-1" }, "reason": "EXPERT" }),
+            ),
+            event(
+                5,
+                p,
+                "AdviceGiven",
+                json!({ "by": ADVISER, "stance": "CONCERN", "text": text, "advice_id": "a-1" }),
+            ),
+            event(
+                6,
+                p,
+                "ObjectionRaised",
+                json!({ "by": ADVISER, "reason": text, "objection_id": "o-1" }),
+            ),
+            event(
+                7,
+                p,
+                "ObjectionRaised",
+                json!({ "by": PROPOSER, "reason": text, "objection_id": "o-2" }),
+            ),
+            event(
+                8,
+                p,
+                "ObjectionResolved",
+                json!({ "objection_id": "o-1", "resolution": "WITHDRAWN", "note": text }),
+            ),
+            event(
+                9,
+                p,
+                "ProposalAmended",
+                json!({ "body": text, "reason": text }),
+            ),
+            event(
+                9,
+                p,
+                "ProposalDecided",
+                json!({ "outcome": "ADOPTED", "rationale": text, "notes": [{ "ref_id": "a-1", "note": text }] }),
+            ),
+            event(
+                9,
+                p,
+                "DecisionReviewed",
+                json!({ "outcome": "KEEP", "note": text }),
+            ),
+        ]
+    }
+
+    const NOTE: &str = "advice-log\n11\nroot\n\n— advice-log sig\n";
+
+    const HOSTILE: &str = "<script>alert(\"x\")</script>, 'quoted' & \"double\"\nsecond line";
+
+    #[test]
+    fn hostile_text_is_escaped_in_the_report() {
+        let html = report_html(&events(HOSTILE), NOTE).expect("html");
+        assert!(!html.contains("<script>"), "{html}");
+        // The named entities reports have always used (see report_escape).
+        let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;, \
+                       'quoted' &amp; &quot;double&quot;\nsecond line";
+        assert!(html.contains(&format!("<h2>{escaped}</h2>")), "{html}");
+        assert!(
+            html.contains(&format!("raised by {escaped}</p>")),
+            "the proposer's name"
+        );
+        // The title; the proposer's name wherever they act (raised by, an
+        // objection, the decision, the review); the advice; both objections
+        // and a resolution; the amendment's body and reason; the rationale,
+        // the weighing note and the review's note.
+        assert_eq!(html.matches(escaped).count(), 14, "{html}");
+    }
+
+    #[test]
+    fn hostile_text_round_trips_through_a_csv_reader() {
+        let events = events(HOSTILE);
+        let text = trail_csv(&events).expect("csv");
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(header, TRAIL_HEADER);
+        let rows: Vec<csv::StringRecord> =
+            reader.records().collect::<Result<_, _>>().expect("rows");
+        assert_eq!(rows.len(), events.len());
+        for (row, event) in rows.iter().zip(&events) {
+            assert_eq!(row.len(), TRAIL_HEADER.len());
+            assert_eq!(&row[0], event.position().to_string());
+            assert_eq!(&row[3], event.str("/event_type"));
+            assert_eq!(&row[4], PROPOSER);
+            assert_eq!(&row[5], HOSTILE, "the actor's name");
+            assert_eq!(&row[6], "MEMBER");
+            assert_eq!(&row[7], HOSTILE, "the reason");
+        }
+    }
+
+    #[test]
+    fn plain_text_is_not_quoted() {
+        let text = trail_csv(&events("Bank holiday cover")).expect("csv");
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("position,recorded_at,stream_id,event_type,actor,actor_name,role,reason")
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                "1,2025-01-01T10:00:00Z,person-00000000-0000-0000-0000-000000000001,\
+                 PersonRegistered,00000000-0000-0000-0000-000000000001,Bank holiday cover,\
+                 MEMBER,Bank holiday cover"
+            )
+        );
+        assert!(text.ends_with("Bank holiday cover\n"));
+    }
+
+    #[test]
+    fn an_undecided_proposal_says_so() {
+        let events: Vec<Line> = events("x").into_iter().take(4).collect();
+        let html = report_html(&events, NOTE).expect("html");
+        assert!(
+            html.contains("<h3>Decision</h3>\n<p>Not decided.</p>\n</body></html>\n"),
+            "{html}"
+        );
+    }
 }

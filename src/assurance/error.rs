@@ -56,4 +56,12 @@ pub enum AssuranceError {
         /// What failed.
         error: std::io::Error,
     },
+    /// A bundle file could not be rendered.
+    #[error("rendering {file}: {reason}")]
+    Render {
+        /// The bundle file.
+        file: &'static str,
+        /// What failed.
+        reason: String,
+    },
 }

@@ -6,6 +6,7 @@ pub mod checkpoint_dir;
 pub mod error;
 pub mod keys;
 pub mod merkle;
+pub mod report_escape;
 pub mod tree;
 
 pub use error::AssuranceError;

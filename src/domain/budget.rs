@@ -40,7 +40,7 @@ impl BudgetState {
 }
 
 /// Something that happened to a budget.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "event_type", content = "payload")]
 pub enum BudgetEvent {
     /// Money was allocated (or, negative, taken back).

@@ -10,7 +10,6 @@
 //! aggregate knows, or a schema version this server cannot read. Nothing is
 //! skipped silently.
 
-use serde::de::value::{MapDeserializer, StrDeserializer};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -61,14 +60,12 @@ pub enum DecodeError {
 }
 
 /// An event enum that can be stored.
-pub trait DomainEvent: Serialize + DeserializeOwned {
-    /// The event types of this enum, as serde names them (its variants).
-    ///
-    /// Read from the enum's own `Deserialize` implementation: asked for a
-    /// type it does not have, serde names the ones it has. So a new variant
-    /// is listed the moment it exists.
+pub trait DomainEvent: Serialize + DeserializeOwned + strum::VariantNames {
+    /// The event types of this enum: its variants' names, which serde uses
+    /// as the `event_type` tag (no variant is renamed; a test checks that
+    /// serde reads every one).
     fn event_types() -> &'static [&'static str] {
-        variants_of::<Self>()
+        Self::VARIANTS
     }
 
     /// Whether `event_type` is one of this enum's types.
@@ -152,44 +149,6 @@ pub fn check_known(event_type: &str) -> Result<(), DecodeError> {
     }
 }
 
-/// The error a probe deserializer answers: the variants serde expected, or
-/// nothing useful.
-#[derive(Debug)]
-enum Probe {
-    Variants(&'static [&'static str]),
-    Other,
-}
-
-impl std::fmt::Display for Probe {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("probe")
-    }
-}
-
-impl std::error::Error for Probe {}
-
-impl serde::de::Error for Probe {
-    fn custom<T: std::fmt::Display>(_: T) -> Self {
-        Probe::Other
-    }
-
-    fn unknown_variant(_: &str, expected: &'static [&'static str]) -> Self {
-        Probe::Variants(expected)
-    }
-}
-
-/// The variant names of an adjacently tagged enum `E`, asked of its
-/// `Deserialize` by offering a tag no variant has.
-fn variants_of<E: DeserializeOwned>() -> &'static [&'static str] {
-    let tag = StrDeserializer::<Probe>::new("\u{0}not an event type");
-    let entries = [("event_type", tag)];
-    let probe = MapDeserializer::<_, Probe>::new(entries.into_iter());
-    match E::deserialize(probe) {
-        Err(Probe::Variants(variants)) => variants,
-        _ => &[],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +199,39 @@ mod tests {
             assert!(!types.is_empty());
             assert!(types.iter().all(|t| is_known(t)));
         }
+    }
+
+    /// The variants serde's `Deserialize` names when offered a tag it lacks
+    /// ("expected `A`", "`A` or `B`", "one of `A`, `B`, `C`").
+    fn serde_names<E: DomainEvent>() -> Vec<String> {
+        let error =
+            serde_json::from_value::<E>(json!({ "event_type": "NoSuchEvent", "payload": {} }))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+        let listed = error
+            .split(", expected ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("serde lists its variants: {error}"));
+        listed
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn the_strum_names_are_the_serde_tags() {
+        fn check<E: DomainEvent>() {
+            assert_eq!(serde_names::<E>(), E::event_types());
+        }
+        check::<ProposalEvent>();
+        check::<TeamEvent>();
+        check::<PersonEvent>();
+        check::<BudgetEvent>();
+        check::<crate::domain::group::GroupEvent>();
+        check::<crate::domain::organisation::OrganisationEvent>();
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub struct GroupState {
 }
 
 /// Something that happened to a group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "event_type", content = "payload")]
 pub enum GroupEvent {
     /// A group was formed by its member teams with a mandate.

@@ -45,9 +45,8 @@ impl Metadata {
     }
 
     /// The acting role's API name (`MEMBER`, `COACH`, ...).
-    pub fn role_name(&self) -> Option<String> {
-        let role = serde_json::to_value(self.role?).ok()?;
-        role.as_str().map(str::to_string)
+    pub fn role_name(&self) -> Option<&'static str> {
+        self.role.map(Into::into)
     }
 }
 
@@ -72,7 +71,7 @@ mod tests {
         assert_eq!(stored["role"], "COACH");
         assert_eq!(stored["command_id"], Uuid::from_u128(8).to_string());
         assert_eq!(Metadata::from_value(&stored).expect("reads"), metadata);
-        assert_eq!(metadata.role_name().as_deref(), Some("COACH"));
+        assert_eq!(metadata.role_name(), Some("COACH"));
     }
 
     #[test]

@@ -37,3 +37,47 @@ impl<E> Decided<E> {
         Decided { events, role }
     }
 }
+
+#[cfg(test)]
+mod api_names {
+    use std::fmt::Debug;
+    use std::str::FromStr;
+
+    use serde::Serialize;
+    use strum::VariantArray;
+
+    use super::proposal::{
+        AdviceReason, Outcome, Resolution, ReviewOutcome, Rule, Stance, ValidityTest,
+    };
+    use super::roles::{ActingRole, OrgRole, TeamRole};
+
+    /// Every variant's `strum` name is the string serde writes for it, and
+    /// reads back as that variant.
+    fn same_as_serde<E>()
+    where
+        E: VariantArray + Serialize + Copy + Into<&'static str> + FromStr + PartialEq + Debug,
+    {
+        for &variant in E::VARIANTS {
+            let name: &'static str = variant.into();
+            let stored = serde_json::to_value(variant).expect("serialize");
+            assert_eq!(stored.as_str(), Some(name), "{variant:?}");
+            assert_eq!(E::from_str(name).ok(), Some(variant));
+        }
+    }
+
+    #[test]
+    fn every_api_enum_names_its_values_as_serde_does() {
+        same_as_serde::<Rule>();
+        same_as_serde::<AdviceReason>();
+        same_as_serde::<Stance>();
+        same_as_serde::<Resolution>();
+        same_as_serde::<ValidityTest>();
+        same_as_serde::<Outcome>();
+        same_as_serde::<ReviewOutcome>();
+        same_as_serde::<OrgRole>();
+        same_as_serde::<TeamRole>();
+        same_as_serde::<ActingRole>();
+        let name: &str = ValidityTest::NotCausedByProposal.into();
+        assert_eq!(name, "NOT_CAUSED_BY_PROPOSAL");
+    }
+}

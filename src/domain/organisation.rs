@@ -16,7 +16,7 @@ pub struct OrganisationState {
 }
 
 /// Something that happened to the organisation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "event_type", content = "payload")]
 pub enum OrganisationEvent {
     /// The first admin was created at the command line.

@@ -33,7 +33,7 @@ pub struct TokenState {
 }
 
 /// Something that happened to a person.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "event_type", content = "payload")]
 pub enum PersonEvent {
     /// A person got an account.

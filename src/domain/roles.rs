@@ -7,6 +7,9 @@ use super::PersonId;
 /// A person's role in the organisation as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum OrgRole {
     /// Shapes the organisation: people, teams, groups, budgets.
     Admin,
@@ -17,6 +20,9 @@ pub enum OrgRole {
 /// A person's role in a team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum TeamRole {
     /// Counts toward the team's decisions.
     Member,
@@ -27,6 +33,9 @@ pub enum TeamRole {
 /// The role a caller acted in, recorded with each event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum ActingRole {
     /// Someone at the server's command line (bootstrap, token creation).
     Operator,

@@ -38,7 +38,7 @@ impl TeamState {
 }
 
 /// Something that happened to a team.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "event_type", content = "payload")]
 pub enum TeamEvent {
     /// A team was formed.

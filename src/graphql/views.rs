@@ -336,11 +336,11 @@ impl AdviceRequestItem {
 
     /// Why.
     async fn reason(&self) -> Option<AdviceReason> {
-        match self.row.reason.as_str() {
-            "AFFECTED" => Some(AdviceReason::Affected),
-            "EXPERT" => Some(AdviceReason::Expert),
-            _ => None,
-        }
+        self.row
+            .reason
+            .parse::<crate::domain::proposal::AdviceReason>()
+            .ok()
+            .map(AdviceReason::from)
     }
 
     /// When it was asked.

@@ -87,19 +87,17 @@ impl ProjectedProposal {
         let state = &self.state;
         let owner = state.owner?;
         let raised_at = state.raised_at?;
-        let status = match state.status {
-            Status::Unraised => return None,
-            Status::Open => "OPEN",
-            Status::Decided => "DECIDED",
-            Status::Withdrawn => "WITHDRAWN",
-        };
+        if state.status == Status::Unraised {
+            return None;
+        }
+        let status: &str = state.status.into();
         Some(ProposalRow {
             id: self.id,
             owner,
             title: state.title.clone(),
-            rule: state.rule.map(|r| api_name(&r)).unwrap_or_default(),
+            rule: state.rule.map(api_name).unwrap_or_default(),
             state: status.into(),
-            outcome: state.decision.as_ref().map(|d| api_name(&d.outcome)),
+            outcome: state.decision.as_ref().map(|d| api_name(d.outcome)),
             raised_position: self.raised_position,
             raised_at,
             decided_position: self.decided_position,
@@ -137,7 +135,7 @@ impl ProjectedProposal {
                 request_id: request.id,
                 proposal: self.id,
                 adviser: request.adviser,
-                reason: api_name(&request.reason),
+                reason: api_name(request.reason),
                 requested_position: self
                     .request_positions
                     .get(&request.id)
@@ -155,12 +153,10 @@ fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
-/// The API name of an enum value (`AFFECTED`, `ADOPTED`, ...).
-pub fn api_name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+/// The API name of an enum value (`AFFECTED`, `ADOPTED`, ...), as its
+/// `strum` derive names it.
+fn api_name(value: impl Into<&'static str>) -> String {
+    value.into().to_string()
 }
 
 /// The median of some durations in seconds, or `None` for none.
@@ -213,9 +209,10 @@ mod tests {
 
     #[test]
     fn enum_values_keep_their_api_names() {
-        assert_eq!(api_name(&AdviceReason::Affected), "AFFECTED");
-        assert_eq!(api_name(&Outcome::Adopted), "ADOPTED");
-        assert_eq!(api_name(&Rule::Threshold), "THRESHOLD");
+        assert_eq!(api_name(AdviceReason::Affected), "AFFECTED");
+        assert_eq!(api_name(Outcome::Adopted), "ADOPTED");
+        assert_eq!(api_name(Rule::Threshold), "THRESHOLD");
+        assert_eq!(api_name(Status::Withdrawn), "WITHDRAWN");
     }
 
     #[test]

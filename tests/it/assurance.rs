@@ -378,6 +378,47 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn a_bundle_escapes_hostile_text_in_its_report_and_quotes_it_in_its_trail(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        // Names and titles are one line; bodies and reasons may have several.
+        let name = "<script>alert(\"x\")</script>, 'quoted' & \"double\"";
+        let hostile = format!("{name}\nsecond line");
+        let (_, admin) = app.bootstrap().await;
+        let member = app.ok(&admin, "mutation($n: String!) { registerPerson(input: {name: $n, email: \"mo@example.org\"}) { person { id } } }", json!({"n": name})).await["registerPerson"]["person"]["id"].as_str().expect("id").to_string();
+        let token = app.ok(&admin, "mutation($p: ID!) { issueToken(input: {personId: $p}) { token } }", json!({"p": member})).await["issueToken"]["token"].as_str().expect("token").to_string();
+        let team = app.ok(&admin, "mutation { formTeam(input: {name: \"Station\"}) { team { id } } }", json!({})).await["formTeam"]["team"]["id"].as_str().expect("id").to_string();
+        app.ok(&admin, "mutation($t: ID!, $p: ID!) { joinTeam(input: {teamId: $t, personId: $p, role: MEMBER}) { position } }", json!({"t": team, "p": member})).await;
+        let proposal = app.ok(&token, "mutation($t: ID!, $title: String!) { raiseProposal(input: {teamId: $t, title: $title, body: \"b\", rule: CONSENT}) { proposal { id } } }", json!({"t": team, "title": name})).await["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string();
+        app.ok(&token, "mutation($p: ID!, $r: String!) { amendProposal(input: {proposalId: $p, body: $r, reason: $r}) { position } }", json!({"p": proposal, "r": hostile})).await;
+        let assurance = app.app.assurance.as_ref().expect("assurance").clone();
+        let out = tempfile::tempdir().expect("dir");
+        let dir = out.path().join("bundle");
+        let selection = Selection::Proposal(advice_log::domain::proposal::ProposalId::parse(&proposal).expect("id"));
+        export(app.store.as_ref(), &assurance, selection, &dir, chrono::Utc::now(), &|_| {}).await.expect("export");
+        app.stop().await;
+        verify_bundle(&dir, Some(&assurance.key.verifier())).expect("the bundle verifies");
+
+        let html = std::fs::read_to_string(dir.join("report.html")).expect("report");
+        assert!(!html.contains("<script>"), "{html}");
+        let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;, 'quoted' &amp; &quot;double&quot;";
+        assert!(html.contains(&format!("<h2>{escaped}</h2>")), "the title: {html}");
+        assert!(html.contains(&format!("raised by {escaped}</p>")), "the proposer's name: {html}");
+        assert!(html.contains(&format!("<li>{escaped}\nsecond line <em>({escaped}\nsecond line)</em></li>")), "the amendment: {html}");
+
+        let mut trail = csv::Reader::from_path(dir.join("trail.csv")).expect("trail");
+        assert_eq!(trail.headers().expect("header"), vec!["position", "recorded_at", "stream_id", "event_type", "actor", "actor_name", "role", "reason"]);
+        let rows: Vec<csv::StringRecord> = trail.records().collect::<Result<_, _>>().expect("every row reads");
+        let raised = rows.iter().find(|r| &r[3] == "ProposalRaised").expect("the raising");
+        assert_eq!(&raised[4], member);
+        assert_eq!(&raised[5], name, "the proposer's name, whole");
+        let amended = rows.iter().find(|r| &r[3] == "ProposalAmended").expect("the amendment");
+        assert_eq!(&amended[7], hostile, "the reason, whole");
+        assert!(rows.iter().all(|r| r.len() == 8));
+    }
+}
+
+on_both_backends! {
     async fn canonical_pages_are_the_bytes_of_the_decoded_events_however_rows_are_stored(backend: Backend) {
         use advice_log::assurance::service::Assurance;
         use advice_log::store::canonical::event_bytes;

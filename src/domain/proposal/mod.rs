@@ -29,6 +29,9 @@ pub use state::{
 /// How a proposal is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum Rule {
     /// Anyone may decide after hearing every requested adviser (or the deadline).
     Advice,
@@ -61,6 +64,9 @@ pub enum Adviser {
 /// Why an adviser is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum AdviceReason {
     /// They would be affected.
     Affected,
@@ -71,6 +77,9 @@ pub enum AdviceReason {
 /// An adviser's stance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum Stance {
     /// For it.
     Support,
@@ -83,6 +92,9 @@ pub enum Stance {
 /// How an objection was resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum Resolution {
     /// An amendment made after it met it, and the objector confirmed so.
     Integrated,
@@ -95,6 +107,9 @@ pub enum Resolution {
 /// The tests an objection must pass to be valid (sociocracy's usual set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum ValidityTest {
     /// It names no harm, only a preference.
     NoHarmShown,
@@ -109,6 +124,9 @@ pub enum ValidityTest {
 /// The outcome of a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum Outcome {
     /// The proposal is adopted.
     Adopted,
@@ -121,6 +139,9 @@ pub enum Outcome {
 /// `AMEND`/`REVOKE` reviews stay readable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(test, derive(strum::VariantArray))]
 pub enum ReviewOutcome {
     /// It stands.
     Keep,
@@ -140,7 +161,7 @@ pub struct WeighingNote {
 }
 
 /// Something that happened to a proposal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::VariantNames)]
 #[serde(tag = "event_type", content = "payload")]
 pub enum ProposalEvent {
     /// A proposal was raised.

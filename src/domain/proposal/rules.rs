@@ -19,7 +19,8 @@ use crate::domain::DomainError;
 pub const MIN_WINDOW_HOURS: u32 = 24;
 
 /// The named checks of the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum CheckName {
     /// Advice was sought from someone other than the proposer and decider.
     AdviceSought,
@@ -45,17 +46,7 @@ pub enum CheckName {
 impl CheckName {
     /// Its name as the API shows it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckName::AdviceSought => "ADVICE_SOUGHT",
-            CheckName::AdvisersHeard => "ADVISERS_HEARD",
-            CheckName::FairWindow => "FAIR_WINDOW",
-            CheckName::ViewsWeighed => "VIEWS_WEIGHED",
-            CheckName::ObjectionWindow => "OBJECTION_WINDOW",
-            CheckName::ObjectionsResolved => "OBJECTIONS_RESOLVED",
-            CheckName::ThresholdMet => "THRESHOLD_MET",
-            CheckName::WithinMandate => "WITHIN_MANDATE",
-            CheckName::WithinBudget => "WITHIN_BUDGET",
-        }
+        self.into()
     }
 
     /// Whether a failing check stops an adoption (`FAIR_WINDOW` is reported
@@ -528,6 +519,16 @@ fn within_budget(state: &ProposalState, moment: &Moment<'_>) -> (bool, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checks_keep_their_api_names() {
+        assert_eq!(CheckName::AdviceSought.as_str(), "ADVICE_SOUGHT");
+        assert_eq!(
+            CheckName::ObjectionsResolved.as_str(),
+            "OBJECTIONS_RESOLVED"
+        );
+        assert_eq!(CheckName::WithinBudget.as_str(), "WITHIN_BUDGET");
+    }
 
     #[test]
     fn money_reads_as_pounds() {

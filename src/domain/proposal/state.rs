@@ -10,8 +10,12 @@ use super::{
 };
 use crate::domain::PersonId;
 
-/// Where a proposal stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Where a proposal stands. Stored by serde under its variant names
+/// (`Open`); the read models' `state` column holds its API name (`OPEN`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, strum::IntoStaticStr,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     /// Not raised yet.
     #[default]

@@ -5,8 +5,9 @@
 use async_graphql::Enum;
 
 /// Where a proposal stands.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[derive(Enum, Copy, Clone, Eq, PartialEq, strum::IntoStaticStr)]
 #[graphql(name = "ProposalState")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ProposalStateKind {
     /// Open for advice, objections, amendments and votes.
     Open,
@@ -19,11 +20,7 @@ pub enum ProposalStateKind {
 impl ProposalStateKind {
     /// The state's name in the read models.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ProposalStateKind::Open => "OPEN",
-            ProposalStateKind::Decided => "DECIDED",
-            ProposalStateKind::Withdrawn => "WITHDRAWN",
-        }
+        self.into()
     }
 }
 

@@ -34,7 +34,7 @@ impl TrailEntry {
     }
 
     /// The role they acted in (`MEMBER`, `COACH`, `ADVISER`, ...).
-    async fn role(&self) -> Option<String> {
+    async fn role(&self) -> Option<&'static str> {
         self.1.role_name()
     }
 
