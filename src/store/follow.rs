@@ -22,6 +22,8 @@ struct Follower {
     cursor: u64,
     buffer: VecDeque<RecordedEvent>,
     head: watch::Receiver<u64>,
+    /// The last read reached the head: wait for a commit before reading.
+    caught_up: bool,
 }
 
 /// A stream of every event after position `after`, in position order, that
@@ -37,6 +39,7 @@ pub fn follow(
         cursor: after,
         buffer: VecDeque::new(),
         head,
+        caught_up: false,
     };
     futures::stream::unfold(Some(follower), |state| async move {
         let mut follower = state?;
@@ -45,17 +48,25 @@ pub fn follow(
                 follower.cursor = event.position;
                 return Some((Ok(event), Some(follower)));
             }
+            if follower.caught_up {
+                follower.caught_up = false;
+                let waited = tokio::time::timeout(RECHECK, follower.head.changed()).await;
+                if let Ok(Err(_)) = waited {
+                    // The store is gone: nothing more will be written.
+                    return None;
+                }
+            }
             // Mark the current head as seen before reading, so a commit that
-            // lands after the read still wakes the wait below.
-            follower.head.borrow_and_update();
+            // lands after the read still wakes the wait above.
+            let seen = *follower.head.borrow_and_update();
             match follower.store.read_all(follower.cursor, PAGE).await {
-                Ok(page) if !page.is_empty() => follower.buffer.extend(page),
-                Ok(_) => {
-                    let waited = tokio::time::timeout(RECHECK, follower.head.changed()).await;
-                    if let Ok(Err(_)) = waited {
-                        // The store is gone: nothing more will be written.
-                        return None;
-                    }
+                Ok(page) => {
+                    // A page that reaches the head seen before the read (or
+                    // an empty one) is the end for now: after it, wait for
+                    // the next commit rather than read an empty page to
+                    // learn that.
+                    follower.caught_up = page.last().is_none_or(|e| e.position >= seen);
+                    follower.buffer.extend(page);
                 }
                 Err(error) => return Some((Err(error), None)),
             }
