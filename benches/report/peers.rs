@@ -1,8 +1,10 @@
 //! Item 2 of the report: the peer event stores (cqrs-es with sqlite-es or
 //! postgres-es, and disintegrate-postgres) driving the same proposal
 //! lifecycles as item 1 through their own command APIs, each on its own
-//! fresh database next to ours; and, for a like-for-like comparison, our
-//! store doing the same work (read the stream, check the command, append).
+//! fresh database next to ours; and, for the like-for-like comparison, our
+//! application's command path (`App`: load through the aggregate cache,
+//! decide, append) driving the same lifecycles, next to our store alone
+//! doing the peers' simple check (read the stream, check, append).
 //!
 //! Every peer loads the proposal's state before each command, checks the
 //! command against it in the same simple way (the first command only on a
@@ -16,9 +18,13 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use advice_log::app::{App, CommandMeta, RaiseProposal};
 use advice_log::domain::events::DomainEvent as _;
-use advice_log::domain::proposal::{ProposalEvent, ProposalId};
-use advice_log::domain::PersonId;
+use advice_log::domain::proposal::{
+    AdviceReason, Adviser, Outcome, Owner, ProposalEvent, ProposalId, Resolution, Rule, Stance,
+    WeighingNote,
+};
+use advice_log::domain::{Actor, Caller, PersonId, TeamRole};
 use advice_log::store::{Append, Backend, DatabaseUrl, EventStore, ExpectedVersion, StoreError};
 use async_trait::async_trait;
 use cqrs_es::{Aggregate, AggregateError};
@@ -796,6 +802,185 @@ pub async fn drive_loading(
     join(tasks, started).await
 }
 
+/// A team for our command path: its id and its members' command metadata
+/// (the first raises, amends and decides; the second and third advise; the
+/// second objects and resolves).
+type Crew = (advice_log::domain::TeamId, Vec<(PersonId, CommandMeta)>);
+
+/// An organisation for our command path on the fresh database `url`: the
+/// application over our store (its projector stopped, see `drive_commands`)
+/// and 8 teams of 4 members, made through the application as an admin would
+/// (not timed).
+async fn command_app(url: &DatabaseUrl) -> (Arc<dyn EventStore>, Arc<App>, Vec<Crew>) {
+    let (store, app, admin) = super::bootstrapped(url).await;
+    // The peers run with no query side (cqrs-es with no queries); the
+    // projector writes the read-model tables, which no command reads.
+    app.stop_projector();
+    let mut crews = Vec::new();
+    for t in 0..8 {
+        let team = advice_log::domain::TeamId(
+            app.form_team(&admin, &format!("Crew {t}"))
+                .await
+                .expect("team")
+                .subject,
+        );
+        let mut members = Vec::new();
+        for m in 0..4 {
+            let person = PersonId(
+                app.register_person(
+                    &admin,
+                    &format!("P{t}.{m}"),
+                    &format!("p{t}.{m}@example.org"),
+                    None,
+                )
+                .await
+                .expect("person")
+                .subject,
+            );
+            app.join_team(&admin, team, person, TeamRole::Member)
+                .await
+                .expect("join");
+            let meta = CommandMeta::new(
+                Caller::Person(Actor {
+                    person,
+                    org_role: None,
+                }),
+                None,
+            );
+            members.push((person, meta));
+        }
+        crews.push((team, members));
+    }
+    (store, app, crews)
+}
+
+/// One proposal's lifecycle through our application's commands, as the
+/// people involved would send them: raise (advice rule), two advice
+/// requests, two pieces of advice, an objection, an amendment, its
+/// integration and the decision. Nine commands, nine events (the peers send
+/// the same nine events in seven commands: the raise carries the requests).
+/// Stops before a command once `done()` says so; answers the commands run.
+async fn command_lifecycle(app: &App, crew: &Crew, done: impl Fn() -> bool) -> u64 {
+    let (team, members) = crew;
+    let [(_, a), (b_id, b), (c_id, c), ..] = &members[..] else {
+        panic!("a crew has four members");
+    };
+    if done() {
+        return 0;
+    }
+    let raised = app
+        .raise_proposal(
+            a,
+            RaiseProposal {
+                owner: Owner::Team(*team),
+                title: "Winter rota: swap Friday nights".into(),
+                body: "From December the Friday night shift moves one paramedic from the day crew so nights have two double-crewed ambulances.".into(),
+                rule: Rule::Advice,
+                threshold: None,
+                advice_deadline: None,
+                area: None,
+                spend: None,
+                review_by: None,
+                decider: None,
+                supersedes: None,
+            },
+        )
+        .await
+        .expect("raise");
+    let id = ProposalId(raised.subject);
+    let mut commands = 1;
+    macro_rules! step {
+        ($e:expr) => {{
+            if done() {
+                return commands;
+            }
+            let r = $e.await.expect(stringify!($e));
+            commands += 1;
+            r
+        }};
+    }
+    step!(app.request_advice(a, id, Adviser::Person(*b_id), AdviceReason::Affected, None));
+    step!(app.request_advice(a, id, Adviser::Person(*c_id), AdviceReason::Expert, None));
+    let concern = step!(app.give_advice(
+        b,
+        id,
+        Stance::Concern,
+        "Handover at 19:00 clashes with the school run; 19:30 would work."
+    ))
+    .id;
+    step!(app.give_advice(
+        c,
+        id,
+        Stance::Support,
+        "Fatigue data supports two crews on Friday nights."
+    ));
+    let objection =
+        step!(app.raise_objection(b, id, "Saturday mornings would be one crew short.")).id;
+    step!(app.amend_proposal(
+        a,
+        id,
+        "As before, with handover at 19:30 and a Saturday relief crew.",
+        "Integrates the objection and the concern."
+    ));
+    step!(app.resolve_objection(
+        b,
+        id,
+        objection,
+        Resolution::Integrated,
+        "The relief crew covers Saturday.",
+        None
+    ));
+    step!(app.decide_proposal(
+        a,
+        id,
+        Outcome::Adopted,
+        "Two crews on Friday nights, handover at 19:30.",
+        vec![
+            WeighingNote {
+                ref_id: concern,
+                note: "Handover moved to 19:30.".into()
+            },
+            WeighingNote {
+                ref_id: objection,
+                note: "Integrated with a Saturday relief crew.".into()
+            },
+        ]
+    ));
+    commands
+}
+
+/// Our application's command path doing the peers' work: `writers` tasks
+/// for `run_for`, each driving proposal lifecycles of its team through
+/// `App` (state loaded through the aggregate cache, the domain's decide,
+/// append with expected versions, wait for the read models to show the
+/// write), one command after another. Concurrency errors are retried inside
+/// `App::execute` and not counted here.
+pub async fn drive_commands(
+    app: Arc<App>,
+    writers: usize,
+    crews: &[Crew],
+    run_for: Duration,
+) -> Run {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let app = app.clone();
+        let crew = crews[w % crews.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut run = Run::default();
+            let done = || started.elapsed() >= run_for;
+            while !done() {
+                let commands = command_lifecycle(&app, &crew, done).await;
+                // One event per command on this path.
+                run.commands += commands;
+                run.events += commands;
+            }
+            run
+        }));
+    }
+    join(tasks, started).await
+}
+
 /// Measures item 2 on `backend` and writes its section into `report`: each
 /// peer of that backend at 1, 8 and 64 writers for `run_for`, our store
 /// doing the same work at 64 writers, and the ratio of item 1's append
@@ -812,40 +997,63 @@ pub async fn measure(
         Backend::Sqlite => format!("sqlite-es gets a pool of {SQLITE_CONNECTIONS} connections (its default pool's size; ours has 1 writer and 8 readers), in WAL mode with `synchronous=FULL` like ours"),
         Backend::Postgres => format!("each peer gets a pool of {POSTGRES_CONNECTIONS} connections, like ours; disintegrate-postgres's tables and functions are the ones its `PgEventStore::try_new` creates, written out with one hexadecimal literal in decimal because PostgreSQL 15 rejects it"),
     };
-    let _ = writeln!(report, "\n### 2. Peer event stores (cqrs-es with postgres-es / sqlite-es, disintegrate-postgres)\n\nThe same proposal lifecycles as item 1 (7 commands, 9 events, our payloads), each command through the peer's own command API: load the proposal (cqrs-es: the aggregate's events; disintegrate: a state query on the proposal id), check the command against it, append its events with the peer's concurrency check. Each writer drives its own proposals. Each peer has its own fresh database on the same server or in the same directory as ours; {setup}. A command that meets a concurrency error is retried; only successes count. The row \"advice-log (read stream + append)\" is our store doing the same work: read the proposal's stream, check, append with the expected version.\n\n| peer | writers | commands/s | events/s |\n| --- | ---: | ---: | ---: |");
-    let mut best: Option<(Peer, f64)> = None;
+    let _ = writeln!(report, "\n### 2. Peer event stores (cqrs-es with postgres-es / sqlite-es, disintegrate-postgres)\n\nThe same proposal lifecycles as item 1 (7 commands, 9 events, our payloads), each command through the peer's own command API: load the proposal (cqrs-es: the aggregate's events; disintegrate: a state query on the proposal id), check the command against it, append its events with the peer's concurrency check. Each writer drives its own proposals. Each peer has its own fresh database on the same server or in the same directory as ours; {setup}. A command that meets a concurrency error is retried; only successes count. The rows \"advice-log (command path: `App`)\" are the like-for-like comparison: the same lifecycles through our application's commands, as people would send them (raise under the advice rule, two advice requests, two pieces of advice, an objection, an amendment, its integration, the decision: 9 commands, 9 events), each loading its state through the aggregate cache, deciding by the domain's rules and appending with expected versions, then waiting for the in-memory read models to show its write, on 8 teams of 4 members; the application's projector (the read-model tables) is stopped, as the peers run no queries. The row \"advice-log (store: read stream + append)\" is our store alone doing the peers' simple check: read the proposal's stream, check, append with the expected version. The last column is the CPU each successful command cost, from /proc: this process (the contender, its writers and its database driver; SQLite's work too) + PostgreSQL's processes; steadier than throughput on this shared two-core machine.\n\n| peer | writers | commands/s | events/s | CPU µs per command |\n| --- | ---: | ---: | ---: | ---: |");
+    let mut best: Option<(Peer, (f64, f64))> = None;
     let mut retries = Vec::new();
     for peer in Peer::ALL.into_iter().filter(|p| p.backend() == backend) {
         for writers in [1, 8, 64] {
             eprintln!("  {} at {writers} writers...", peer.name());
             let url = fresh(backend, dir, &format!("{}_{writers}", peer.slug())).await;
             let teams = bench_teams();
+            let cpu = cpu_now();
             let run = run(peer, &url, writers, &teams, run_for).await;
+            let cpu = cpu_per_command(cpu, &run);
             let c = run.commands_per_second();
             let _ = writeln!(
                 report,
-                "| {} | {writers} | {c:.0} | {:.0} |",
+                "| {} | {writers} | {c:.0} | {:.0} | {cpu} |",
                 peer.name(),
                 run.events_per_second()
             );
             if let Some(note) = retried(&run) {
                 retries.push(format!("{} at {writers} writers: {note}", peer.name()));
             }
-            if writers == 64 && best.is_none_or(|(_, b)| c > b) {
-                best = Some((peer, c));
+            if writers == 64 && best.is_none_or(|(_, (b, _))| c > b) {
+                best = Some((peer, (c, run.events_per_second())));
             }
         }
     }
+    let mut ours = Vec::new();
+    for writers in [1, 8, 64] {
+        eprintln!("  advice-log command path at {writers} writers...");
+        let url = fresh(backend, dir, &format!("commands_{writers}")).await;
+        let (store, app, crews) = command_app(&url).await;
+        let cpu = cpu_now();
+        let run = drive_commands(app.clone(), writers, &crews, run_for).await;
+        let cpu = cpu_per_command(cpu, &run);
+        drop(app);
+        store.close().await;
+        let _ = writeln!(
+            report,
+            "| **advice-log (command path: `App`)** | {writers} | {:.0} | {:.0} | {cpu} |",
+            run.commands_per_second(),
+            run.events_per_second()
+        );
+        ours.push(run);
+    }
+    let commands_at_64 = ours[2];
     let url = fresh(backend, dir, "loading_64").await;
     let store = advice_log::backend::open(&url).await.expect("store").events;
+    let cpu = cpu_now();
     let loading = drive_loading(store.clone(), 64, &bench_teams(), run_for).await;
+    let loading_cpu = cpu_per_command(cpu, &loading);
     store.close().await;
     if let Some(note) = retried(&loading) {
         retries.push(format!("advice-log (read stream + append): {note}"));
     }
     let _ = writeln!(
         report,
-        "| advice-log (read stream + append) | 64 | {:.0} | {:.0} |\n| advice-log (append only, item 1) | 64 | {:.0} | {:.0} |",
+        "| advice-log (store: read stream + append) | 64 | {:.0} | {:.0} | {loading_cpu} |\n| advice-log (store: append only, item 1; not like for like) | 64 | {:.0} | {:.0} | |",
         loading.commands_per_second(),
         loading.events_per_second(),
         append_at_64.0,
@@ -859,7 +1067,25 @@ pub async fn measure(
         );
     }
     let (peer, best) = best.expect("every backend has a peer");
-    let _ = writeln!(report, "\nStore append at 64 writers / best peer at 64 writers ({}) = **{:.2}** (target >= 3). Like for like, read stream + append at 64 writers / best peer = **{:.2}**.", peer.name(), append_at_64.0 / best, loading.commands_per_second() / best);
+    let best_events = best.1;
+    let _ = writeln!(report, "\n**Like for like: our command path at 64 writers / best peer at 64 writers ({}) = {:.2}** (target >= 3), in proposal lifecycles per second (events/s: both send the same 9 events per lifecycle, ours in 9 commands, the peers' in 7). By commands/s it is {:.2}. Our store reading the stream and appending, without the application, is {:.2} of the best peer (events/s). Not like for like: the store's append alone (item 1, no load and no decision) / best peer = {:.2}.", peer.name(), commands_at_64.events_per_second() / best_events, commands_at_64.commands_per_second() / best.0, loading.events_per_second() / best_events, append_at_64.1 / best_events);
+}
+
+/// CPU seconds used so far by this process and by PostgreSQL's processes.
+fn cpu_now() -> (f64, f64) {
+    (super::cpu_seconds("self"), super::postgres_cpu_seconds())
+}
+
+/// CPU per command since `before` (from `cpu_now`), in µs: this process
+/// (the contender and its writers), PostgreSQL.
+fn cpu_per_command(before: (f64, f64), run: &Run) -> String {
+    let after = cpu_now();
+    let per = |b: f64, a: f64| (a - b) * 1e6 / run.commands.max(1) as f64;
+    format!(
+        "{:.0} + {:.0}",
+        per(before.0, after.0),
+        per(before.1, after.1)
+    )
 }
 
 /// The retries of a run, in words, if any.

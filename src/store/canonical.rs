@@ -6,7 +6,7 @@
 //! bytes, whatever order its keys were built in.
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -14,38 +14,76 @@ use super::event::RecordedEvent;
 
 /// The value as canonical JSON text.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write_canonical(value, &mut out);
-    out
+    // Only whole UTF-8 strings and ASCII are written, so this never loses
+    // anything; the lossy branch is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// Writes the canonical JSON of `value` to `out`, without allocating for
+/// keys or scalars (strings as `serde_json` escapes them, numbers as it
+/// prints them).
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+            out.push(b'{');
+            // `serde_json`'s map keeps its keys in byte order unless its
+            // `preserve_order` feature is on; sort only when they are not.
+            let sorted = map
+                .keys()
+                .zip(map.keys().skip(1))
+                .all(|(a, b)| a.as_bytes() < b.as_bytes());
+            if sorted {
+                for (i, (key, item)) in map.iter().enumerate() {
+                    write_entry(out, i, key, item);
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(item, out);
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                for (i, (key, item)) in entries.into_iter().enumerate() {
+                    write_entry(out, i, key, item);
+                }
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        Value::String(text) => write_string(out, text),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(number) => {
+            // Writing a number into a `Vec` cannot fail.
+            if serde_json::to_writer(&mut *out, number).is_err() {
+                out.extend_from_slice(number.to_string().as_bytes());
+            }
+        }
+    }
+}
+
+/// One `"key":value` of an object, after a comma unless it is the first.
+fn write_entry(out: &mut Vec<u8>, i: usize, key: &str, item: &Value) {
+    if i > 0 {
+        out.push(b',');
+    }
+    write_string(out, key);
+    out.push(b':');
+    write_canonical(item, out);
+}
+
+/// A string as `serde_json` writes it (writing into a `Vec` cannot fail).
+fn write_string(out: &mut Vec<u8>, text: &str) {
+    if write_json_string(out, text).is_none() {
+        out.extend_from_slice(Value::String(text.to_string()).to_string().as_bytes());
     }
 }
 
@@ -56,18 +94,32 @@ pub fn format_time(time: &DateTime<Utc>) -> String {
 
 /// The canonical bytes of a stored event: every stored field but the leaf hash.
 pub fn event_bytes(event: &RecordedEvent) -> Vec<u8> {
-    let document = json!({
-        "event_id": event.event_id.to_string(),
-        "event_type": event.event_type,
-        "metadata": event.metadata,
-        "payload": event.payload,
-        "position": event.position,
-        "recorded_at": format_time(&event.recorded_at),
-        "schema_version": event.schema_version,
-        "stream_id": event.stream_id,
-        "stream_version": event.stream_version,
-    });
-    canonical_json(&document).into_bytes()
+    event_bytes_with(
+        event,
+        &canonical_json(&event.payload),
+        &canonical_json(&event.metadata),
+    )
+}
+
+/// [`event_bytes`] of an event whose payload and metadata are given as
+/// their [`canonical_json`] text (so a writer that also stores that text
+/// makes it once).
+pub fn event_bytes_with(event: &RecordedEvent, payload: &str, metadata: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + metadata.len() + 256);
+    let stored = StoredEvent {
+        position: event.position,
+        event_id: StoredId::Uuid(event.event_id),
+        stream_id: &event.stream_id,
+        stream_version: event.stream_version,
+        event_type: &event.event_type,
+        schema_version: event.schema_version,
+        payload,
+        metadata,
+        recorded_at: StoredTime::Time(event.recorded_at),
+        leaf_hash: &[],
+    };
+    write_fields(&mut out, &stored);
+    out
 }
 
 /// RFC 6962 leaf hash: SHA-256(0x00 || bytes).
@@ -238,17 +290,34 @@ fn write_stored(out: &mut Vec<u8>, event: &StoredEvent<'_>) -> Option<[u8; 32]> 
     if !is_canonical_json(event.metadata) || !is_canonical_json(event.payload) {
         return None;
     }
+    if let StoredId::Text(text) = event.event_id {
+        if !is_canonical_uuid(text) {
+            return None;
+        }
+    }
+    if let StoredTime::Text(text) = event.recorded_at {
+        if !is_canonical_time(text) {
+            return None;
+        }
+    }
+    write_fields(out, event);
+    Some(leaf_hash)
+}
+
+/// Writes the canonical bytes of `event`, taking its payload and metadata
+/// (and a SQLite id and time) as already canonical text; its leaf hash is
+/// not read.
+fn write_fields(out: &mut Vec<u8>, event: &StoredEvent<'_>) {
     out.extend_from_slice(b"{\"event_id\":\"");
     match event.event_id {
         StoredId::Uuid(id) => {
             let mut buffer = Uuid::encode_buffer();
             out.extend_from_slice(id.hyphenated().encode_lower(&mut buffer).as_bytes());
         }
-        StoredId::Text(text) if is_canonical_uuid(text) => out.extend_from_slice(text.as_bytes()),
-        StoredId::Text(_) => return None,
+        StoredId::Text(text) => out.extend_from_slice(text.as_bytes()),
     }
     out.extend_from_slice(b"\",\"event_type\":");
-    write_json_string(out, event.event_type)?;
+    write_string(out, event.event_type);
     out.extend_from_slice(b",\"metadata\":");
     out.extend_from_slice(event.metadata.as_bytes());
     out.extend_from_slice(b",\"payload\":");
@@ -258,8 +327,7 @@ fn write_stored(out: &mut Vec<u8>, event: &StoredEvent<'_>) -> Option<[u8; 32]> 
     out.extend_from_slice(b",\"recorded_at\":\"");
     match event.recorded_at {
         StoredTime::Time(time) => write_time(out, &time),
-        StoredTime::Text(text) if is_canonical_time(text) => out.extend_from_slice(text.as_bytes()),
-        StoredTime::Text(_) => return None,
+        StoredTime::Text(text) => out.extend_from_slice(text.as_bytes()),
     }
     out.extend_from_slice(b"\",\"schema_version\":");
     write_integer(
@@ -268,11 +336,10 @@ fn write_stored(out: &mut Vec<u8>, event: &StoredEvent<'_>) -> Option<[u8; 32]> 
         u64::from(event.schema_version.unsigned_abs()),
     );
     out.extend_from_slice(b",\"stream_id\":");
-    write_json_string(out, event.stream_id)?;
+    write_string(out, event.stream_id);
     out.extend_from_slice(b",\"stream_version\":");
     write_integer(out, false, event.stream_version);
     out.push(b'}');
-    Some(leaf_hash)
 }
 
 /// Whether a byte stands for itself inside a `serde_json` string (the
@@ -716,6 +783,73 @@ mod tests {
                 recorded_at,
                 leaf_hash,
             }
+        }
+    }
+
+    /// The canonical JSON as it was first written (a `Value` per key and
+    /// scalar, through `Display`): what the log's leaf hashes were made with.
+    fn reference_json(value: &Value, out: &mut String) {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                out.push('{');
+                for (i, (key, item)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push(':');
+                    reference_json(item, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    reference_json(item, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+
+    /// The canonical bytes of an event as they were first made: a JSON
+    /// document of its fields, canonicalised by [`reference_json`].
+    fn reference_event_bytes(event: &RecordedEvent) -> Vec<u8> {
+        let document = serde_json::json!({
+            "event_id": event.event_id.to_string(),
+            "event_type": event.event_type,
+            "metadata": event.metadata,
+            "payload": event.payload,
+            "position": event.position,
+            "recorded_at": format_time(&event.recorded_at),
+            "schema_version": event.schema_version,
+            "stream_id": event.stream_id,
+            "stream_version": event.stream_version,
+        });
+        let mut out = String::new();
+        reference_json(&document, &mut out);
+        out.into_bytes()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn canonical_json_writes_the_bytes_it_always_wrote(value in any_value()) {
+            let mut want = String::new();
+            reference_json(&value, &mut want);
+            prop_assert_eq!(canonical_json(&value), want);
+        }
+
+        #[test]
+        fn event_bytes_are_the_bytes_they_always_were(event in any_event()) {
+            prop_assert_eq!(event_bytes(&event), reference_event_bytes(&event));
         }
     }
 

@@ -232,11 +232,15 @@ async fn read_new_events(shared: Arc<Shared>) {
     loop {
         // Mark the head seen before reading, so a commit after the read
         // still wakes the wait below.
-        head.borrow_and_update();
+        let seen = *head.borrow_and_update();
         let after = shared.tail.borrow().position;
         match shared.store.read_all(after, PAGE).await {
             Ok(page) if !page.is_empty() => {
                 let last = page.last().map_or(after, |e| e.position);
+                // A page that reaches the head seen before the read is the
+                // end for now: wait for the next commit rather than read an
+                // empty page to learn that.
+                let caught_up = last >= seen;
                 shared
                     .recent
                     .write()
@@ -248,6 +252,11 @@ async fn read_new_events(shared: Arc<Shared>) {
                     closed: false,
                 });
                 backoff = Duration::from_millis(100);
+                if caught_up {
+                    if let Ok(Err(_)) = tokio::time::timeout(RECHECK, head.changed()).await {
+                        break;
+                    }
+                }
             }
             Ok(_) => {
                 shared

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;
 
-use super::canonical::event_leaf_hash;
+use super::canonical::{canonical_json, event_bytes_with, leaf_hash};
 use super::error::StoreError;
 use super::event::{Append, Appended, RecordedEvent};
 
@@ -34,10 +34,30 @@ pub struct LogSnapshot {
 pub struct BatchPlan {
     /// New rows to insert, in position order.
     pub rows: Vec<RecordedEvent>,
+    /// The text to store for each row's payload and metadata (its canonical
+    /// JSON, from which its leaf hash was made), in the same order.
+    pub texts: Vec<StoredText>,
     /// One answer per command, in the order given.
     pub results: Vec<Result<Appended, StoreError>>,
     /// The head of the log once the rows are stored.
     pub head: u64,
+}
+
+/// A row's payload and metadata as canonical JSON text.
+#[derive(Debug, Clone)]
+pub struct StoredText {
+    /// The payload.
+    pub payload: String,
+    /// The metadata.
+    pub metadata: String,
+}
+
+/// The rows a batch plans so far, their texts, and where each new event id is.
+#[derive(Default)]
+struct NewRows {
+    rows: Vec<RecordedEvent>,
+    texts: Vec<StoredText>,
+    by_id: HashMap<Uuid, usize>,
 }
 
 /// Every stream id and event id a batch touches, for the snapshot queries.
@@ -60,14 +80,15 @@ pub fn plan_batch(mut snapshot: LogSnapshot, appends: &[Append], now: DateTime<U
     if let Some(last) = snapshot.last_recorded_at {
         recorded_at = recorded_at.max(last);
     }
-    let mut rows: Vec<RecordedEvent> = Vec::new();
+    let mut new = NewRows::default();
     let mut results = Vec::with_capacity(appends.len());
     for append in appends {
-        let result = plan_one(&mut snapshot, &mut rows, append, recorded_at);
+        let result = plan_one(&mut snapshot, &mut new, append, recorded_at);
         results.push(result);
     }
     BatchPlan {
-        rows,
+        rows: new.rows,
+        texts: new.texts,
         results,
         head: snapshot.head,
     }
@@ -75,12 +96,12 @@ pub fn plan_batch(mut snapshot: LogSnapshot, appends: &[Append], now: DateTime<U
 
 fn plan_one(
     snapshot: &mut LogSnapshot,
-    rows: &mut Vec<RecordedEvent>,
+    new: &mut NewRows,
     append: &Append,
     recorded_at: DateTime<Utc>,
 ) -> Result<Appended, StoreError> {
     validate(append)?;
-    if let Some(replayed) = replay(snapshot, append)? {
+    if let Some(replayed) = replay(snapshot, new, append)? {
         return Ok(replayed);
     }
     for stream in &append.streams {
@@ -118,10 +139,16 @@ fn plan_one(
                 recorded_at,
                 leaf_hash: [0; 32],
             };
-            row.leaf_hash = event_leaf_hash(&row);
+            // Canonical text made once: for the leaf hash and for storing.
+            let text = StoredText {
+                payload: canonical_json(&row.payload),
+                metadata: canonical_json(&row.metadata),
+            };
+            row.leaf_hash = leaf_hash(&event_bytes_with(&row, &text.payload, &text.metadata));
             events.push(row.position_info());
-            snapshot.existing.insert(row.event_id, row.clone());
-            rows.push(row);
+            new.by_id.insert(row.event_id, new.rows.len());
+            new.rows.push(row);
+            new.texts.push(text);
         }
     }
     Ok(Appended {
@@ -168,11 +195,20 @@ fn validate(append: &Append) -> Result<(), StoreError> {
 
 /// If every event of the append is already stored with the same content,
 /// answers the original positions; if only some are, or any differs, refuses.
-fn replay(snapshot: &LogSnapshot, append: &Append) -> Result<Option<Appended>, StoreError> {
+fn replay(
+    snapshot: &LogSnapshot,
+    new: &NewRows,
+    append: &Append,
+) -> Result<Option<Appended>, StoreError> {
     let mut found = Vec::new();
     let mut missing = None;
     for (stream_id, data) in append.events() {
-        match snapshot.existing.get(&data.event_id) {
+        let stored = snapshot.existing.get(&data.event_id).or_else(|| {
+            new.by_id
+                .get(&data.event_id)
+                .and_then(|&at| new.rows.get(at))
+        });
+        match stored {
             Some(stored) if stored.has_content_of(stream_id, data) => {
                 found.push(stored.position_info())
             }
@@ -199,6 +235,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::store::canonical::event_leaf_hash;
     use crate::store::event::{EventData, ExpectedVersion};
 
     fn event(id: u128) -> EventData {
@@ -347,5 +384,8 @@ mod tests {
         let row = &plan.rows[0];
         assert_eq!(row.leaf_hash, event_leaf_hash(row));
         assert_ne!(row.leaf_hash, [0; 32]);
+        assert_eq!(plan.texts.len(), 1);
+        assert_eq!(plan.texts[0].payload, canonical_json(&row.payload));
+        assert_eq!(plan.texts[0].metadata, canonical_json(&row.metadata));
     }
 }

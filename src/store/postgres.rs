@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres, Row, Transaction};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::canonical::canonical_json;
 use super::error::StoreError;
 use super::event::{Append, Appended, RecordedEvent};
 use super::plan::{plan_batch, touched, BatchPlan, LogSnapshot};
@@ -27,7 +27,15 @@ const CHANNEL: &str = "advice_log_events";
 /// Starts an append transaction holding the advisory lock that serialises
 /// appends, key 0x616476696365_6c6f ("advicelo" in ASCII), in one round
 /// trip: a statement without parameters goes over the simple query protocol.
-const BEGIN_LOCKED: &str = "BEGIN; SELECT pg_advisory_xact_lock(7017864314361310319)";
+///
+/// The batch's statements are planned for their actual arguments
+/// (`plan_cache_mode`, for this transaction only). With PostgreSQL's default
+/// a pooled connection keeps, after five runs, one generic plan of the
+/// snapshot query; made while the log was still small, that plan scans the
+/// whole table for the batch's event ids (`event_id = ANY($2)`), under the
+/// lock, until an `ANALYZE` happens to drop it.
+const BEGIN_LOCKED: &str = "BEGIN; SELECT pg_advisory_xact_lock(7017864314361310319); \
+                            SET LOCAL plan_cache_mode = force_custom_plan";
 
 const COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type, \
                        schema_version, payload::text AS payload, metadata::text AS metadata, \
@@ -75,6 +83,7 @@ impl PostgresStore {
             PgCommitter {
                 clock,
                 pool: pool.clone(),
+                connection: tokio::sync::Mutex::new(None),
             },
             head.clone(),
         );
@@ -322,22 +331,74 @@ pub(crate) async fn insert_checkpoint(
 struct PgCommitter {
     clock: Arc<dyn Clock>,
     pool: PgPool,
+    /// The connection the last batch committed on, kept for the next one:
+    /// taking a connection from the pool costs a round trip (the pool checks
+    /// it with a ping), and one writer commits one batch at a time anyway.
+    connection: tokio::sync::Mutex<Option<PoolConnection<Postgres>>>,
+}
+
+impl PgCommitter {
+    /// Snapshot, plan, insert and commit in the append transaction `tx`.
+    async fn run(
+        &self,
+        mut tx: Transaction<'_, Postgres>,
+        appends: &[Append],
+    ) -> Result<BatchPlan, StoreError> {
+        let snapshot = snapshot(&mut tx, appends).await?;
+        let plan = plan_batch(snapshot, appends, self.clock.now());
+        if !plan.rows.is_empty() {
+            insert(&mut tx, &plan, plan.head).await?;
+        }
+        tx.commit().await?;
+        Ok(plan)
+    }
+}
+
+/// Closes the kept connection instead of reusing it (after an error, its
+/// state is unknown).
+fn discard(kept: &mut Option<PoolConnection<Postgres>>) {
+    if let Some(mut connection) = kept.take() {
+        connection.close_on_drop();
+    }
 }
 
 #[async_trait]
 impl BatchCommit for PgCommitter {
     async fn commit_batch(&self, appends: &[Append]) -> Result<BatchPlan, StoreError> {
+        use sqlx::Connection as _;
         // Round trips cost more than anything else here, so the batch takes
         // four: begin with the append lock, one snapshot query, one insert
-        // that also notifies followers, commit.
-        let mut tx = self.pool.begin_with(BEGIN_LOCKED).await?;
-        let snapshot = snapshot(&mut tx, appends).await?;
-        let plan = plan_batch(snapshot, appends, self.clock.now());
-        if !plan.rows.is_empty() {
-            insert(&mut tx, &plan.rows, plan.head).await?;
+        // that also notifies followers, commit; on a kept connection, so no
+        // round trip to take one from the pool (which pings it).
+        let mut kept = self.connection.lock().await;
+        if let Some(connection) = kept.as_mut() {
+            let outcome = match connection.begin_with(BEGIN_LOCKED).await {
+                Ok(tx) => Some(self.run(tx, appends).await),
+                Err(error) => {
+                    // Nothing was written: a kept connection that broke
+                    // while idle is replaced by one from the pool.
+                    tracing::debug!(%error, "the kept append connection failed; taking another");
+                    None
+                }
+            };
+            match outcome {
+                Some(Ok(plan)) => return Ok(plan),
+                Some(Err(error)) => {
+                    discard(&mut kept);
+                    return Err(error);
+                }
+                None => discard(&mut kept),
+            }
         }
-        tx.commit().await?;
-        Ok(plan)
+        let connection = kept.insert(self.pool.acquire().await?);
+        let result = match connection.begin_with(BEGIN_LOCKED).await {
+            Ok(tx) => self.run(tx, appends).await,
+            Err(error) => Err(error.into()),
+        };
+        if result.is_err() {
+            discard(&mut kept);
+        }
+        result
     }
 
     /// PostgreSQL recovers from a full disk or a lost connection by itself
@@ -351,9 +412,10 @@ impl BatchCommit for PgCommitter {
 
 async fn insert(
     tx: &mut Transaction<'_, Postgres>,
-    rows: &[RecordedEvent],
+    plan: &BatchPlan,
     head: u64,
 ) -> Result<(), StoreError> {
+    let rows = &plan.rows;
     sqlx::query(
         "WITH inserted AS ( \
            INSERT INTO events (position, event_id, stream_id, stream_version, event_type, \
@@ -384,13 +446,15 @@ async fn insert(
     )
     .bind(rows.iter().map(|r| r.schema_version).collect::<Vec<_>>())
     .bind(
-        rows.iter()
-            .map(|r| canonical_json(&r.payload))
+        plan.texts
+            .iter()
+            .map(|t| t.payload.as_str())
             .collect::<Vec<_>>(),
     )
     .bind(
-        rows.iter()
-            .map(|r| canonical_json(&r.metadata))
+        plan.texts
+            .iter()
+            .map(|t| t.metadata.as_str())
             .collect::<Vec<_>>(),
     )
     .bind(rows.iter().map(|r| r.recorded_at).collect::<Vec<_>>())

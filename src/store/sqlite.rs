@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::canonical::{canonical_json, format_time};
+use super::canonical::format_time;
 use super::error::StoreError;
 use super::event::{Append, Appended, RecordedEvent};
 use super::plan::{plan_batch, touched, BatchPlan, LogSnapshot};
@@ -317,17 +317,18 @@ async fn commit_on(
     let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
     let snapshot = snapshot(&mut tx, appends).await?;
     let plan = plan_batch(snapshot, appends, now);
-    for chunk in plan.rows.chunks(ROWS_PER_INSERT) {
+    let rows: Vec<_> = plan.rows.iter().zip(&plan.texts).collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO events ({COLUMNS}) "));
-        insert.push_values(chunk, |mut row, event| {
+        insert.push_values(chunk, |mut row, (event, text)| {
             row.push_bind(to_i64(event.position))
                 .push_bind(event.event_id.to_string())
                 .push_bind(event.stream_id.as_str())
                 .push_bind(to_i64(event.stream_version))
                 .push_bind(event.event_type.as_str())
                 .push_bind(event.schema_version)
-                .push_bind(canonical_json(&event.payload))
-                .push_bind(canonical_json(&event.metadata))
+                .push_bind(text.payload.as_str())
+                .push_bind(text.metadata.as_str())
                 .push_bind(format_time(&event.recorded_at))
                 .push_bind(event.leaf_hash.to_vec());
         });
