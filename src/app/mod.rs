@@ -80,8 +80,11 @@ impl App {
         let projector = Projector::new(feed.clone(), storage.views.clone()).await?;
         let mut tasks = vec![projector.spawn()];
         let assurance = signing.map(|(key, policy)| {
-            let assurance =
-                Arc::new(Assurance::new(store.clone(), key).with_dir(policy.dir.clone()));
+            let assurance = Arc::new(
+                Assurance::new(store.clone(), key)
+                    .with_dir(policy.dir.clone())
+                    .with_snapshots(storage.snapshots.clone()),
+            );
             tasks.push(assurance.spawn(policy, clock.clone()));
             assurance
         });

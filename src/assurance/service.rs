@@ -67,6 +67,12 @@ impl Assurance {
         }
     }
 
+    /// Keeps the Merkle tree's chunk hashes in `snapshots` between starts.
+    pub fn with_snapshots(mut self, snapshots: Arc<dyn crate::store::Snapshots>) -> Self {
+        self.tree = self.tree.with_snapshots(snapshots);
+        self
+    }
+
     /// Also writes every checkpoint this issues to `dir`.
     pub fn with_dir(mut self, dir: Option<CheckpointDir>) -> Self {
         self.dir = dir;

@@ -174,6 +174,11 @@ impl Directory {
         self.persons.get(&id)
     }
 
+    /// How many people are registered.
+    pub fn person_count(&self) -> usize {
+        self.persons.len()
+    }
+
     /// Whether someone is registered with this e-mail address (any case).
     pub fn email_taken(&self, email: &str) -> bool {
         self.persons

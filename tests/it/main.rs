@@ -22,6 +22,7 @@ mod recovery;
 mod request_errors;
 mod schema;
 mod servers;
+mod startup;
 mod store_basics;
 mod store_concurrency;
 mod subscription;
