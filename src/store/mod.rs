@@ -160,6 +160,27 @@ impl DatabaseUrl {
     }
 }
 
+/// What storing `checkpoint` came to when its size was already taken:
+/// `stored` is the note found under that size. The same note again is
+/// fine; another one of the same size is not.
+pub(crate) fn checkpoint_found(
+    stored: Option<String>,
+    checkpoint: &StoredCheckpoint,
+) -> Result<(), StoreError> {
+    match stored {
+        Some(note) if note == checkpoint.note => Ok(()),
+        Some(_) => Err(StoreError::CheckpointDiffers {
+            tree_size: checkpoint.tree_size,
+        }),
+        // Not stored, yet in the way: cannot be, short of a row deleted in
+        // between; try again.
+        None => Err(StoreError::Interrupted(format!(
+            "the checkpoint of tree size {} was neither stored nor found",
+            checkpoint.tree_size
+        ))),
+    }
+}
+
 /// Positions and versions are stored as SQL integers; they never reach 2^63.
 pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)

@@ -314,18 +314,7 @@ pub(crate) async fn insert_checkpoint(
             .bind(to_i64(checkpoint.tree_size))
             .fetch_optional(&mut *connection)
             .await?;
-    match stored {
-        Some(note) if note == checkpoint.note => Ok(()),
-        Some(_) => Err(StoreError::CheckpointDiffers {
-            tree_size: checkpoint.tree_size,
-        }),
-        // Not stored, yet in the way: cannot be, short of a row deleted
-        // in between; try again.
-        None => Err(StoreError::Interrupted(format!(
-            "the checkpoint of tree size {} was neither stored nor found",
-            checkpoint.tree_size
-        ))),
-    }
+    super::checkpoint_found(stored, checkpoint)
 }
 
 struct PgCommitter {

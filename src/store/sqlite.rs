@@ -175,16 +175,7 @@ impl EventStore for SqliteStore {
                 .bind(to_i64(checkpoint.tree_size))
                 .fetch_optional(&self.writer)
                 .await?;
-        match stored {
-            Some(note) if note == checkpoint.note => Ok(()),
-            Some(_) => Err(StoreError::CheckpointDiffers {
-                tree_size: checkpoint.tree_size,
-            }),
-            None => Err(StoreError::Interrupted(format!(
-                "the checkpoint of tree size {} was neither stored nor found",
-                checkpoint.tree_size
-            ))),
-        }
+        super::checkpoint_found(stored, checkpoint)
     }
 
     async fn checkpoints(&self) -> Result<Vec<super::StoredCheckpoint>, StoreError> {

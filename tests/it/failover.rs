@@ -503,21 +503,7 @@ async fn postgres_kill_9_the_leader_and_the_other_server_takes_over() {
 
     // The shared read models equal a rebuild from the log, and so do the
     // answers of a server on the rebuilt ones.
-    let views = db.storage().await.views;
-    let incremental = views.dump().await.expect("dump");
-    views.reset().await.expect("reset");
-    let feed = advice_log::store::Feed::start(store.clone())
-        .await
-        .expect("feed");
-    let rebuilt = advice_log::projection::Projector::new(feed, views.clone())
-        .await
-        .expect("projector");
-    rebuilt.catch_up(&|_| {}).await.expect("rebuild");
-    assert_eq!(
-        views.dump().await.expect("dump"),
-        incremental,
-        "incremental equals a rebuild"
-    );
+    db.assert_views_equal_a_rebuild().await;
     let fresh = TestApp::spawn(&db).await;
     let (status, rebuilt_answer) = post(
         &client,

@@ -79,6 +79,29 @@ impl TestDb {
             .expect("open the database")
     }
 
+    /// Asserts that the read-model tables equal a rebuild from the log:
+    /// dumps them, empties them, replays the whole log into them and
+    /// compares (the tables are left rebuilt).
+    pub async fn assert_views_equal_a_rebuild(&self) {
+        let storage = self.storage().await;
+        let views = storage.views.clone();
+        let incremental = views.dump().await.expect("dump");
+        views.reset().await.expect("reset");
+        let feed = advice_log::store::Feed::start(storage.events.clone())
+            .await
+            .expect("feed");
+        let rebuilt = advice_log::projection::Projector::new(feed, views.clone())
+            .await
+            .expect("projector");
+        rebuilt.catch_up(&|_| {}).await.expect("rebuild");
+        assert_eq!(
+            views.dump().await.expect("dump"),
+            incremental,
+            "incremental equals a rebuild"
+        );
+        storage.close().await;
+    }
+
     /// The URL as `sqlx` takes it.
     pub fn raw_url(&self) -> &str {
         match &self.url {
