@@ -142,6 +142,16 @@ impl LoadedProposal {
 }
 
 impl App {
+    /// The team or group a proposal belongs to (it never changes), from the
+    /// cache of folded aggregates or its stream; `None` if it was never
+    /// raised.
+    pub async fn proposal_owner(&self, id: ProposalId) -> Result<Option<Owner>, AppError> {
+        let (state, _) = self
+            .load_folded::<ProposalState>(&id.stream(), Arc::new(crate::stored::proposal_step))
+            .await?;
+        Ok(state.owner)
+    }
+
     /// A proposal as it stands, or as it stood at `as_of`, rebuilt from the log.
     pub async fn load_proposal(
         &self,

@@ -12,7 +12,6 @@ use super::types::app;
 use crate::app::{App, AppError};
 use crate::domain::proposal::Owner;
 use crate::domain::{GroupId, ProposalId, TeamId};
-use crate::read::directory::Directory;
 use crate::store::{RecordedEvent, StoreError};
 
 /// How long a subscription waits for the read models to reach an event.
@@ -85,22 +84,27 @@ pub struct EventFilter {
 
 impl EventFilter {
     /// Whether the event belongs to the team or group followed: its own
-    /// stream (and a group's budget), or the stream of one of its proposals.
-    pub fn admits(&self, event: &RecordedEvent, directory: &Directory) -> bool {
+    /// stream (and a group's budget), or the stream of one of its proposals
+    /// (`owner` tells whose a proposal is).
+    pub async fn admits<F, Fut>(&self, event: &RecordedEvent, owner: F) -> Result<bool, AppError>
+    where
+        F: FnOnce(ProposalId) -> Fut,
+        Fut: std::future::Future<Output = Result<Option<Owner>, AppError>>,
+    {
         let stream = event.stream_id.as_str();
         if self.team.is_some_and(|t| stream == t.stream())
             || self.group.is_some_and(|g| stream == g.stream())
         {
-            return true;
+            return Ok(true);
         }
         let Some(proposal) = ProposalId::from_stream(stream) else {
-            return false;
+            return Ok(false);
         };
-        match directory.proposal_owner(proposal) {
+        Ok(match owner(proposal).await? {
             Some(Owner::Team(team)) => self.team == Some(team),
             Some(Owner::Group(group)) => self.group == Some(group),
             None => false,
-        }
+        })
     }
 }
 
@@ -266,8 +270,20 @@ impl Following {
                         .read
                         .wait_for(event.position, READ_MODEL_WAIT)
                         .await;
-                    if self.filter.admits(&event, &self.app.read.directory()) {
-                        return Some(Ok(Event(std::sync::Arc::unwrap_or_clone(event))));
+                    let app = &self.app;
+                    match self
+                        .filter
+                        .admits(&event, |id| app.proposal_owner(id))
+                        .await
+                    {
+                        Ok(true) => {
+                            return Some(Ok(Event(std::sync::Arc::unwrap_or_clone(event))));
+                        }
+                        Ok(false) => {}
+                        Err(error) => {
+                            self.finished = true;
+                            return Some(Err(to_graphql(error)));
+                        }
                     }
                 }
             }

@@ -11,7 +11,7 @@ use crate::domain::events::check_known;
 use crate::domain::group::GroupEvent;
 use crate::domain::organisation::OrganisationEvent;
 use crate::domain::person::PersonEvent;
-use crate::domain::proposal::{Owner, ProposalEvent};
+use crate::domain::proposal::ProposalEvent;
 use crate::domain::team::TeamEvent;
 use crate::domain::{GroupId, OrgRole, PersonId, ProposalId, TeamId, TeamRole, TokenId};
 use crate::store::{RecordedEvent, StoreError};
@@ -126,7 +126,7 @@ pub struct GroupView {
 /// What a stored snapshot of the directory must say it is to be read:
 /// change it whenever the directory's fields or their meaning change, and
 /// every server builds its directory from the log once more.
-pub const SNAPSHOT_FORMAT: &str = "directory/1 (JSON)";
+pub const SNAPSHOT_FORMAT: &str = "directory/2 (JSON)";
 
 /// Why a snapshot of the directory cannot be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +145,6 @@ pub struct Directory {
     groups: HashMap<GroupId, GroupView>,
     group_order: Vec<GroupId>,
     teams_of: HashMap<PersonId, BTreeSet<TeamId>>,
-    proposal_owners: HashMap<ProposalId, Owner>,
 }
 
 impl Directory {
@@ -221,11 +220,6 @@ impl Directory {
         teams
     }
 
-    /// The team or group a proposal belongs to.
-    pub fn proposal_owner(&self, id: ProposalId) -> Option<Owner> {
-        self.proposal_owners.get(&id).copied()
-    }
-
     /// The groups a team is a member of.
     pub fn groups_of(&self, team: TeamId) -> Vec<&GroupView> {
         self.groups().filter(|g| g.teams.contains(&team)).collect()
@@ -255,10 +249,10 @@ impl Directory {
             if let Some(e) = decode::<GroupEvent>(event)? {
                 self.apply_group(id, e, at, event.position);
             }
-        } else if let Some(id) = ProposalId::from_stream(stream) {
-            if let Some(ProposalEvent::ProposalRaised { owner, .. }) = decode(event)? {
-                self.proposal_owners.insert(id, owner);
-            }
+        } else if ProposalId::from_stream(stream).is_some() {
+            // Proposals are not the directory's; an event nobody knows is
+            // reported all the same.
+            decode::<ProposalEvent>(event)?;
         } else if stream == crate::domain::organisation::STREAM {
             if let Some(OrganisationEvent::OrganisationFounded { .. }) = decode(event)? {
                 self.founded = true;
