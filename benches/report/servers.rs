@@ -149,7 +149,7 @@ pub async fn measure(
     if backend != Backend::Postgres {
         return;
     }
-    let _ = writeln!(report, "\n### 10. GraphQL mutations with one and with two servers on one database, 64 concurrent clients (the release server binary)\n\nItem 4's load (the nine-mutation lifecycle, 8 teams of 3 members, 64 clients) on a fresh database with one server, then on another fresh database split across two `serve` processes: client n drives crew n mod 8 through server (n div 8) mod 2, so every team's members write through both servers. One server leads (writes the shared read models, issues checkpoints). CPU per mutation from /proc.\n\n| servers | mutations/s | server 1 µs | server 2 µs | load generator µs | PostgreSQL µs | all µs | cores busy |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(report, "\n### 10. GraphQL mutations with one and with two servers on one database, 64 concurrent clients (the release server binary)\n\nItem 4's load (the nine-mutation lifecycle, 8 teams of 3 members, 64 clients) on a fresh database with one server, then on another fresh database split across two `serve` processes: client n drives crew n mod 8 through server (n div 8) mod 2, so every team's members write through both servers. One server leads (writes the shared read models, issues checkpoints). Each server has its own sequencer; they take turns at the log's append lock. Commands per group commit from the servers' `advice_log_append_batch_commands`; CPU per mutation from /proc.\n\n| servers | mutations/s | commands per group commit | server 1 µs | server 2 µs | load generator µs | PostgreSQL µs | all µs | cores busy |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut rates = Vec::new();
     let mut last = None;
     for count in [1, 2] {
@@ -179,6 +179,7 @@ pub async fn measure(
 /// answers mutations per second.
 async fn load(servers: &[Server], crews: &[Crew], run_for: Duration, report: &mut String) -> f64 {
     let client = client();
+    let batches_before = batches(&client, servers).await;
     let before: Vec<f64> = servers.iter().map(Server::cpu_seconds).collect();
     let (me, pg) = (cpu_seconds("self"), postgres_cpu_seconds());
     let started = Instant::now();
@@ -211,12 +212,14 @@ async fn load(servers: &[Server], crews: &[Crew], run_for: Duration, report: &mu
     let (me, pg) = (cpu_seconds("self") - me, postgres_cpu_seconds() - pg);
     let all = used.iter().sum::<f64>() + me + pg;
     let rate = mutations as f64 / elapsed;
+    let batches_after = batches(&client, servers).await;
+    let per_commit = (batches_after.1 - batches_before.1) / (batches_after.0 - batches_before.0);
     let second = used
         .get(1)
         .map_or("-".into(), |s| format!("{:.0}", per(*s)));
     let _ = writeln!(
         report,
-        "| {} | {rate:.0} | {:.0} | {second} | {:.0} | {:.0} | {:.0} | {:.1} |",
+        "| {} | {rate:.0} | {per_commit:.1} | {:.0} | {second} | {:.0} | {:.0} | {:.0} | {:.1} |",
         servers.len(),
         per(used[0]),
         per(me),
@@ -227,15 +230,37 @@ async fn load(servers: &[Server], crews: &[Crew], run_for: Duration, report: &mu
     rate
 }
 
+/// Group commits and the commands in them so far, over all `servers`
+/// (`advice_log_append_batch_commands` from each one's `/metrics`).
+async fn batches(client: &reqwest::Client, servers: &[Server]) -> (f64, f64) {
+    let mut total = (0.0, 0.0);
+    for server in servers {
+        let text = metrics(client, &server.base).await;
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        total.0 += value("advice_log_append_batch_commands_count ");
+        total.1 += value("advice_log_append_batch_commands_sum ");
+    }
+    total
+}
+
+/// The server's `/metrics` text ("" if it does not answer).
+async fn metrics(client: &reqwest::Client, base: &str) -> String {
+    match client.get(format!("{base}/metrics")).send().await {
+        Ok(answer) => answer.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 /// Whether the server at `base` says it leads (`advice_log_leader 1`).
 async fn leads(client: &reqwest::Client, base: &str) -> bool {
-    let Ok(answer) = client.get(format!("{base}/metrics")).send().await else {
-        return false;
-    };
-    answer.text().await.is_ok_and(|text| {
-        text.lines()
-            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["advice_log_leader", "1"])
-    })
+    metrics(client, base)
+        .await
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["advice_log_leader", "1"])
 }
 
 /// Item 11: two servers on `url`; `rounds` times, SIGKILL the leader and
