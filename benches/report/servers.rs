@@ -30,6 +30,8 @@ pub struct Startup {
     pub events: u64,
     pub first: Start,
     pub second: Start,
+    /// The size of the directory's stored snapshot after the first start.
+    pub snapshot_kib: u64,
 }
 
 fn client() -> reqwest::Client {
@@ -76,27 +78,40 @@ async fn start_once(url: &DatabaseUrl, key: &std::path::Path, token: &str) -> St
 /// Removes every stored start-up snapshot, so that the next start reads the
 /// whole log (as the first start on a log written before snapshots would).
 async fn forget_snapshots(backend: Backend, url: &DatabaseUrl) {
+    let _: Option<i64> = query(backend, url, "DELETE FROM snapshots").await;
+}
+
+/// The stored snapshots' total size in bytes.
+async fn snapshot_bytes(backend: Backend, url: &DatabaseUrl) -> u64 {
+    let sql = "SELECT CAST(COALESCE(SUM(LENGTH(body)), 0) AS BIGINT) FROM snapshots";
+    query(backend, url, sql).await.unwrap_or(0) as u64
+}
+
+/// Runs `sql` on its own connection; its first row's first column, if any.
+async fn query(backend: Backend, url: &DatabaseUrl, sql: &str) -> Option<i64> {
     use sqlx::Connection;
     match backend {
         Backend::Sqlite => {
             let mut db = sqlx::SqliteConnection::connect(raw_url(url))
                 .await
                 .expect("connect");
-            sqlx::query("DELETE FROM snapshots")
-                .execute(&mut db)
+            let row: Option<(i64,)> = sqlx::query_as(sql)
+                .fetch_optional(&mut db)
                 .await
-                .expect("delete snapshots");
+                .expect(sql);
             db.close().await.expect("close");
+            row.map(|r| r.0)
         }
         Backend::Postgres => {
             let mut db = sqlx::PgConnection::connect(raw_url(url))
                 .await
                 .expect("connect");
-            sqlx::query("DELETE FROM snapshots")
-                .execute(&mut db)
+            let row: Option<(i64,)> = sqlx::query_as(sql)
+                .fetch_optional(&mut db)
                 .await
-                .expect("delete snapshots");
+                .expect(sql);
             db.close().await.expect("close");
+            row.map(|r| r.0)
         }
     }
 }
@@ -111,6 +126,7 @@ pub async fn startup(
 ) -> Startup {
     forget_snapshots(backend, url).await;
     let first = start_once(url, key, token).await;
+    let snapshot_kib = snapshot_bytes(backend, url).await / 1024;
     let mut again = Vec::new();
     for _ in 0..3 {
         again.push(start_once(url, key, token).await);
@@ -121,18 +137,19 @@ pub async fn startup(
         events,
         first,
         second,
+        snapshot_kib,
     }
 }
 
 /// Item 9's section, from the starts on the smaller and the larger log.
 pub fn report_startup(starts: &[Startup], report: &mut String) {
     let [small, large] = starts else { return };
-    let _ = writeln!(report, "\n### 9. Start-up of the release server binary at {} and {} events\n\nFrom spawning `advice-log serve` on the logs of items 5-8 until `/readyz` answers 200 and a first authenticated query (`{{ me {{ id }} }}`) answers, and the server's peak resident memory by then. First start: no stored snapshot (the bench deletes the `snapshots` rows first, so the server reads the whole log and writes the directory's snapshot); second start: the median of three starts after it, with the snapshot present.\n\n| events | first start ms | first start peak KiB | second start ms | second start peak KiB |\n| ---: | ---: | ---: | ---: | ---: |", small.events, large.events);
+    let _ = writeln!(report, "\n### 9. Start-up of the release server binary at {} and {} events\n\nFrom spawning `advice-log serve` on the logs of items 5-8 until `/readyz` answers 200 and a first authenticated query (`{{ me {{ id }} }}`) answers, and the server's peak resident memory by then. First start: no stored snapshot (the bench deletes the `snapshots` rows first, so the server reads the whole log and writes the directory's snapshot, whose stored size is given); second start: the median of three starts after it, with the snapshot present.\n\n| events | first start ms | first start peak KiB | snapshot KiB | second start ms | second start peak KiB |\n| ---: | ---: | ---: | ---: | ---: | ---: |", small.events, large.events);
     for s in starts {
         let _ = writeln!(
             report,
-            "| {} | {:.0} | {} | {:.0} | {} |",
-            s.events, s.first.ms, s.first.peak_kib, s.second.ms, s.second.peak_kib
+            "| {} | {:.0} | {} | {} | {:.0} | {} |",
+            s.events, s.first.ms, s.first.peak_kib, s.snapshot_kib, s.second.ms, s.second.peak_kib
         );
     }
     let _ = writeln!(report, "\nSecond start at the larger log / at the smaller = **{:.2}** (target <= 1.5); first start: {:.2}.", large.second.ms / small.second.ms, large.first.ms / small.first.ms);
