@@ -5,7 +5,11 @@
 //!
 //! Quick mode (the default) uses logs of 10k and 50k events; full mode 10k
 //! and 1M. The peers (cqrs-es with sqlite-es / postgres-es, disintegrate
-//! with disintegrate-postgres) are in `peers.rs`.
+//! with disintegrate-postgres) are in `peers.rs`; the server binary's
+//! start-up (item 9), two servers on one PostgreSQL database (10) and leader
+//! failover (11) in `servers.rs`. `--writes-only`: items 1-4 and 10-11;
+//! `--logs-only`: items 5-9; `--servers-only`: items 10-11;
+//! `--no-sqlite` / `--no-postgres` leave a backend out.
 
 /// The same allocator as the server binary (`src/main.rs`), so that the
 /// store-level items and item 4 are measured on equal terms.
@@ -39,13 +43,18 @@ use sqlx::Connection;
 use uuid::Uuid;
 
 mod peers;
+mod servers;
 
 struct Mode {
     name: &'static str,
     /// Items 1-4 (appends, peers, ceiling, mutations); off with `--logs-only`.
     writes: bool,
-    /// Items 5-8 (page, rebuild, verify, memory); off with `--writes-only`.
+    /// Items 5-9 (page, rebuild, verify, memory, start-up); off with
+    /// `--writes-only`.
     logs: bool,
+    /// Items 10-11 (two servers, failover); off with `--logs-only`, alone
+    /// with `--servers-only`.
+    servers: bool,
     run_for: Duration,
     small: u64,
     large: u64,
@@ -365,6 +374,10 @@ fn postgres_cpu_seconds() -> f64 {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // A server the bench killed and reaped has no process left to stop.
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -483,6 +496,9 @@ async fn measure_backend(backend: Backend, mode: &Mode, report: &mut String) {
     }
     if mode.logs {
         measure_logs(backend, mode, &dir, &key_path, &key, report).await;
+    }
+    if mode.servers {
+        servers::measure(backend, mode, dir.path(), &key_path, report).await;
     }
 }
 
@@ -746,6 +762,7 @@ async fn measure_logs(
     // 5-8 at two log sizes.
     let mut p50s = Vec::new();
     let mut peaks = Vec::new();
+    let mut starts = Vec::new();
     let _ = writeln!(report, "\n### 5-8. A team's decisions page, rebuild, verify and memory at {} and {} events\n\n| events | page p50 ms | page p99 ms | floor p50 ms | floor p99 ms | p99 page/floor | page 2 p50 ms | page 2 p99 ms | rebuild ev/s | raw read+decode ev/s | rebuild/raw | verify ev/s | SHA-256 ev/s | verify/SHA | server peak KiB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", mode.small, mode.large);
     for size in [mode.small, mode.large] {
         eprintln!("  building a log of {size} events...");
@@ -838,11 +855,15 @@ async fn measure_logs(
             latencies(&client, &server.base, &token, &floor_query, mode.samples).await;
         let peak = server.peak_memory_kib();
         drop(server);
+        // 9. Start-up, without and with the stored snapshot.
+        eprintln!("  start-up at {head} events...");
+        starts.push(servers::startup(backend, &url, head, key_path, &token).await);
         p50s.push(page50);
         peaks.push(peak);
         let _ = writeln!(report, "| {head} | {page50:.2} | {page99:.2} | {floor50:.2} | {floor99:.2} | **{:.2}** | {second50:.2} | {second99:.2} | {rebuild:.0} | {raw_read:.0} | **{:.2}** | {verify:.0} | {sha:.0} | **{:.2}** | {peak} |", page99 / floor99, rebuild / raw_read, verify / sha);
     }
     let _ = writeln!(report, "\nTargets: page p99 <= 3x the floor; page p50 at the larger log / at the smaller = **{:.2}** (target <= 1.2); rebuild >= 0.5x raw; verify >= 0.5x SHA-256; server peak memory at the larger / smaller = **{:.2}** (target <= 1.5). The first page of each team's decisions is kept in memory by the server (the projector drops it whenever one of the team's proposals changes); page 2, after a cursor, is one query on the read-model table.", p50s[1] / p50s[0], peaks[1] as f64 / peaks[0].max(1) as f64);
+    servers::report_startup(&starts, report);
 }
 
 #[tokio::main]
@@ -850,7 +871,11 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| args.iter().any(|a| a == name);
     let full = flag("--full");
-    let (writes, logs) = (!flag("--logs-only"), !flag("--writes-only"));
+    let (mut writes, mut logs) = (!flag("--logs-only"), !flag("--writes-only"));
+    let servers = writes;
+    if flag("--servers-only") {
+        (writes, logs) = (false, false);
+    }
     let backends: Vec<Backend> = [Backend::Sqlite, Backend::Postgres]
         .into_iter()
         .filter(|b| !flag(&format!("--no-{b}")))
@@ -860,6 +885,7 @@ async fn main() {
             name: "full",
             writes,
             logs,
+            servers,
             run_for: Duration::from_secs(5),
             small: 10_000,
             large: 1_000_000,
@@ -870,6 +896,7 @@ async fn main() {
             name: "quick",
             writes,
             logs,
+            servers,
             run_for: Duration::from_secs(2),
             small: 10_000,
             large: 50_000,
