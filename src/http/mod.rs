@@ -1,6 +1,7 @@
 //! The HTTP surface: GraphQL at `/graphql`, GraphiQL at `/`, and the health
 //! endpoints.
 
+mod assets;
 mod graphql;
 mod metrics;
 
@@ -46,7 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/public-key", get(public_key))
         .route("/metrics", get(metrics::serve))
-        .route("/assets/{file}", get(asset))
+        .route("/assets/{*path}", get(assets::serve))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
@@ -71,37 +72,6 @@ pub fn router(state: AppState) -> Router {
 /// GraphiQL, served with its scripts from this server (no CDN needed).
 async fn graphiql() -> Html<&'static str> {
     Html(include_str!("graphiql.html"))
-}
-
-/// GraphiQL's scripts and styles (see `assets/graphiql/LICENSES.txt`).
-async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    let (body, kind): (&'static [u8], &str) = match file.as_str() {
-        "graphiql.min.js" => (
-            include_bytes!("../../assets/graphiql/graphiql.min.js"),
-            "text/javascript",
-        ),
-        "graphiql.min.css" => (
-            include_bytes!("../../assets/graphiql/graphiql.min.css"),
-            "text/css",
-        ),
-        "react.production.min.js" => (
-            include_bytes!("../../assets/graphiql/react.production.min.js"),
-            "text/javascript",
-        ),
-        "react-dom.production.min.js" => (
-            include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
-            "text/javascript",
-        ),
-        _ => return (StatusCode::NOT_FOUND, "no such asset\n").into_response(),
-    };
-    (
-        [
-            ("content-type", kind),
-            ("cache-control", "public, max-age=86400"),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 /// The process is up.

@@ -112,3 +112,39 @@ on_both_backends! {
         app.stop().await;
     }
 }
+
+on_both_backends! {
+    async fn the_pages_static_files_are_served_from_the_binary(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        let get = |path: &'static str| {
+            let request = app.client.get(format!("{}{path}", app.base));
+            async move { request.send().await.expect("GET an asset") }
+        };
+        for (path, kind, holds) in [
+            ("/assets/nhsuk-frontend/nhsuk-frontend.min.css", "text/css", "--nhsuk-frontend-version:\"10.6.1\""),
+            ("/assets/nhsuk-frontend/nhsuk-frontend.min.js", "text/javascript", "nhsuk"),
+            ("/assets/nhsuk-frontend/LICENSE", "", "MIT License"),
+            ("/assets/images/nhsuk-icon-cross.svg", "image/svg+xml", "<svg"),
+            ("/assets/graphiql/graphiql.min.css", "text/css", "graphiql"),
+        ] {
+            let answer = get(path).await;
+            assert_eq!(answer.status().as_u16(), 200, "{path}");
+            let content_type = answer.headers()["content-type"].to_str().expect("type").to_string();
+            assert!(content_type.starts_with(kind), "{path}: {content_type}");
+            assert_eq!(answer.headers()["cache-control"], "public, max-age=86400");
+            assert!(answer.text().await.expect("text").contains(holds), "{path}");
+        }
+        // Every image the stylesheet names is there.
+        let css = get("/assets/nhsuk-frontend/nhsuk-frontend.min.css").await.text().await.expect("css");
+        for url in css.split("url(/assets/").skip(1) {
+            let file = &url[..url.find(')').expect("a closing bracket")];
+            let answer = app.client.get(format!("{}/assets/{file}", app.base)).send().await.expect("image");
+            assert_eq!(answer.status().as_u16(), 200, "{file}");
+        }
+        for missing in ["/assets/nope.css", "/assets/../Cargo.toml", "/assets/%2e%2e/Cargo.toml"] {
+            assert_eq!(get(missing).await.status().as_u16(), 404, "{missing}");
+        }
+        app.stop().await;
+    }
+}
