@@ -565,28 +565,8 @@ async fn measure_writes(
         cpu_seconds("self"),
         postgres_cpu_seconds(),
     );
-    let started = Instant::now();
-    let mut clients = Vec::new();
-    for n in 0..64 {
-        let (client, base, crew, run_for) = (
-            client.clone(),
-            server.base.clone(),
-            crews[n % crews.len()].clone(),
-            mode.run_for,
-        );
-        clients.push(tokio::spawn(async move {
-            let mut mutations = 0u64;
-            while started.elapsed() < run_for {
-                mutations += graphql_lifecycle(&client, &base, &crew).await;
-            }
-            mutations
-        }));
-    }
-    let mut mutations = 0;
-    for c in clients {
-        mutations += c.await.expect("client");
-    }
-    let elapsed = started.elapsed().as_secs_f64();
+    let (mutations, elapsed) =
+        drive_clients(&client, &crews, mode.run_for, |_| server.base.clone()).await;
     let per_second = mutations as f64 / elapsed;
     let per_mutation_us = |before: f64, after: f64| (after - before) * 1e6 / mutations as f64;
     let cpu = format!(
@@ -600,6 +580,34 @@ async fn measure_writes(
     );
     drop(server);
     let _ = writeln!(report, "\n### 4. GraphQL mutations over HTTP on loopback, 64 concurrent clients (the release server binary)\n\nEach client runs the lifecycle of item 1 as the people involved would, one mutation per command: `raiseProposal`, `requestAdvice` twice, `giveAdvice` twice, `raiseObjection`, `amendProposal`, `resolveObjection`, `decide` (9 mutations, 9 events), on 8 teams of 3 members, each member with their own token. The load generator runs in the bench process on the same two cores.\n\n{per_second:.0} mutations/s. / store append at 64 writers ({:.0} commands/s) = **{:.2}** (target >= 0.4). {cpu}", at_64.0, per_second / at_64.0);
+}
+
+/// Item 4's load: 64 clients, client `n` running crew `n % crews.len()`'s
+/// lifecycle against the server at `base_of(n)` until `run_for` is up.
+/// Answers the mutations made and the seconds they took.
+async fn drive_clients(
+    client: &reqwest::Client,
+    crews: &[Crew],
+    run_for: Duration,
+    base_of: impl Fn(usize) -> String,
+) -> (u64, f64) {
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for n in 0..64 {
+        let (client, base, crew) = (client.clone(), base_of(n), crews[n % crews.len()].clone());
+        clients.push(tokio::spawn(async move {
+            let mut mutations = 0u64;
+            while started.elapsed() < run_for {
+                mutations += graphql_lifecycle(&client, &base, &crew).await;
+            }
+            mutations
+        }));
+    }
+    let mut mutations = 0;
+    for c in clients {
+        mutations += c.await.expect("client");
+    }
+    (mutations, started.elapsed().as_secs_f64())
 }
 
 /// A team of three members for the GraphQL item: the team id and each
@@ -616,29 +624,9 @@ struct Crew {
 async fn graphql_crews(url: &DatabaseUrl, teams: usize) -> Vec<Crew> {
     let (store, app, admin) = bootstrapped(url).await;
     let mut crews = Vec::new();
-    for t in 0..teams {
-        let team = TeamId(
-            app.form_team(&admin, &format!("Crew {t}"))
-                .await
-                .expect("team")
-                .subject,
-        );
+    for (team, people) in staffed_teams(&app, &admin, teams, 3).await {
         let mut members = Vec::new();
-        for m in 0..3 {
-            let person = PersonId(
-                app.register_person(
-                    &admin,
-                    &format!("P{t}.{m}"),
-                    &format!("p{t}.{m}@example.org"),
-                    None,
-                )
-                .await
-                .expect("person")
-                .subject,
-            );
-            app.join_team(&admin, team, person, TeamRole::Member)
-                .await
-                .expect("join");
+        for person in people {
             let token = app
                 .issue_token(&admin, person)
                 .await
@@ -655,6 +643,45 @@ async fn graphql_crews(url: &DatabaseUrl, teams: usize) -> Vec<Crew> {
     drop(app);
     store.close().await;
     crews
+}
+
+/// Forms `teams` teams ("Crew t") of `size` new members each ("Pt.m"),
+/// through the application as an admin would.
+async fn staffed_teams(
+    app: &App,
+    admin: &CommandMeta,
+    teams: usize,
+    size: usize,
+) -> Vec<(TeamId, Vec<PersonId>)> {
+    let mut staffed = Vec::new();
+    for t in 0..teams {
+        let team = TeamId(
+            app.form_team(admin, &format!("Crew {t}"))
+                .await
+                .expect("team")
+                .subject,
+        );
+        let mut members = Vec::new();
+        for m in 0..size {
+            let person = PersonId(
+                app.register_person(
+                    admin,
+                    &format!("P{t}.{m}"),
+                    &format!("p{t}.{m}@example.org"),
+                    None,
+                )
+                .await
+                .expect("person")
+                .subject,
+            );
+            app.join_team(admin, team, person, TeamRole::Member)
+                .await
+                .expect("join");
+            members.push(person);
+        }
+        staffed.push((team, members));
+    }
+    staffed
 }
 
 /// One mutation as `token`; answers the payload's `createdId` or the

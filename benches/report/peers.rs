@@ -24,7 +24,7 @@ use advice_log::domain::proposal::{
     AdviceReason, Adviser, Outcome, Owner, ProposalEvent, ProposalId, Resolution, Rule, Stance,
     WeighingNote,
 };
-use advice_log::domain::{Actor, Caller, PersonId, TeamRole};
+use advice_log::domain::{Actor, Caller, PersonId};
 use advice_log::store::{Append, Backend, DatabaseUrl, EventStore, ExpectedVersion, StoreError};
 use async_trait::async_trait;
 use cqrs_es::{Aggregate, AggregateError};
@@ -816,41 +816,23 @@ async fn command_app(url: &DatabaseUrl) -> (Arc<dyn EventStore>, Arc<App>, Vec<C
     // The peers run with no query side (cqrs-es with no queries); the
     // projector writes the read-model tables, which no command reads.
     app.stop_projector();
-    let mut crews = Vec::new();
-    for t in 0..8 {
-        let team = advice_log::domain::TeamId(
-            app.form_team(&admin, &format!("Crew {t}"))
-                .await
-                .expect("team")
-                .subject,
-        );
-        let mut members = Vec::new();
-        for m in 0..4 {
-            let person = PersonId(
-                app.register_person(
-                    &admin,
-                    &format!("P{t}.{m}"),
-                    &format!("p{t}.{m}@example.org"),
-                    None,
-                )
-                .await
-                .expect("person")
-                .subject,
-            );
-            app.join_team(&admin, team, person, TeamRole::Member)
-                .await
-                .expect("join");
-            let meta = CommandMeta::new(
-                Caller::Person(Actor {
-                    person,
-                    org_role: None,
-                }),
-                None,
-            );
-            members.push((person, meta));
-        }
-        crews.push((team, members));
-    }
+    let crews = super::staffed_teams(&app, &admin, 8, 4)
+        .await
+        .into_iter()
+        .map(|(team, people)| {
+            let members = people
+                .into_iter()
+                .map(|person| {
+                    let actor = Actor {
+                        person,
+                        org_role: None,
+                    };
+                    (person, CommandMeta::new(Caller::Person(actor), None))
+                })
+                .collect();
+            (team, members)
+        })
+        .collect();
     (store, app, crews)
 }
 

@@ -10,8 +10,8 @@ use advice_log::store::{Backend, DatabaseUrl};
 use serde_json::json;
 
 use super::{
-    cpu_seconds, fresh, graphql_crews, graphql_lifecycle, postgres_cpu_seconds, raw_url, Crew,
-    Mode, Server,
+    cpu_seconds, drive_clients, fresh, graphql_crews, postgres_cpu_seconds, raw_url, Crew, Mode,
+    Server,
 };
 
 /// How often the waits below ask the server again.
@@ -199,27 +199,10 @@ async fn load(servers: &[Server], crews: &[Crew], run_for: Duration, report: &mu
     let batches_before = batches(&client, servers).await;
     let before: Vec<f64> = servers.iter().map(Server::cpu_seconds).collect();
     let (me, pg) = (cpu_seconds("self"), postgres_cpu_seconds());
-    let started = Instant::now();
-    let mut clients = Vec::new();
-    for n in 0..64 {
-        let (client, base, crew) = (
-            client.clone(),
-            servers[(n / crews.len()) % servers.len()].base.clone(),
-            crews[n % crews.len()].clone(),
-        );
-        clients.push(tokio::spawn(async move {
-            let mut mutations = 0u64;
-            while started.elapsed() < run_for {
-                mutations += graphql_lifecycle(&client, &base, &crew).await;
-            }
-            mutations
-        }));
-    }
-    let mut mutations = 0;
-    for c in clients {
-        mutations += c.await.expect("client");
-    }
-    let elapsed = started.elapsed().as_secs_f64();
+    let (mutations, elapsed) = drive_clients(&client, crews, run_for, |n| {
+        servers[(n / crews.len()) % servers.len()].base.clone()
+    })
+    .await;
     let per = |cpu: f64| cpu * 1e6 / mutations as f64;
     let used: Vec<f64> = servers
         .iter()
