@@ -345,20 +345,7 @@ async fn postgres_kill_9_the_leader_and_the_other_server_takes_over() {
         }
         // The leader signs what was written.
         let head = store.head().await.expect("head");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while store
-            .latest_checkpoint()
-            .await
-            .expect("latest")
-            .map_or(0, |c| c.tree_size)
-            < head
-        {
-            assert!(
-                Instant::now() < deadline,
-                "a checkpoint covers {head} within 10 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        checkpoint_covers(store.as_ref(), head).await;
         // Exactly one leads.
         let mut leading = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -434,20 +421,7 @@ async fn postgres_kill_9_the_leader_and_the_other_server_takes_over() {
     assert_eq!(stats["proposalsRaised"], written, "{stats}");
 
     // A checkpoint covers the head, then the servers stop (kill -9 again).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while store
-        .latest_checkpoint()
-        .await
-        .expect("latest")
-        .map_or(0, |c| c.tree_size)
-        < head
-    {
-        assert!(
-            Instant::now() < deadline,
-            "a checkpoint covers {head} within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    checkpoint_covers(store.as_ref(), head).await;
     for server in &mut servers {
         server.kill();
     }
@@ -549,4 +523,22 @@ async fn takes_lead(client: &reqwest::Client, url: &str, since: Instant) -> Opti
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     None
+}
+
+/// Waits (at most 10 s) until a stored checkpoint covers `head` events.
+async fn checkpoint_covers(store: &dyn advice_log::store::EventStore, head: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store
+        .latest_checkpoint()
+        .await
+        .expect("latest")
+        .map_or(0, |c| c.tree_size)
+        < head
+    {
+        assert!(
+            Instant::now() < deadline,
+            "a checkpoint covers {head} within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
