@@ -20,7 +20,7 @@ use crate::domain::proposal::ProposalId;
 use crate::domain::{Caller, PersonId, TeamId};
 use crate::http::DEFAULT_BODY_LIMIT;
 use crate::projection::Projector;
-use crate::server::{serve, shutdown_signal};
+use crate::server::{serve, shutdown_signal, Settings};
 use crate::store::{self, DatabaseUrl};
 
 /// advice-log: the decision record of self-managing teams.
@@ -70,6 +70,9 @@ pub enum Command {
         /// Address and port to listen on.
         #[arg(long, env = "ADVICE_LOG_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// The organisation's time zone: pages show every time in it.
+        #[arg(long, env = "ADVICE_LOG_TIME_ZONE", default_value = "Europe/London")]
+        time_zone: chrono_tz::Tz,
         /// Largest request body accepted, in bytes.
         #[arg(long, env = "ADVICE_LOG_MAX_BODY_BYTES", default_value_t = DEFAULT_BODY_LIMIT)]
         max_body_bytes: usize,
@@ -185,6 +188,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             listen,
+            time_zone,
             max_body_bytes,
             checkpoint_every_events,
             checkpoint_every_seconds,
@@ -209,7 +213,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "advice-log is serving on http://{addr}/ ({} database, {head} events)",
                 store.backend()
             );
-            say!("  GraphiQL: http://{addr}/   GraphQL: http://{addr}/graphql   health: /healthz /readyz");
+            say!("  pages: http://{addr}/   GraphiQL: http://{addr}/graphiql   GraphQL: http://{addr}/graphql   health: /healthz /readyz");
             let dir = checkpoint_dir(&cli.checkpoint_dir)?;
             match &dir {
                 Some(dir) => say!("  checkpoints also go to {}", dir.path().display()),
@@ -228,11 +232,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 say!("       advice-log bootstrap --name \"Your Name\" --email you@example.org");
                 say!("     or load an example organisation with tokens for each role:");
                 say!("       advice-log demo");
-                say!("  2. Open http://{addr}/ and put the token in GraphiQL's Headers tab:");
-                say!("       {{\"Authorization\": \"Bearer al_...\"}}");
+                say!("  2. Open http://{addr}/sign-in and paste the token (once: you stay signed in).");
+                say!("     Other systems use it at /graphql as `Authorization: Bearer al_...`.");
                 say!("  (Run those in another terminal, with the same --database-url.)");
             }
-            serve(listener, app, max_body_bytes, shutdown_signal()).await?;
+            let settings = Settings {
+                body_limit: max_body_bytes,
+                time_zone,
+            };
+            serve(listener, app, settings, shutdown_signal()).await?;
             say!("advice-log stopped cleanly");
         }
         Command::Migrate { grant_to } => {

@@ -9,6 +9,26 @@ use tokio::net::TcpListener;
 use crate::app::App;
 use crate::graphql;
 use crate::http::{router, AppState};
+use crate::pages::PagesState;
+
+/// How the service is offered: the largest request body, and the time zone
+/// the pages show times in.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// The largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// The organisation's time zone.
+    pub time_zone: chrono_tz::Tz,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            body_limit: crate::http::DEFAULT_BODY_LIMIT,
+            time_zone: crate::pages::DEFAULT_TIME_ZONE,
+        }
+    }
+}
 
 /// Serves the application on `listener` until `shutdown` resolves. In-flight
 /// requests finish first; then every queued append is committed and the
@@ -16,13 +36,14 @@ use crate::http::{router, AppState};
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
-    body_limit: usize,
+    settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = AppState {
         schema: graphql::build(app.clone()),
         app: app.clone(),
-        body_limit,
+        body_limit: settings.body_limit,
+        pages: PagesState::new(app.clone(), settings.time_zone),
     };
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)

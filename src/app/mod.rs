@@ -5,6 +5,7 @@ pub mod error;
 pub mod execute;
 pub mod organisation;
 pub mod proposals;
+pub mod work;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,5 @@
 //! `myWork`: what waits for the caller now, across their teams and groups.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-
 use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::{Context, Enum, Object};
 use chrono::{DateTime, Utc};
@@ -10,15 +8,6 @@ use super::connection::{decode_after, page_size};
 use super::error::{actor, GqlResult, OrGraphql};
 use super::proposal::Proposal;
 use super::types::app;
-use super::views::proposals_of;
-use crate::domain::proposal::work::{work_for, Worker};
-use crate::domain::proposal::{Owner, ProposalId, ProposalState};
-use crate::domain::{PersonId, TeamId, TeamRole};
-use crate::projection::rows::Page;
-
-/// How many open proposals, reviews and requests of each kind one `myWork`
-/// reads at most.
-const CANDIDATES: u32 = 500;
 
 /// A kind of work.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -81,133 +70,28 @@ impl WorkQuery {
         let first = page_size(first)?;
         let skip = decode_after::<usize>(after)?.map_or(0, |last| last + 1);
         let now = app(ctx).clock.now();
-        let (teams, owners) = where_i_am(ctx, me);
-        let candidates = candidates(ctx, me, &teams, &owners, now).await?;
-        let mut items: Vec<(Option<DateTime<Utc>>, u8, u64, WorkItem)> = Vec::new();
-        for (state, raised, proposal) in candidates.into_values() {
-            let worker = Worker {
-                person: me,
-                teams: &teams,
-                member_of_owner: state.owner.is_some_and(|o| owners.contains(&o)),
-            };
-            for item in work_for(&state, &worker, now) {
-                items.push((
-                    item.due_at,
-                    item.kind as u8,
-                    raised,
-                    WorkItem {
-                        kind: item.kind.into(),
-                        proposal: proposal.clone(),
-                        due_at: item.due_at,
-                    },
-                ));
-            }
-        }
-        // Soonest first; no time last; then by kind and by when raised.
-        items.sort_by_key(|(due, kind, raised, _)| (due.is_none(), *due, *kind, *raised));
+        let items = app(ctx).my_work(me, now).await.gql()?;
         let total = items.len();
         let mut connection = Connection::new(skip > 0, total > skip + first);
-        connection.edges.extend(
-            items
-                .into_iter()
-                .enumerate()
-                .skip(skip)
-                .take(first)
-                .map(|(i, (_, _, _, item))| Edge::new(OpaqueCursor(i), item)),
-        );
+        connection
+            .edges
+            .extend(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .skip(skip)
+                    .take(first)
+                    .map(|(i, item)| {
+                        Edge::new(
+                            OpaqueCursor(i),
+                            WorkItem {
+                                kind: item.kind.into(),
+                                proposal: Proposal::projected(item.proposal, now),
+                                due_at: item.due_at,
+                            },
+                        )
+                    }),
+            );
         Ok(connection)
     }
-}
-
-/// The teams the person is in (any role), and the owners whose `MEMBER`
-/// they are: their teams as a member, and groups they represent a team in.
-fn where_i_am(ctx: &Context<'_>, me: PersonId) -> (BTreeSet<TeamId>, HashSet<Owner>) {
-    let directory = app(ctx).read.directory();
-    let mut teams = BTreeSet::new();
-    let mut owners = HashSet::new();
-    for team in directory.teams_of(me) {
-        teams.insert(team.id);
-        if team.role_of(me) == Some(TeamRole::Member) {
-            owners.insert(Owner::Team(team.id));
-        }
-    }
-    for group in directory.groups() {
-        let represents = group.representatives.iter().any(|r| {
-            r.person == me
-                && group.teams.contains(&r.team)
-                && directory.team(r.team).and_then(|t| t.role_of(me)) == Some(TeamRole::Member)
-        });
-        if represents {
-            owners.insert(Owner::Group(group.id));
-        }
-    }
-    (teams, owners)
-}
-
-/// The proposals that may ask something of the person: the open ones and
-/// those due for review of their owners, and those with requests for them.
-async fn candidates(
-    ctx: &Context<'_>,
-    me: PersonId,
-    teams: &BTreeSet<TeamId>,
-    owners: &HashSet<Owner>,
-    now: DateTime<Utc>,
-) -> GqlResult<HashMap<ProposalId, (ProposalState, u64, Proposal)>> {
-    let views = app(ctx).projector.views().clone();
-    let page = Page {
-        after: None,
-        limit: CANDIDATES,
-    };
-    let mut found = HashMap::new();
-    for owner in owners {
-        for row in views.proposals(*owner, Some("OPEN"), page).await.gql()? {
-            found.insert(
-                row.id,
-                (
-                    row.state.clone(),
-                    row.raised_position,
-                    Proposal::projected(row, now),
-                ),
-            );
-        }
-        let due = Page {
-            after: None,
-            limit: CANDIDATES,
-        };
-        for row in views.due_for_review(now, Some(*owner), due).await.gql()? {
-            found.insert(
-                row.id,
-                (
-                    row.state.clone(),
-                    row.raised_position,
-                    Proposal::projected(row, now),
-                ),
-            );
-        }
-    }
-    let advisers: Vec<uuid::Uuid> = std::iter::once(me.0)
-        .chain(teams.iter().map(|t| t.0))
-        .collect();
-    let requests = views.pending_requests(&advisers, page).await.gql()?;
-    let missing: Vec<ProposalId> = requests
-        .iter()
-        .map(|r| r.proposal)
-        .filter(|id| !found.contains_key(id))
-        .collect();
-    let positions: HashMap<ProposalId, u64> = requests
-        .iter()
-        .map(|r| (r.proposal, r.requested_position))
-        .collect();
-    for (id, loaded) in proposals_of(ctx, missing.into_iter()).await? {
-        let position = positions.get(&id).copied().unwrap_or(0);
-        found.insert(
-            id,
-            (
-                loaded.projected.state.clone(),
-                position,
-                Proposal::new(loaded, now),
-            ),
-        );
-    }
-    Ok(found)
 }

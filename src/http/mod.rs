@@ -1,5 +1,5 @@
-//! The HTTP surface: GraphQL at `/graphql`, GraphiQL at `/`, and the health
-//! endpoints.
+//! The HTTP surface: the web app's pages (at `/`), GraphQL at `/graphql`,
+//! GraphiQL at `/graphiql`, the static files and the health endpoints.
 
 mod assets;
 mod graphql;
@@ -20,6 +20,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::graphql::limits::LimitedSchema;
+use crate::pages::{self, PagesState};
 
 /// The default largest request body, in bytes.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -35,19 +36,24 @@ pub struct AppState {
     pub app: Arc<App>,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// The web app's state.
+    pub pages: PagesState,
 }
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.body_limit;
+    let pages = pages::routes(state.pages.clone());
     Router::new()
-        .route("/", get(graphiql))
+        .route("/graphiql", get(graphiql))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/public-key", get(public_key))
         .route("/metrics", get(metrics::serve))
         .route("/assets/{*path}", get(assets::serve))
+        .with_state(state)
+        .merge(pages)
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(
@@ -66,7 +72,6 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
 }
 
 /// GraphiQL, served with its scripts from this server (no CDN needed).

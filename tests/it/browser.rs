@@ -22,7 +22,7 @@ async fn graphiql_runs_a_query_in_headless_chromium() {
     .await;
 
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/graphiql.mjs");
-    let url = format!("{}/", app.base);
+    let url = format!("{}/graphiql", app.base);
     let token = admin.clone();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")

@@ -20,7 +20,7 @@ on_both_backends! {
             .json().await.expect("JSON");
         assert_eq!(get, json!({ "data": { "__typename": "Query" } }));
 
-        let page = app.client.get(format!("{}/", app.base)).send().await.expect("GET /");
+        let page = app.client.get(format!("{}/graphiql", app.base)).send().await.expect("GET /graphiql");
         assert_eq!(page.status().as_u16(), 200);
         assert!(page.text().await.expect("text").contains("graphiql"));
 

@@ -226,7 +226,10 @@ impl TestApp {
         let task = tokio::spawn(advice_log::server::serve(
             listener,
             app.clone(),
-            body_limit,
+            advice_log::server::Settings {
+                body_limit,
+                ..Default::default()
+            },
             async move {
                 stopped.await.ok();
             },

@@ -1,0 +1,192 @@
+//! The web app: server-rendered pages on the NHS.UK frontend, for the
+//! people who make and check decisions, in the same binary as the API.
+//!
+//! Every page works without JavaScript: forms post and redirect after
+//! post, and each action's error is shown beside the field it concerns.
+//! Templates (askama, under `templates/pages/`) are checked at compile time
+//! and escape what they print.
+
+mod error;
+mod format;
+mod forms;
+mod home;
+mod session;
+mod sign_in;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::cookie::Key;
+use chrono_tz::Tz;
+use sha2::{Digest, Sha512};
+
+use crate::app::App;
+use crate::domain::{Actor, OrgRole};
+
+pub use error::PageError;
+pub use format::Formatter;
+pub use forms::{FormErrors, SelectOption};
+pub use session::{Identified, Session, SignedIn, SESSION_HOURS};
+
+/// The organisation's time zone when none is configured.
+pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Europe::London;
+
+/// What every page handler can reach.
+#[derive(Clone)]
+pub struct PagesState {
+    /// The application.
+    pub app: Arc<App>,
+    /// Seals the session cookies.
+    pub session_key: session::SessionKey,
+    /// The organisation's time zone: every time is shown in it.
+    pub time_zone: Tz,
+}
+
+impl PagesState {
+    /// The pages of `app`, with session cookies sealed by a key derived from
+    /// the log's signing key (so every server sharing it reads them), or a
+    /// random key for this process when there is no signing key.
+    pub fn new(app: Arc<App>, time_zone: Tz) -> Self {
+        let key = match &app.assurance {
+            Some(assurance) => {
+                // Ed25519 signatures are deterministic, and the server signs
+                // nothing else of this shape: only the key's holder can make it.
+                let signature = assurance
+                    .key
+                    .sign(b"advice-log session cookie key, version 1");
+                let seed = Sha512::digest(signature.to_bytes());
+                Key::from(seed.as_slice())
+            }
+            None => Key::generate(),
+        };
+        PagesState {
+            app,
+            session_key: session::SessionKey(key),
+            time_zone,
+        }
+    }
+
+    /// A formatter for times and money in the organisation's time zone, now.
+    pub fn formatter(&self) -> Formatter {
+        Formatter::new(self.time_zone, self.app.clock.now())
+    }
+}
+
+/// The pages' routes, each with a session.
+pub fn routes(state: PagesState) -> Router {
+    Router::new()
+        .route("/", get(home::page))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::layer,
+        ))
+        .with_state(state)
+}
+
+/// One link in the menu.
+#[derive(Debug, Clone)]
+pub struct MenuItem {
+    /// Where it goes.
+    pub href: &'static str,
+    /// What it says.
+    pub text: &'static str,
+    /// Whether it is the page shown.
+    pub current: bool,
+}
+
+/// Who is signed in, as the header shows them.
+#[derive(Debug, Clone)]
+pub struct ViewerChrome {
+    /// Their name.
+    pub name: String,
+    /// Their organisation role, in words, if any.
+    pub role: Option<&'static str>,
+    /// The menu they see.
+    pub menu: Vec<MenuItem>,
+}
+
+/// What the layout needs on every page.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The page's title.
+    pub title: String,
+    /// The session's CSRF token, for every form.
+    pub csrf: String,
+    /// Who is signed in.
+    pub viewer: Option<ViewerChrome>,
+    /// A message carried over from the last action, if any.
+    pub flash: Option<String>,
+    /// Whether the page shows errors (the title says so first).
+    pub has_errors: bool,
+    /// The organisation's time zone, by name.
+    pub time_zone: &'static str,
+}
+
+impl Chrome {
+    /// The chrome of a page titled `title` for this session and viewer;
+    /// `current` is the menu link of the page, if it has one.
+    pub fn new(
+        state: &PagesState,
+        session: &Session,
+        actor: Option<&Actor>,
+        title: impl Into<String>,
+        current: &str,
+    ) -> Self {
+        let viewer = actor.map(|actor| {
+            let name = state
+                .app
+                .read
+                .directory()
+                .person(actor.person)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            let mut menu = vec![("/", "What needs me")];
+            if !actor.is_auditor() {
+                menu.push(("/proposals/new", "Raise a proposal"));
+            }
+            menu.push(("/register", "Register"));
+            menu.push(("/audit", "Audit"));
+            if actor.is_admin() {
+                menu.push(("/admin", "Admin"));
+            }
+            ViewerChrome {
+                name,
+                role: actor.org_role.map(|role| match role {
+                    OrgRole::Admin => "admin",
+                    OrgRole::Auditor => "auditor",
+                }),
+                menu: menu
+                    .into_iter()
+                    .map(|(href, text)| MenuItem {
+                        href,
+                        text,
+                        current: href == current,
+                    })
+                    .collect(),
+            }
+        });
+        Chrome {
+            title: title.into(),
+            csrf: session.csrf.clone(),
+            viewer,
+            flash: None,
+            has_errors: false,
+            time_zone: state.time_zone.name(),
+        }
+    }
+
+    /// The same chrome, with a message carried over from the last action.
+    pub fn with_flash(mut self, flash: Option<String>) -> Self {
+        self.flash = flash;
+        self
+    }
+
+    /// The same chrome, marking the page as showing errors.
+    pub fn with_errors(mut self, errors: &FormErrors) -> Self {
+        self.has_errors = !errors.is_empty();
+        self
+    }
+}
