@@ -9,9 +9,11 @@
 mod error;
 mod format;
 mod forms;
+mod group;
 mod home;
 mod session;
 mod sign_in;
+mod team;
 
 use std::sync::Arc;
 
@@ -79,6 +81,9 @@ pub fn routes(state: PagesState) -> Router {
         .route("/", get(home::page))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        // Team, group and admin pages.
+        .route("/teams/{id}", get(team::page))
+        .route("/groups/{id}", get(group::page))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::layer,
