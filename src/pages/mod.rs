@@ -6,6 +6,7 @@
 //! Templates (askama, under `templates/pages/`) are checked at compile time
 //! and escape what they print.
 
+mod admin;
 mod error;
 mod format;
 mod forms;
@@ -84,6 +85,16 @@ pub fn routes(state: PagesState) -> Router {
         // Team, group and admin pages.
         .route("/teams/{id}", get(team::page))
         .route("/groups/{id}", get(group::page))
+        .route("/admin", get(admin::page))
+        .route("/admin/people", post(admin::people::register))
+        .route("/admin/tokens", post(admin::people::issue))
+        .route("/admin/tokens/revoke", post(admin::people::revoke))
+        .route("/admin/teams", post(admin::teams::form_team))
+        .route("/admin/members", post(admin::teams::join))
+        .route("/admin/members/remove", post(admin::teams::leave))
+        .route("/admin/groups", post(admin::groups::form_group))
+        .route("/admin/representatives", post(admin::groups::delegate))
+        .route("/admin/budgets", post(admin::groups::allocate))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::layer,

@@ -41,6 +41,8 @@ pub struct TokenView {
     pub secret_hash: String,
     /// Whether it was revoked.
     pub revoked: bool,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
 }
 
 /// One spell of a person in a team: joining, and leaving if they left.
@@ -126,7 +128,7 @@ pub struct GroupView {
 /// What a stored snapshot of the directory must say it is to be read:
 /// change it whenever the directory's fields or their meaning change, and
 /// every server builds its directory from the log once more.
-pub const SNAPSHOT_FORMAT: &str = "directory/2 (JSON)";
+pub const SNAPSHOT_FORMAT: &str = "directory/3 (JSON)";
 
 /// Why a snapshot of the directory cannot be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +190,25 @@ impl Directory {
     /// A token by id.
     pub fn token(&self, id: TokenId) -> Option<&TokenView> {
         self.tokens.get(&id)
+    }
+
+    /// A person's tokens, revoked ones too, in the order they were issued.
+    pub fn tokens_of(&self, person: PersonId) -> Vec<(TokenId, &TokenView)> {
+        let mut tokens: Vec<(TokenId, &TokenView)> = self
+            .tokens
+            .iter()
+            .filter(|(_, t)| t.person == person)
+            .map(|(id, t)| (*id, t))
+            .collect();
+        tokens.sort_by_key(|(id, t)| (t.issued_at, *id));
+        tokens
+    }
+
+    /// Everyone registered, by name.
+    pub fn people(&self) -> Vec<&PersonView> {
+        let mut people: Vec<&PersonView> = self.persons.values().collect();
+        people.sort_by(|a, b| (&a.name, a.registered_at).cmp(&(&b.name, b.registered_at)));
+        people
     }
 
     /// A team by id.
@@ -294,6 +315,7 @@ impl Directory {
                         person: id,
                         secret_hash,
                         revoked: false,
+                        issued_at: at,
                     },
                 );
             }
