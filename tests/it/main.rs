@@ -16,6 +16,7 @@ mod hostile;
 mod http;
 mod layers;
 mod organisation;
+mod pages_org;
 mod permissions;
 mod proposals;
 mod recovery;

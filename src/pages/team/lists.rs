@@ -28,6 +28,8 @@ pub enum Stage {
     AdviceToSeek,
     /// Someone asked has not answered and their time has not passed.
     WaitingForAdvice,
+    /// Under consent: members may still object.
+    OpenForObjections,
     /// An objection is open.
     ObjectionsOpen,
     /// Too few members agree yet.
@@ -50,8 +52,10 @@ impl Stage {
             Stage::ObjectionsOpen
         } else if failing(&[CheckName::AdviceSought]) {
             Stage::AdviceToSeek
-        } else if failing(&[CheckName::AdvisersHeard, CheckName::ObjectionWindow]) {
+        } else if failing(&[CheckName::AdvisersHeard]) {
             Stage::WaitingForAdvice
+        } else if failing(&[CheckName::ObjectionWindow]) {
+            Stage::OpenForObjections
         } else if failing(&[CheckName::ThresholdMet]) {
             Stage::WaitingForVotes
         } else {
@@ -64,6 +68,7 @@ impl Stage {
         match self {
             Stage::AdviceToSeek => "Advice still to be sought",
             Stage::WaitingForAdvice => "Waiting for advice",
+            Stage::OpenForObjections => "Open for objections",
             Stage::ObjectionsOpen => "Objections to resolve",
             Stage::WaitingForVotes => "Waiting for votes",
             Stage::ReadyToDecide => "Ready to decide",
@@ -76,6 +81,9 @@ impl Stage {
             Stage::AdviceToSeek => "Nobody other than the proposer has been asked for advice yet.",
             Stage::WaitingForAdvice => {
                 "Someone asked for advice has not answered, and their time to answer has not passed."
+            }
+            Stage::OpenForObjections => {
+                "Members may still object: the deadline has not passed, and not everyone has consented or objected."
             }
             Stage::ObjectionsOpen => {
                 "An objection is open: it must be integrated, withdrawn or ruled invalid first."
@@ -90,6 +98,7 @@ impl Stage {
         match self {
             Stage::AdviceToSeek => "stage-advice-to-seek",
             Stage::WaitingForAdvice => "stage-waiting-for-advice",
+            Stage::OpenForObjections => "stage-open-for-objections",
             Stage::ObjectionsOpen => "stage-objections-open",
             Stage::WaitingForVotes => "stage-waiting-for-votes",
             Stage::ReadyToDecide => "stage-ready-to-decide",
