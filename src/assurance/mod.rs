@@ -10,6 +10,7 @@ pub mod report_escape;
 pub mod tree;
 
 pub use error::AssuranceError;
+pub mod audit;
 pub mod bundle;
 pub mod service;
 pub mod verify;
