@@ -6,6 +6,7 @@
 //! Templates (askama, under `templates/pages/`) are checked at compile time
 //! and escape what they print.
 
+mod audit;
 mod error;
 pub mod format;
 pub mod forms;
@@ -79,6 +80,9 @@ pub fn routes(state: PagesState) -> Router {
         .route("/", get(home::page))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/audit", get(audit::page))
+        .route("/audit/bundle", post(audit::bundle))
+        .route("/audit/proposals/{id}", get(audit::proposal))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::layer,
