@@ -7,9 +7,10 @@
 //! and escape what they print.
 
 mod admin;
+mod audit;
 mod error;
-mod format;
-mod forms;
+pub mod format;
+pub mod forms;
 mod group;
 mod home;
 mod session;
@@ -82,6 +83,9 @@ pub fn routes(state: PagesState) -> Router {
         .route("/", get(home::page))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/audit", get(audit::page))
+        .route("/audit/bundle", post(audit::bundle))
+        .route("/audit/proposals/{id}", get(audit::proposal))
         // Team, group and admin pages.
         .route("/teams/{id}", get(team::page))
         .route("/groups/{id}", get(group::page))
