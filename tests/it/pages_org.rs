@@ -161,6 +161,14 @@ fn checkbox_value(html: &str, label: &str) -> String {
         .unwrap_or_else(|| panic!("a team box {label:?}"))
 }
 
+/// The token a token page shows once.
+fn issued_token(html: &str) -> String {
+    let marker = "aria-describedby=\"issued-token-hint\">";
+    let start = html.find(marker).expect("the token is shown") + marker.len();
+    let rest = &html[start..];
+    rest[..rest.find("</textarea>").expect("the token ends")].to_string()
+}
+
 /// The first link on a page to a path starting `prefix`.
 fn link(html: &str, prefix: &str) -> String {
     value_after(html, &format!("href=\"{prefix}"))
@@ -247,7 +255,7 @@ on_both_backends! {
         assert_eq!(issued.status, 200, "{}", issued.body);
         assert!(issued.body.contains("it is shown only this once"), "a warning");
         assert_eq!(issued.cache_control.as_deref(), Some("no-store"));
-        let token = value_after(&issued.body, "id=\"issued-token\" type=\"text\" readonly spellcheck=\"false\" autocomplete=\"off\" aria-describedby=\"issued-token-hint\" value=\"").expect("the token is shown");
+        let token = issued_token(&issued.body);
         assert!(token.starts_with("al_"), "{token}");
         let admin_page = ada.get("/admin").await.body;
         assert!(!admin_page.contains(&token), "the token is shown once only");
@@ -282,6 +290,10 @@ on_both_backends! {
             review_by: None, decider: None, supersedes: None,
         }).await.expect("raise");
 
+        // The read models follow the log: wait until they show it all.
+        let head = app.store.head().await.expect("head");
+        assert!(app.app.wait_for(head, std::time::Duration::from_secs(10)).await);
+
         let mut member = Visitor::new(&app);
         member.sign_in(&token).await;
         let home = member.get("/").await.body;
@@ -306,7 +318,7 @@ on_both_backends! {
         let mut ada = admin(&app).await;
         let sam = register(&mut ada, "Sam Patel", "sam@example.org").await;
         let issued = ada.admin_post("/admin/tokens", &[("token-person", &sam)]).await;
-        let token = value_after(&issued.body, "aria-describedby=\"issued-token-hint\" value=\"").expect("a token");
+        let token = issued_token(&issued.body);
 
         let before = events(&app).await;
         let forged = ada.post("/admin/teams", &[("team-name", "Forged")]).await;

@@ -4,13 +4,13 @@
 //! same numbers as a table for everyone.
 
 /// The chart's drawing width, in SVG units.
-const WIDTH: f64 = 600.0;
+const WIDTH: f64 = 640.0;
 /// The chart's drawing height.
-const HEIGHT: f64 = 210.0;
+const HEIGHT: f64 = 220.0;
 /// Room above the tallest bar for its value.
 const TOP: f64 = 24.0;
 /// Room below the baseline for two lines of labels.
-const BOTTOM: f64 = 40.0;
+const BOTTOM: f64 = 44.0;
 /// Room at either side.
 const SIDE: f64 = 6.0;
 
@@ -148,8 +148,8 @@ impl BarChart {
             width: WIDTH as u32,
             height: HEIGHT as u32,
             baseline: n(baseline),
-            label_y: n(baseline + 16.0),
-            sublabel_y: n(baseline + 32.0),
+            label_y: n(baseline + 18.0),
+            sublabel_y: n(baseline + 36.0),
             right: n(WIDTH - SIDE),
             bars,
             label_heading: "Month",
@@ -190,7 +190,7 @@ impl ShareBar {
         part: u64,
         whole: u64,
     ) -> Self {
-        let track = 480.0;
+        let track = 500.0;
         let share = if whole == 0 {
             0.0
         } else {
@@ -252,7 +252,7 @@ mod tests {
             0.0,
         );
         let heights: Vec<&str> = chart.bars.iter().map(|b| b.height.as_str()).collect();
-        assert_eq!(heights, ["146.0", "73.0", "1.0", "0.0"]);
+        assert_eq!(heights, ["152.0", "76.0", "1.0", "0.0"]);
         assert_eq!(chart.bars[0].y, "24.0");
     }
 
@@ -261,7 +261,7 @@ mod tests {
         let bar = ShareBar::new("r", "t", "s", 3, 4);
         assert_eq!(
             (bar.filled.as_str(), bar.written.as_str()),
-            ("360.0", "75%")
+            ("375.0", "75%")
         );
         assert_eq!(percent(0, 0), "none");
     }

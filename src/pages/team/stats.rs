@@ -132,6 +132,12 @@ fn window(months: &[Month], now: DateTime<Utc>) -> Vec<Month> {
 }
 
 fn point(m: &Month, first: bool, value: Option<f64>, written: String) -> Point {
+    // Above an empty slot a dash; the table says "none".
+    let above = if value.is_none() {
+        "\u{2013}".to_string()
+    } else {
+        written.clone()
+    };
     let name = MONTH_NAMES[(m.month as usize).saturating_sub(1) % 12];
     Point {
         label: name.chars().take(3).collect(),
@@ -142,8 +148,8 @@ fn point(m: &Month, first: bool, value: Option<f64>, written: String) -> Point {
         },
         full_label: format!("{name} {}", m.year),
         value,
-        in_full: written.clone(),
-        written,
+        in_full: written,
+        written: above,
     }
 }
 
@@ -335,7 +341,9 @@ mod tests {
         let s = statistics("t", "Rota", &stats, &months, now);
         assert_eq!(s.per_month.bars[9].value, "3");
         assert_eq!(s.median_days.bars[9].value, "2.5");
-        assert_eq!(s.median_days.bars[8].value, "none");
+        assert_eq!(s.median_days.bars[8].value, "\u{2013}");
+        assert_eq!(s.median_days.bars[8].value_in_full, "none");
+        assert_eq!(s.followed.bars[9].value_in_full, "67% (2 of 3)");
         assert_eq!(s.followed.bars[9].value, "67%");
         assert_eq!(s.per_month.bars[10].sublabel, "2026");
         assert!(
