@@ -11,6 +11,8 @@ mod error;
 pub mod format;
 pub mod forms;
 mod home;
+mod register;
+mod search;
 mod session;
 mod sign_in;
 
@@ -83,6 +85,9 @@ pub fn routes(state: PagesState) -> Router {
         .route("/audit", get(audit::page))
         .route("/audit/bundle", post(audit::bundle))
         .route("/audit/proposals/{id}", get(audit::proposal))
+        .route("/register", get(register::page))
+        .route("/register.csv", get(register::csv))
+        .route("/search", get(search::page))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::layer,
