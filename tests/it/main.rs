@@ -19,6 +19,7 @@ mod organisation;
 mod permissions;
 mod proposals;
 mod recovery;
+mod register_views;
 mod request_errors;
 mod schema;
 mod servers;
