@@ -10,7 +10,7 @@ use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 use uuid::Uuid;
 
 use super::projected::ProjectedProposal;
-use super::register::{months, monthly_query, register_query};
+use super::register::{monthly_query, months, register_query};
 use super::rows::{
     adviser_columns, owner_columns, MonthRow, Page, ProposalRow, RegisterFilter, RequestRow,
     SearchHit, SearchText, StatsRow,
@@ -191,9 +191,19 @@ async fn save_search(
          body = excluded.body, rationales = excluded.rationales",
     )
     .bind(search.iter().map(|t| t.proposal.0).collect::<Vec<_>>())
-    .bind(search.iter().map(|t| storable(&t.title)).collect::<Vec<_>>())
+    .bind(
+        search
+            .iter()
+            .map(|t| storable(&t.title))
+            .collect::<Vec<_>>(),
+    )
     .bind(search.iter().map(|t| storable(&t.body)).collect::<Vec<_>>())
-    .bind(search.iter().map(|t| storable(&t.rationales)).collect::<Vec<_>>())
+    .bind(
+        search
+            .iter()
+            .map(|t| storable(&t.rationales))
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -312,13 +312,19 @@ mod tests {
         };
         projected.apply(&recorded(1, raised, alice)).expect("raise");
         assert_eq!(projected.row().expect("row").failing_checks, "");
-        projected.apply(&recorded(2, decided, alice)).expect("decide");
+        projected
+            .apply(&recorded(2, decided, alice))
+            .expect("decide");
         let row = projected.row().expect("row");
         assert_eq!(row.advice_followed, Some(false));
         assert_eq!(row.failing_checks, ",ADVICE_SOUGHT,");
         let text = projected.search_text().expect("search text");
         assert_eq!(text.title, "Rota night", "NUL is a space in the index");
-        assert_eq!(text.body.len(), MAX_SEARCH_TEXT - 1, "cut at a character boundary");
+        assert_eq!(
+            text.body.len(),
+            MAX_SEARCH_TEXT - 1,
+            "cut at a character boundary"
+        );
         assert_eq!(text.raised_position, 1);
     }
 
@@ -405,7 +411,11 @@ mod tests {
         assert_eq!(row.failing_checks, "", "every check passed");
         let text = projected.search_text().expect("search text");
         assert_eq!(
-            (text.title.as_str(), text.body.as_str(), text.rationales.as_str()),
+            (
+                text.title.as_str(),
+                text.body.as_str(),
+                text.rationales.as_str()
+            ),
             ("Rota", "Swap nights", "Advised")
         );
         assert_eq!(projected.decided_by, Some(alice));

@@ -11,7 +11,7 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::projected::ProjectedProposal;
-use super::register::{months, monthly_query, register_query};
+use super::register::{monthly_query, months, register_query};
 use super::rows::{
     adviser_columns, owner_columns, MonthRow, Page, ProposalRow, RegisterFilter, RequestRow,
     SearchHit, SearchText, StatsRow,

@@ -22,6 +22,7 @@ mod recovery;
 mod register_views;
 mod request_errors;
 mod schema;
+mod search_views;
 mod servers;
 mod startup;
 mod store_basics;

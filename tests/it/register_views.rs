@@ -1,8 +1,7 @@
-//! The read models the web app's register, search and team charts read:
-//! the register filters every decision by owner, rule, dates and failing
-//! checks and pages through them once each; search finds proposals by
-//! title, current body and rationales, best first, and no query is an
-//! error; the months count what was decided; a rebuild gives the same.
+//! The read models the web app's register and team charts read: the
+//! register filters every decision by owner, rule, dates and failing checks
+//! and pages through them once each; the months count what was decided; a
+//! rebuild gives the same register, search (see `search_views`) and months.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,14 +21,15 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 
 use crate::on_both_backends;
+use crate::search_views::{search, searchable};
 use crate::support::{TestApp, TestDb};
 
 /// A log written event by event on a clock the test moves, with the read
 /// models caught up after each event (so rows are updated, not only
 /// written once).
-struct Log {
+pub(crate) struct Log {
     _db: TestDb,
-    storage: advice_log::backend::Storage,
+    pub(crate) storage: advice_log::backend::Storage,
     clock: Arc<ManualClock>,
     projector: Arc<Projector>,
     alice: PersonId,
@@ -37,9 +37,12 @@ struct Log {
 }
 
 impl Log {
-    async fn new(backend: Backend) -> Log {
+    pub(crate) async fn new(backend: Backend) -> Log {
         let db = TestDb::new(backend).await;
-        let start = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().expect("time");
+        let start = Utc
+            .with_ymd_and_hms(2026, 1, 5, 9, 0, 0)
+            .single()
+            .expect("time");
         let clock = Arc::new(ManualClock::new(start));
         let storage = advice_log::backend::open_with_clock(&db.url, clock.clone())
             .await
@@ -58,7 +61,7 @@ impl Log {
         }
     }
 
-    fn views(&self) -> &Arc<dyn ViewStore> {
+    pub(crate) fn views(&self) -> &Arc<dyn ViewStore> {
         self.projector.views()
     }
 
@@ -66,7 +69,7 @@ impl Log {
         self.clock.advance(Duration::days(days));
     }
 
-    async fn append(&self, id: ProposalId, event: ProposalEvent) {
+    pub(crate) async fn append(&self, id: ProposalId, event: ProposalEvent) {
         let (event_type, payload) = event.to_stored();
         let data = EventData {
             event_id: uuid::Uuid::new_v4(),
@@ -87,7 +90,13 @@ impl Log {
         self.projector.catch_up(&|_| {}).await.expect("catch up");
     }
 
-    async fn raise(&self, owner: Owner, rule: Rule, title: &str, body: &str) -> ProposalId {
+    pub(crate) async fn raise(
+        &self,
+        owner: Owner,
+        rule: Rule,
+        title: &str,
+        body: &str,
+    ) -> ProposalId {
         let id = ProposalId::random();
         let event = ProposalEvent::ProposalRaised {
             owner,
@@ -110,7 +119,7 @@ impl Log {
     }
 
     /// Bob is asked for advice and gives it.
-    async fn advised(&self, id: ProposalId) {
+    pub(crate) async fn advised(&self, id: ProposalId) {
         let request = uuid::Uuid::new_v4();
         let asked = ProposalEvent::AdviceRequested {
             request_id: request,
@@ -129,7 +138,7 @@ impl Log {
         self.append(id, given).await;
     }
 
-    async fn decide(&self, id: ProposalId, outcome: Outcome, rationale: &str) {
+    pub(crate) async fn decide(&self, id: ProposalId, outcome: Outcome, rationale: &str) {
         let event = ProposalEvent::ProposalDecided {
             outcome,
             rationale: rationale.into(),
@@ -142,7 +151,7 @@ impl Log {
         self.append(id, event).await;
     }
 
-    async fn amend(&self, id: ProposalId, version: u32, body: &str, reason: &str) {
+    pub(crate) async fn amend(&self, id: ProposalId, version: u32, body: &str, reason: &str) {
         let event = ProposalEvent::ProposalAmended {
             version,
             body: body.into(),
@@ -151,7 +160,7 @@ impl Log {
         self.append(id, event).await;
     }
 
-    async fn review(&self, id: ProposalId, note: &str) {
+    pub(crate) async fn review(&self, id: ProposalId, note: &str) {
         let event = ProposalEvent::DecisionReviewed {
             outcome: ReviewOutcome::Keep,
             note: note.into(),
@@ -182,7 +191,9 @@ async fn decisions(log: &Log) -> Owners {
     for i in 0..24usize {
         let owner = [owners.a, owners.b, owners.g][i % 3];
         let rule = [Rule::Advice, Rule::Advice, Rule::Threshold, Rule::Consent][i % 4];
-        let id = log.raise(owner, rule, &format!("Proposal {i}"), "Body").await;
+        let id = log
+            .raise(owner, rule, &format!("Proposal {i}"), "Body")
+            .await;
         log.days(1 + (i % 3) as i64);
         if i % 7 == 6 {
             continue;
@@ -331,126 +342,6 @@ on_both_backends! {
         }
         let none = Page { after: None, limit: 0 };
         assert!(views.register(&RegisterFilter::default(), none).await.expect("empty page").is_empty());
-        log.storage.close().await;
-    }
-}
-
-/// The proposals the search cases look for, by name.
-struct Found {
-    rota: ProposalId,
-    parking: ProposalId,
-    coffee: ProposalId,
-    cafe: ProposalId,
-    handovers: Vec<ProposalId>,
-}
-
-async fn searchable(log: &Log) -> Found {
-    let team = Owner::Team(TeamId::random());
-    let rota = log
-        .raise(team, Rule::Advice, "Night rota swap", "Nurses trade shifts at weekends")
-        .await;
-    log.advised(rota).await;
-    log.decide(rota, Outcome::Adopted, "Staff asked for flexibility").await;
-    let parking = log
-        .raise(team, Rule::Consent, "Parking permits", "A new rota for the car park barrier")
-        .await;
-    let coffee = log.raise(team, Rule::Advice, "Coffee budget", "Buy a machine").await;
-    log.amend(coffee, 2, "Buy a kettle", "Cheaper option agreed").await;
-    log.decide(coffee, Outcome::Rejected, "Within the petty cash").await;
-    log.review(coffee, "Descaling schedule works").await;
-    let cafe = log
-        .raise(team, Rule::Advice, "Café opening", "Croissants from the bakery")
-        .await;
-    let mut handovers = Vec::new();
-    for n in 0..12 {
-        let title = format!("Ward {n}");
-        let body = "A written handover at every shift change";
-        handovers.push(log.raise(team, Rule::Consent, &title, body).await);
-    }
-    Found {
-        rota,
-        parking,
-        coffee,
-        cafe,
-        handovers,
-    }
-}
-
-async fn search(views: &Arc<dyn ViewStore>, query: &str) -> Vec<ProposalId> {
-    views
-        .search(query, Page { after: None, limit: 50 })
-        .await
-        .unwrap_or_else(|e| panic!("search {query:?}: {e}"))
-        .into_iter()
-        .map(|hit| hit.proposal.id)
-        .collect()
-}
-
-on_both_backends! {
-    async fn search_finds_titles_bodies_and_rationales_best_first(backend: Backend) {
-        let log = Log::new(backend).await;
-        let found = searchable(&log).await;
-        let views = log.views();
-        assert_eq!(search(views, "rota").await, [found.rota, found.parking], "a title match ranks above a body match");
-        assert_eq!(search(views, "rota parking").await, [found.parking], "every word must match");
-        assert_eq!(search(views, "flexibility").await, [found.rota], "the decision's rationale");
-        assert_eq!(search(views, "swaps").await, [found.rota], "words are stemmed");
-        assert_eq!(search(views, "night ro").await, [found.rota], "the last word as a prefix");
-        assert_eq!(search(views, "kettle").await, [found.coffee], "the current body");
-        assert!(search(views, "machine").await.is_empty(), "not the body amended away");
-        assert_eq!(search(views, "cheaper").await, [found.coffee], "an amendment's reason");
-        assert_eq!(search(views, "descaling").await, [found.coffee], "a review's note");
-        assert_eq!(search(views, "Café").await, [found.cafe]);
-        assert_eq!(search(views, "NIGHT").await, [found.rota], "any case");
-
-        // Paging by how many were shown: each hit once, in the same order.
-        let whole = search(views, "handover").await;
-        let mut sorted = whole.clone();
-        sorted.sort();
-        let mut expected = found.handovers.clone();
-        expected.sort();
-        assert_eq!(sorted, expected);
-        let mut seen = Vec::new();
-        loop {
-            let page = Page { after: Some(seen.len() as u64), limit: 5 };
-            let hits = views.search("handover", page).await.expect("page");
-            if hits.is_empty() {
-                break;
-            }
-            assert!(hits.len() <= 5);
-            assert!(hits.windows(2).all(|w| w[0].rank >= w[1].rank), "best first");
-            seen.extend(hits.into_iter().map(|hit| hit.proposal.id));
-        }
-        assert_eq!(seen, whole);
-        log.storage.close().await;
-    }
-}
-
-on_both_backends! {
-    async fn hostile_search_queries_answer_without_error(backend: Backend) {
-        let log = Log::new(backend).await;
-        let found = searchable(&log).await;
-        let views = log.views();
-        let long = "rota ".repeat(100);
-        let word = "x".repeat(3000);
-        let mixed: String = "ab\"*( ".chars().cycle().take(500).collect();
-        for query in [
-            "", " ", "\"", "\"\"", "*", "rota*", "AND OR NOT (", "NEAR", "NEAR(rota parking)",
-            "rota NEAR/2 parking", "title:rota", "-rota", "rota -night", "\"rota", "rota\"",
-            "(rota)", "{rota}", "^rota", "rota:*", "'", "''", "!rota", "rota & | !", "\\",
-            "%", "_", "日本語", "🦀 rota", "ünïcödé", "\u{200b}", "\t\n", "rota\u{0}night",
-            "\u{7f}", "a'b", "e'rota", long.as_str(), word.as_str(), mixed.as_str(), "<->",
-            "rota <-> night", "rota OR", "OR rota", "rota AND", "ǅ Ⅻ x² ١٢",
-        ] {
-            let answer = views.search(query, Page { after: None, limit: 10 }).await;
-            assert!(answer.is_ok(), "{query:?}: {answer:?}");
-        }
-        assert!(search(views, "").await.is_empty());
-        assert!(search(views, "\" * (").await.is_empty());
-        assert_eq!(search(views, "\"rota").await, [found.rota, found.parking], "a stray quote is no error");
-        assert_eq!(search(views, &long).await, [found.rota, found.parking]);
-        let far = Page { after: Some(u64::MAX), limit: 10 };
-        assert!(views.search("rota", far).await.expect("far page").is_empty());
         log.storage.close().await;
     }
 }
