@@ -84,10 +84,13 @@ pub trait ViewStore: Send + Sync {
         page: Page<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError>;
 
-    /// The proposals whose title, current body or rationales match `query`
-    /// (words as typed; every word must match, the last also as a prefix),
+    /// The proposals whose title, current body or rationales match `query`,
     /// best match first; `page.after` is how many hits were already shown.
-    /// No query is an error: one with nothing to search for has no hits.
+    /// Every word must match (stemmed, any case), the last, when a plain
+    /// word, also as a prefix. PostgreSQL also reads web-search syntax
+    /// (`"a phrase"`, `or`, `-word`) and drops English stop words; SQLite
+    /// takes every word literally. No query is an error: one with nothing
+    /// to search for has no hits.
     async fn search(&self, query: &str, page: Page<u64>) -> Result<Vec<SearchHit>, StoreError>;
 
     /// An owner's decisions per calendar month (UTC) of decision, oldest
