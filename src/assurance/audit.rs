@@ -140,7 +140,8 @@ impl Assurance {
                 .tree
                 .inclusion_proof(event.position - 1, latest.tree_size)
                 .await?;
-            let recomputed = crate::store::canonical::leaf_hash(&crate::store::canonical::event_bytes(event));
+            let recomputed =
+                crate::store::canonical::leaf_hash(&crate::store::canonical::event_bytes(event));
             let holds = if recomputed != event.leaf_hash {
                 Err("its content no longer matches its stored leaf hash".to_string())
             } else {

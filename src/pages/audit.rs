@@ -69,7 +69,10 @@ fn may_download(actor: &Actor) -> bool {
 }
 
 /// `GET /audit`.
-pub async fn page(State(state): State<PagesState>, viewer: SignedIn) -> Result<Response, PageError> {
+pub async fn page(
+    State(state): State<PagesState>,
+    viewer: SignedIn,
+) -> Result<Response, PageError> {
     let assurance = state
         .app
         .assurance
@@ -88,7 +91,13 @@ pub async fn page(State(state): State<PagesState>, viewer: SignedIn) -> Result<R
             .collect()
     };
     let page = AuditPage {
-        chrome: Chrome::new(&state, &viewer.session, Some(&viewer.actor), "Audit", "/audit"),
+        chrome: Chrome::new(
+            &state,
+            &viewer.session,
+            Some(&viewer.actor),
+            "Audit",
+            "/audit",
+        ),
         latest,
         earlier,
         stored: summary.stored,
@@ -135,7 +144,10 @@ pub async fn bundle(
     let (selection, name) = match form.scope.as_str() {
         "team" => {
             let id = parse(&form.team, "team")?;
-            (Selection::Team(TeamId(id)), format!("team-{}", &id.simple().to_string()[..8]))
+            (
+                Selection::Team(TeamId(id)),
+                format!("team-{}", &id.simple().to_string()[..8]),
+            )
         }
         "proposal" => {
             let id = parse(&form.proposal, "proposal")?;
@@ -150,9 +162,16 @@ pub async fn bundle(
     let folder = format!("advice-log-bundle-{name}");
     let path = dir.path().join(&folder);
     let now = state.app.clock.now();
-    export(&*state.app.store, &assurance, selection, &path, now, &|_| {})
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+    export(
+        &*state.app.store,
+        &assurance,
+        selection,
+        &path,
+        now,
+        &|_| {},
+    )
+    .await
+    .map_err(|e| PageError::Internal(e.to_string()))?;
     let tar = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let mut builder = tar::Builder::new(Vec::new());
         builder.append_dir_all(&folder, &path)?;
@@ -219,7 +238,8 @@ pub async fn proposal(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = ProposalId(
-        Uuid::try_parse(&id).map_err(|_| PageError::NotFound("There is no such proposal.".into()))?,
+        Uuid::try_parse(&id)
+            .map_err(|_| PageError::NotFound("There is no such proposal.".into()))?,
     );
     let loaded = state.app.load_proposal(id, None).await?;
     let proposal = &loaded.projected.state;
@@ -257,7 +277,10 @@ pub async fn proposal(
         .map(|((event, meta), proven)| EventRow {
             position: event.position,
             what: event_words(&event.event_type),
-            who: meta.actor.map(|p| name(p.0)).unwrap_or_else(|| "the operator".into()),
+            who: meta
+                .actor
+                .map(|p| name(p.0))
+                .unwrap_or_else(|| "the operator".into()),
             when: f.time(event.recorded_at),
             proven: match proven {
                 Inclusion::Proven => "Proven",

@@ -215,7 +215,11 @@ pub async fn page(
                 href: format!("/proposals/{}", p.id.0),
                 audit_href: format!("/audit/proposals/{}", p.id.0),
                 title: p.state.title.clone(),
-                owner: p.state.owner.map(|o| owner_name(&directory, o)).unwrap_or_default(),
+                owner: p
+                    .state
+                    .owner
+                    .map(|o| owner_name(&directory, o))
+                    .unwrap_or_default(),
                 owner_href: p.state.owner.map(owner_link).unwrap_or_default(),
                 rule: rule_words(p.state.rule, p.state.threshold_bp),
                 outcome: match outcome_name(p) {
@@ -287,12 +291,18 @@ pub async fn page(
         SelectOption::new(ANY_FAILING_CHECK, "Any check failed", &filters.check),
     ];
     checks.extend(
-        CHECKS
-            .iter()
-            .map(|c| SelectOption::new(c.as_str(), format!("Failed: {}", c.label()), &filters.check)),
+        CHECKS.iter().map(|c| {
+            SelectOption::new(c.as_str(), format!("Failed: {}", c.label()), &filters.check)
+        }),
     );
-    let chrome = Chrome::new(&state, &viewer.session, Some(&viewer.actor), "Register of decisions", "/register")
-        .with_errors(&errors);
+    let chrome = Chrome::new(
+        &state,
+        &viewer.session,
+        Some(&viewer.actor),
+        "Register of decisions",
+        "/register",
+    )
+    .with_errors(&errors);
     let page = RegisterPage {
         chrome,
         errors,
@@ -320,17 +330,34 @@ pub async fn csv(
     Query(filters): Query<Filters>,
 ) -> Result<Response, PageError> {
     let _ = viewer;
-    let filter = filters
-        .read(&state)
-        .map_err(|e| PageError::BadForm(e.list().iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ")))?;
+    let filter = filters.read(&state).map_err(|e| {
+        PageError::BadForm(
+            e.list()
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1:8080");
-    let scheme = if super::session::over_https(&headers) { "https" } else { "http" };
+    let scheme = if super::session::over_https(&headers) {
+        "https"
+    } else {
+        "http"
+    };
     let mut out = csv::Writer::from_writer(Vec::new());
     let mut head: Vec<&str> = vec![
-        "title", "owner", "rule", "proposer", "decider", "raised_at", "decided_at", "outcome",
+        "title",
+        "owner",
+        "rule",
+        "proposer",
+        "decider",
+        "raised_at",
+        "decided_at",
+        "outcome",
     ];
     head.extend(CHECKS.iter().map(|c| c.as_str()));
     head.extend(["notes", "link"]);
@@ -338,26 +365,42 @@ pub async fn csv(
     out.write_record(&head).map_err(bad)?;
     let f = state.formatter();
     let zone = state.time_zone;
-    let stamp = |at: DateTime<Utc>| at.with_timezone(&zone).format("%Y-%m-%dT%H:%M:%S%:z").to_string();
+    let stamp = |at: DateTime<Utc>| {
+        at.with_timezone(&zone)
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    };
     let mut after = None;
     loop {
         let batch = state
             .app
             .projector
             .views()
-            .register(&filter, Page { after, limit: CSV_BATCH })
+            .register(
+                &filter,
+                Page {
+                    after,
+                    limit: CSV_BATCH,
+                },
+            )
             .await?;
         let directory = state.app.read.directory();
         for p in &batch {
             let verdict = compliance(&p.state, f.now());
             let mut record: Vec<String> = vec![
                 p.state.title.clone(),
-                p.state.owner.map(|o| owner_name(&directory, o)).unwrap_or_default(),
+                p.state
+                    .owner
+                    .map(|o| owner_name(&directory, o))
+                    .unwrap_or_default(),
                 match (p.state.rule, p.state.threshold_bp) {
                     (Some(Rule::Threshold), Some(bp)) => format!("THRESHOLD {}%", bp / 100),
                     (other, _) => rule_name(other).to_string(),
                 },
-                p.state.proposer.map(|id| person_name(&directory, id)).unwrap_or_default(),
+                p.state
+                    .proposer
+                    .map(|id| person_name(&directory, id))
+                    .unwrap_or_default(),
                 p.decided_by
                     .or(p.state.decider)
                     .map(|id| person_name(&directory, id))
@@ -398,7 +441,10 @@ pub async fn csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"register.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"register.csv\"",
+            ),
         ],
         bytes,
     )

@@ -83,7 +83,10 @@ pub async fn page(
             Hit {
                 href: format!("/proposals/{}", hit.proposal.id.0),
                 title: p.title.clone(),
-                owner: p.owner.map(|o| owner_name(&directory, o)).unwrap_or_default(),
+                owner: p
+                    .owner
+                    .map(|o| owner_name(&directory, o))
+                    .unwrap_or_default(),
                 owner_href: p.owner.map(owner_link).unwrap_or_default(),
                 status: match (p.status, p.decision.as_ref().map(|d| d.outcome)) {
                     (Status::Decided, Some(Outcome::Adopted)) => "Adopted",
