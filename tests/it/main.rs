@@ -17,6 +17,7 @@ mod http;
 mod journeys;
 mod layers;
 mod organisation;
+mod pages_session;
 mod permissions;
 mod proposals;
 mod recovery;
