@@ -59,6 +59,8 @@ struct GroupPage {
     stages: Vec<StageGroup>,
     open_count: usize,
     decisions: Vec<DecisionItem>,
+    /// The register, filtered to this group.
+    register_href: String,
 }
 
 /// Whether `person` represents a member team of `group` now: delegated by
@@ -172,6 +174,7 @@ pub async fn page(
         formed: f.date(group.formed_at),
         is_representative,
         raise_href: is_representative.then(|| format!("/proposals/new?owner=group:{}", id.0)),
+        register_href: format!("/register?group={}", id.0),
         teams,
         mandate: group.mandate.clone(),
         allocated: pounds(budget.allocated),

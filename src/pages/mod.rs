@@ -13,6 +13,8 @@ pub mod format;
 pub mod forms;
 mod group;
 mod home;
+mod register;
+mod search;
 mod session;
 mod sign_in;
 mod team;
@@ -86,6 +88,9 @@ pub fn routes(state: PagesState) -> Router {
         .route("/audit", get(audit::page))
         .route("/audit/bundle", post(audit::bundle))
         .route("/audit/proposals/{id}", get(audit::proposal))
+        .route("/register", get(register::page))
+        .route("/register.csv", get(register::csv))
+        .route("/search", get(search::page))
         // Team, group and admin pages.
         .route("/teams/{id}", get(team::page))
         .route("/groups/{id}", get(group::page))

@@ -48,6 +48,8 @@ struct TeamPage {
     members: Vec<MemberRow>,
     groups: Vec<GroupLink>,
     stats: Statistics,
+    /// The register, filtered to this team.
+    register_href: String,
 }
 
 /// Reads a team's id from its address; anything else is not found.
@@ -58,9 +60,22 @@ fn team_id(text: &str) -> Result<TeamId, PageError> {
 }
 
 /// An owner's decisions per month, for the charts: one query.
-pub async fn months(_state: &PagesState, _owner: Owner) -> Result<Vec<Month>, PageError> {
-    // PENDING-MONTHLY: `ViewStore::monthly` arrives from web-data.
-    Ok(Vec::new())
+pub async fn months(state: &PagesState, owner: Owner) -> Result<Vec<Month>, PageError> {
+    let rows = state.app.projector.views().monthly(owner).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let median_seconds = row.median_seconds();
+            let (year, month) = Month::parse(&row.month)?;
+            Some(Month {
+                year,
+                month,
+                decisions: row.decisions,
+                followed: row.followed,
+                median_seconds,
+            })
+        })
+        .collect())
 }
 
 /// `GET /teams/{id}`.
@@ -125,6 +140,7 @@ pub async fn page(
         members: members.into_iter().map(|(_, m)| m).collect(),
         groups,
         stats: stats::statistics("team", &team.name, &totals, &monthly, f.now()),
+        register_href: format!("/register?team={}", id.0),
         name: team.name,
     };
     render(&page)
