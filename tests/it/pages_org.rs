@@ -307,6 +307,10 @@ on_both_backends! {
                          "<th class=\"nhsuk-table__header\" scope=\"row\">Sam Patel</th>"] {
             assert!(body.contains(expected), "the team page shows {expected:?}");
         }
+        let this_month = chrono::Utc::now().format("%B %Y");
+        let row = format!("scope=\"row\" class=\"nhsuk-table__header\">{this_month}</th><td class=\"nhsuk-table__cell\">1</td>");
+        assert!(body.contains(&row), "this month's decision is in the chart's numbers: {row}");
+        assert!(body.contains(&format!("{this_month}</th><td class=\"nhsuk-table__cell\">100% (1 of 1)</td>")), "and every check passed");
         app.stop().await;
     }
 }
