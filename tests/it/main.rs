@@ -17,6 +17,7 @@ mod http;
 mod journeys;
 mod layers;
 mod organisation;
+mod page_visitor;
 mod pages_org;
 mod pages_session;
 mod permissions;
