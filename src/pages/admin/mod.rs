@@ -26,7 +26,7 @@ use super::session::{Session, SignedIn};
 use super::team::render;
 use super::{Chrome, FormErrors, PagesState};
 use crate::app::{AppError, CommandMeta};
-use crate::domain::{Actor, Caller, DomainError};
+use crate::domain::{Actor, Caller};
 pub use form::AdminForm;
 
 /// The confirmation shown after an action, by its key.
@@ -115,7 +115,14 @@ pub fn refused(
 pub fn beside(errors: &mut FormErrors, field: &str, error: AppError) -> Result<(), PageError> {
     match error {
         AppError::Domain(e) => {
-            errors.add(field, sentence(&domain_message(&e)));
+            errors.add(field, sentence(&e.to_string()));
+            Ok(())
+        }
+        AppError::CommandIdReused(_) => {
+            errors.add(
+                field,
+                "This form was already used for something else. Nothing was saved: reload the page and try again.",
+            );
             Ok(())
         }
         AppError::Conflict(_) => {
@@ -127,10 +134,6 @@ pub fn beside(errors: &mut FormErrors, field: &str, error: AppError) -> Result<(
         }
         other => Err(other.into()),
     }
-}
-
-fn domain_message(error: &DomainError) -> String {
-    error.to_string()
 }
 
 /// A message as a sentence: a capital first letter and a full stop.
