@@ -8,7 +8,9 @@ use advice_log::domain::proposal::{AdviceReason, Adviser, Outcome, Owner, Rule, 
 use advice_log::domain::{PersonId, ProposalId, TeamId};
 
 use crate::on_both_backends;
-use crate::page_visitor::{checkbox_value, csrf, issued_token, link, option_value, Visitor};
+use crate::page_visitor::{
+    checkbox_value, csrf, issued_token, link, option_value, value_after, Visitor,
+};
 use crate::support::{as_person, TestApp, TestDb};
 
 /// Signs in as a new admin and answers the visitor.
@@ -146,6 +148,13 @@ on_both_backends! {
         let row = format!("scope=\"row\" class=\"nhsuk-table__header\">{this_month}</th><td class=\"nhsuk-table__cell\">1</td>");
         assert!(body.contains(&row), "this month's decision is in the chart's numbers: {row}");
         assert!(body.contains(&format!("{this_month}</th><td class=\"nhsuk-table__cell\">100% (1 of 1)</td>")), "and every check passed");
+
+        // Ann leaves the team: the team page lists her no more.
+        let membership = option_value(&ada.get("/admin").await.body, "leave-membership", "Ann Jones from North Station");
+        let left = ada.admin_post("/admin/members/remove", &[("leave-membership", &membership)]).await;
+        assert_eq!((left.status, left.location.as_deref()), (303, Some("/admin?done=member-removed#teams")));
+        let after = member.get(&link(&home, "/teams/")).await.body;
+        assert!(after.contains("Sam Patel") && !after.contains("Ann Jones"), "Ann is no longer listed");
         app.stop().await;
     }
 }
@@ -172,10 +181,22 @@ on_both_backends! {
         let refused = sam.get("/admin").await;
         assert_eq!(refused.status, 403);
         assert!(refused.body.contains("Only the organisation&#39;s admins can use the admin page"), "{}", refused.body);
-        let csrf = csrf(&sam.get("/").await.body);
-        let posted = sam.post("/admin/teams", &[("csrf", &csrf), ("team-name", "Mine")]).await;
+        let sam_csrf = csrf(&sam.get("/").await.body);
+        let posted = sam.post("/admin/teams", &[("csrf", &sam_csrf), ("team-name", "Mine")]).await;
         assert_eq!(posted.status, 403, "a non-admin's post is refused too");
         assert_eq!(events(&app).await, before, "nothing appended");
+
+        // The admin revokes Sam's token: his session ends with it.
+        let page = ada.get("/admin").await.body;
+        let row = &page[page.find(&token[..11]).expect("Sam's token is listed")..];
+        let revoke = value_after(row, "name=\"revoke-token\" value=\"").expect("a revoke form");
+        let command = value_after(row, "name=\"command\" value=\"").expect("its command id");
+        let csrf_token = csrf(&page);
+        let revoked = ada.post("/admin/tokens/revoke", &[("csrf", &csrf_token), ("command", &command), ("revoke-token", &revoke)]).await;
+        assert_eq!((revoked.status, revoked.location.as_deref()), (303, Some("/admin?done=token-revoked#tokens")));
+        assert!(ada.get("/admin").await.body.contains("Revoked"), "the list says so");
+        let ended = sam.get("/admin").await;
+        assert_eq!(ended.location.as_deref(), Some("/sign-in?next=/admin"), "Sam must sign in again");
 
         let anonymous = Visitor::new(&app).get("/admin").await;
         assert_eq!((anonymous.status, anonymous.location.as_deref()), (303, Some("/sign-in?next=/admin")));
