@@ -16,6 +16,7 @@ mod hostile;
 mod http;
 mod layers;
 mod organisation;
+mod pages_proposal;
 mod permissions;
 mod proposals;
 mod recovery;
