@@ -76,6 +76,7 @@ impl Formatter {
     }
 }
 
+/// Money in pence, as pounds (one way to write it, shared with the domain).
 pub use crate::domain::proposal::rules::pounds;
 
 /// A person's name, or "someone no longer registered".

@@ -30,6 +30,7 @@ struct WorkRow {
 struct WorkGroup {
     heading: &'static str,
     id: &'static str,
+    order: u8,
     rows: Vec<WorkRow>,
 }
 
@@ -51,6 +52,7 @@ struct HomePage {
     total: usize,
 }
 
+/// The heading and anchor of a kind of work, and its place on the page.
 fn heading(kind: WorkKind) -> (&'static str, &'static str) {
     match kind {
         WorkKind::GiveAdvice => ("Advice to give", "give-advice"),
@@ -90,6 +92,7 @@ pub async fn page(
     let mut groups: Vec<WorkGroup> = Vec::new();
     for item in &work {
         let (heading, id) = heading(item.kind);
+        let order = item.kind as u8;
         let proposal = &item.proposal;
         let owner = proposal.state.owner;
         let waits_for =
@@ -119,11 +122,12 @@ pub async fn page(
             None => groups.push(WorkGroup {
                 heading,
                 id,
+                order,
                 rows: vec![row],
             }),
         }
     }
-    groups.sort_by_key(|g| g.id != "give-advice");
+    groups.sort_by_key(|g| g.order);
     let mut places: Vec<Place> = directory
         .teams_of(actor.person)
         .into_iter()

@@ -7,8 +7,8 @@
 //! and escape what they print.
 
 mod error;
-mod format;
-mod forms;
+pub mod format;
+pub mod forms;
 mod home;
 mod proposal;
 mod session;

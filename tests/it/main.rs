@@ -14,6 +14,7 @@ mod fuzz;
 mod groups;
 mod hostile;
 mod http;
+mod journeys;
 mod layers;
 mod organisation;
 mod pages_proposal;
