@@ -259,7 +259,14 @@ async fn act(
             {
                 let directory = app.read.directory();
                 let view = |view: Uuid| view_name(&loaded.projected.state, &directory, view);
-                place(&mut errors, form, &error, &posted, &view);
+                place(
+                    &mut errors,
+                    form,
+                    &error,
+                    &posted,
+                    &view,
+                    &state.formatter(),
+                );
             }
             render(state, signed_in, id, errors, posted, None).await
         }
@@ -367,9 +374,10 @@ fn place(
     error: &DomainError,
     posted: &Posted,
     view: &dyn Fn(Uuid) -> Option<String>,
+    f: &crate::pages::Formatter,
 ) {
     let raw = error.to_string();
-    let message = words::sentence(&raw);
+    let message = words::sentence(&raw, f);
     let said = |word: &str| raw.contains(word);
     let field: String = match form {
         Form::Decide => {

@@ -12,7 +12,7 @@ use crate::domain::proposal::actions::{Action, ActionKind};
 use crate::domain::proposal::{Adviser, ProposalState, Rule, Stance};
 use crate::domain::OrgRole;
 use crate::domain::PersonId;
-use crate::pages::format::person_name;
+use crate::pages::format::{person_name, Formatter};
 use crate::pages::SelectOption;
 use crate::read::directory::Directory;
 
@@ -190,6 +190,7 @@ pub fn build(
     viewer: PersonId,
     directory: &Directory,
     posted: &Posted,
+    f: &Formatter,
 ) -> ActionForms {
     let person = |id: PersonId| person_name(directory, id);
     let mut forms = ActionForms::default();
@@ -197,7 +198,7 @@ pub fn build(
         let waits_for = action
             .waits_for
             .as_ref()
-            .map(|e| words::sentence(&e.to_string()));
+            .map(|e| words::sentence(&e.to_string(), f));
         let offer = || Offer {
             waits_for: waits_for.clone(),
         };

@@ -155,6 +155,7 @@ async fn render(
         signed_in.actor.person,
         &directory,
         &posted,
+        &f,
     );
     drop(directory);
     let chrome = Chrome::new(

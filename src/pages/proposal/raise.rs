@@ -193,7 +193,10 @@ pub async fn submit(
         }
         Err(AppError::Domain(error)) => {
             let raw = error.to_string();
-            errors.add(field_of(error.code(), &raw), words::sentence(&raw));
+            errors.add(
+                field_of(error.code(), &raw),
+                words::sentence(&raw, &state.formatter()),
+            );
             render(&state, &signed_in, Some(owner), errors, posted).await
         }
         Err(AppError::Conflict(_)) => {

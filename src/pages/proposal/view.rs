@@ -420,7 +420,11 @@ pub fn build(
             })
             .collect(),
         votes_summary,
-        eligible: state.eligible.iter().map(|p| person(*p)).collect(),
+        eligible: {
+            let mut names: Vec<String> = state.eligible.iter().map(|p| person(*p)).collect();
+            names.sort();
+            names
+        },
         decision,
         withdrawn: state.withdrawn_reason.clone(),
         reviews: state
@@ -451,7 +455,7 @@ pub fn build(
             .map(|c| CheckRow {
                 name: words::check(c.name),
                 passed: c.passed,
-                detail: words::plain(&c.detail),
+                detail: words::local_times(&words::plain(&c.detail), f),
             })
             .collect(),
         trail: trail(loaded, directory, f),

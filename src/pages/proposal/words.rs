@@ -2,10 +2,13 @@
 //! worker reads them, messages without ids or API names, and what changed
 //! between two versions of a body.
 
+use chrono::NaiveDateTime;
+
 use crate::domain::proposal::{
     required_votes, AdviceReason, CheckName, Outcome, ProposalState, Resolution, ReviewOutcome,
     Rule, Stance, ValidityTest,
 };
+use crate::pages::format::Formatter;
 
 /// The rule in words, with the threshold as a percentage and the votes it
 /// needs: "Threshold: 50% of the 4 eligible members must agree (2 votes)".
@@ -171,13 +174,46 @@ pub fn plain(message: &str) -> String {
     }
 }
 
-/// A message as a sentence: in plain words, ending with a full stop.
-pub fn sentence(message: &str) -> String {
-    let text = plain(message);
+/// A message as a sentence: in plain words, its times in the organisation's
+/// zone, ending with a full stop.
+pub fn sentence(message: &str, f: &Formatter) -> String {
+    let text = local_times(&plain(message), f);
     match text.chars().last() {
         Some('.' | '!' | '?') | None => text,
         Some(_) => format!("{text}."),
     }
+}
+
+/// The text with each time the domain writes in UTC ("5 Dec 2026 18:21
+/// UTC") shown in the organisation's zone, as every other time is.
+pub fn local_times(text: &str, f: &Formatter) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" UTC") {
+        let (before, after) = rest.split_at(at);
+        let parsed = [17, 16].into_iter().find_map(|len| {
+            let start = before.len().checked_sub(len)?;
+            let candidate = before.get(start..)?;
+            let time = NaiveDateTime::parse_from_str(candidate.trim(), "%d %b %Y %H:%M").ok()?;
+            Some((start, time.and_utc()))
+        });
+        match parsed {
+            Some((start, time)) => {
+                out.push_str(&before[..start]);
+                if before[start..].starts_with(' ') {
+                    out.push(' ');
+                }
+                out.push_str(&f.time(time));
+            }
+            None => {
+                out.push_str(before);
+                out.push_str(" UTC");
+            }
+        }
+        rest = &after[4..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The text without ids: " (<uuid>)" and "someone (<uuid>)" become nothing
@@ -296,6 +332,18 @@ mod tests {
             plain(&format!("no objection {id}")),
             "No objection one of them"
         );
+    }
+
+    #[test]
+    fn utc_times_read_in_the_organisation_zone() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
+        let f = Formatter::new(chrono_tz::Europe::London, now);
+        assert_eq!(
+            local_times("waiting for Ann (until 15 Jun 2026 16:00 UTC) and Bob (until 5 Jun 2026 09:30 UTC)", &f),
+            "waiting for Ann (until Mon 15 Jun 2026, 17:00) and Bob (until Fri 5 Jun 2026, 10:30)"
+        );
+        assert_eq!(local_times("all UTC here", &f), "all UTC here");
     }
 
     #[test]
