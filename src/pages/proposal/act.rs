@@ -8,7 +8,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 
-use super::forms::{note_id, Posted};
+use super::forms::Posted;
+use super::refusals::{place, primary, view_name};
 use super::{parse_id, render, words};
 use crate::app::{AppError, CommandMeta};
 use crate::domain::proposal::{
@@ -22,16 +23,26 @@ use crate::pages::{FormErrors, PagesState};
 
 /// Which form was posted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Form {
+pub(super) enum Form {
+    /// Give advice.
     Advice,
+    /// Object.
     Objection,
+    /// Amend the body.
     Amend,
+    /// Vote or consent.
     Vote,
+    /// Record the decision.
     Decide,
+    /// Withdraw the proposal.
     Withdraw,
+    /// Review the decision.
     Review,
+    /// Ask for advice.
     RequestAdvice,
+    /// Move the advice deadline.
     Deadline,
+    /// Resolve an objection, as the objector or a coach.
     Resolve(Uuid, Resolution),
 }
 
@@ -322,93 +333,4 @@ fn adviser(value: &str) -> Option<Adviser> {
         "team" => Some(Adviser::Team(TeamId(id))),
         _ => None,
     }
-}
-
-/// "the concern of Grace Hill": a view a decision weighs, by its id.
-fn view_name(
-    state: &crate::domain::proposal::ProposalState,
-    directory: &crate::read::directory::Directory,
-    view: Uuid,
-) -> Option<String> {
-    let name = |p| crate::pages::format::person_name(directory, p);
-    if let Some(advice) = state.advice.iter().find(|a| a.id == view) {
-        return Some(format!(
-            "the {} of {}",
-            words::view_kind(advice.stance),
-            name(advice.by)
-        ));
-    }
-    state
-        .objections
-        .iter()
-        .find(|o| o.id == view)
-        .map(|o| format!("the objection of {}", name(o.by)))
-}
-
-/// The field a form's errors go beside when nothing more precise is known.
-fn primary(form: Form) -> String {
-    let field = match form {
-        Form::Advice => "advice-text",
-        Form::Objection => "objection-reason",
-        Form::Amend => "amend-body",
-        Form::Vote => "vote-agree",
-        Form::Decide => "decide-outcome",
-        Form::Withdraw => "withdraw-reason",
-        Form::Review => "review-note",
-        Form::RequestAdvice => "request-adviser",
-        Form::Deadline => "deadline-date",
-        Form::Resolve(objection, Resolution::RuledInvalid) => {
-            return format!("invalid-{objection}-note")
-        }
-        Form::Resolve(objection, _) => return format!("resolve-{objection}-note"),
-    };
-    field.to_string()
-}
-
-/// Puts a refusal beside the field it concerns: a missing weighing note
-/// beside each view it names, a rule's refusal beside the decision's
-/// outcome, a text's fault beside that text.
-fn place(
-    errors: &mut FormErrors,
-    form: Form,
-    error: &DomainError,
-    posted: &Posted,
-    view: &dyn Fn(Uuid) -> Option<String>,
-    f: &crate::pages::Formatter,
-) {
-    let raw = error.to_string();
-    let message = words::sentence(&raw, f);
-    let said = |word: &str| raw.contains(word);
-    let field: String = match form {
-        Form::Decide => {
-            let missing: Vec<&str> = posted
-                .fields()
-                .filter_map(|(key, _)| key.strip_prefix("note-"))
-                .filter(|id| raw.contains(id))
-                .collect();
-            if !missing.is_empty() {
-                for id in missing {
-                    if let Ok(id) = Uuid::parse_str(id) {
-                        let named = view(id).unwrap_or_else(|| "this view".into());
-                        errors.add(&note_id(id), format!("Say how you weighed {named}"));
-                    }
-                }
-                return;
-            }
-            if said("rationale") {
-                "decide-rationale".into()
-            } else {
-                "decide-outcome".into()
-            }
-        }
-        Form::Amend if said("reason") => "amend-reason".into(),
-        Form::Review if said("review date") || said("nextReviewBy") => "review-date".into(),
-        Form::RequestAdvice if said("respondBy") => "request-respond-date".into(),
-        Form::Deadline if said("the reason") => "deadline-reason".into(),
-        Form::Resolve(objection, Resolution::RuledInvalid) if said("validity test") => {
-            format!("invalid-{objection}-test")
-        }
-        other => primary(other),
-    };
-    errors.add(&field, message);
 }

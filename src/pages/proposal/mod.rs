@@ -10,8 +10,11 @@
 //! ([`crate::domain::proposal::actions`]).
 
 mod act;
+mod choices;
 mod forms;
 pub mod raise;
+mod refusals;
+mod rows;
 mod trail;
 pub mod updates;
 mod view;
@@ -76,7 +79,7 @@ fn done_message(done: &str) -> Option<&'static str> {
 
 /// The page where an owner's members raise a proposal.
 pub fn raise_href(owner: Owner) -> String {
-    format!("/proposals/new?owner={}", raise::owner_value(owner))
+    format!("/proposals/new?owner={}", choices::owner_value(owner))
 }
 
 /// A proposal id from the path; anything else is not found.

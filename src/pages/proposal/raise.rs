@@ -11,13 +11,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::forms::{options, Posted};
+use super::choices::{chosen_form, owner_value, owners_of, parse_owner, Chosen};
+use super::forms::Posted;
 use super::words;
 use crate::app::{AppError, CommandMeta, RaiseProposal};
 use crate::domain::proposal::{Owner, ProposalId, Rule};
-use crate::domain::{Caller, GroupId, PersonId, TeamId, TeamRole};
+use crate::domain::{Caller, PersonId};
 use crate::pages::error::PageError;
-use crate::pages::format::owner_name;
 use crate::pages::forms::{parse_local, parse_pounds};
 use crate::pages::session::{CsrfForm, SignedIn};
 use crate::pages::{Chrome, FormErrors, PagesState, SelectOption};
@@ -39,45 +39,11 @@ struct RaisePage {
     chosen: Option<Chosen>,
 }
 
-/// The chosen owner and what its form offers.
-struct Chosen {
-    /// `team:<id>` or `group:<id>`.
-    value: String,
-    /// Its name.
-    name: String,
-    /// Whether it is a group (area and spend apply).
-    group: bool,
-    rules: Vec<SelectOption>,
-    areas: Vec<SelectOption>,
-    deciders: Vec<SelectOption>,
-    supersedes: Vec<SelectOption>,
-    /// Whether the person may choose among more than one owner.
-    others: bool,
-}
-
 /// What `/proposals/new` may be asked.
 #[derive(Debug, Deserialize)]
 pub struct RaiseQuery {
     /// The owner chosen (`team:<id>` or `group:<id>`); empty to choose again.
     owner: Option<String>,
-}
-
-/// An owner as the form posts it.
-pub fn owner_value(owner: Owner) -> String {
-    match owner {
-        Owner::Team(id) => format!("team:{}", id.0),
-        Owner::Group(id) => format!("group:{}", id.0),
-    }
-}
-
-fn parse_owner(value: &str) -> Option<Owner> {
-    let (kind, id) = value.split_once(':')?;
-    let id = Uuid::parse_str(id.trim()).ok()?;
-    match kind {
-        "team" => Some(Owner::Team(TeamId(id))),
-        "group" => Some(Owner::Group(GroupId(id))),
-        _ => None,
-    }
 }
 
 /// `GET /proposals/new`.
@@ -242,25 +208,6 @@ fn field_of(code: &str, message: &str) -> &'static str {
     }
 }
 
-/// The teams and groups a person may propose in, by name.
-fn owners_of(state: &PagesState, person: PersonId) -> Vec<(Owner, String)> {
-    let standing = state.app.standing(person);
-    let directory = state.app.read.directory();
-    let mut owners: Vec<(Owner, String)> = standing
-        .owners
-        .into_iter()
-        .map(|owner| {
-            let kind = match owner {
-                Owner::Team(_) => "team",
-                Owner::Group(_) => "group",
-            };
-            (owner, format!("{} ({kind})", owner_name(&directory, owner)))
-        })
-        .collect();
-    owners.sort_by(|a, b| a.1.cmp(&b.1));
-    owners
-}
-
 /// The page, for `chosen` (or the chooser), with `errors` and what was posted.
 async fn render(
     state: &PagesState,
@@ -342,95 +289,4 @@ async fn render(
         .render()
         .map_err(|e| PageError::Internal(e.to_string()))?;
     Ok((status, Html(html)).into_response())
-}
-
-/// The form's choices for `owner`: its members as deciders (the person
-/// first), and for a group the areas of its mandate.
-fn chosen_form(
-    state: &PagesState,
-    owner: Owner,
-    person: PersonId,
-    supersedes: Vec<SelectOption>,
-    posted: &Posted,
-    others: bool,
-) -> Chosen {
-    let directory = state.app.read.directory();
-    let mut members: Vec<(PersonId, String)> = match owner {
-        Owner::Team(team) => directory
-            .team(team)
-            .map(|t| {
-                t.current_members()
-                    .filter(|m| m.role == TeamRole::Member)
-                    .map(|m| m.person)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
-        Owner::Group(group) => directory
-            .group(group)
-            .map(|g| {
-                g.representatives
-                    .iter()
-                    .filter(|r| {
-                        directory.team(r.team).and_then(|t| t.role_of(r.person))
-                            == Some(TeamRole::Member)
-                    })
-                    .map(|r| r.person)
-                    .collect()
-            })
-            .unwrap_or_default(),
-    }
-    .into_iter()
-    .filter_map(|p| directory.person(p).map(|view| (p, view.name.clone())))
-    .collect();
-    members.sort_by(|a, b| (a.0 != person, &a.1).cmp(&(b.0 != person, &b.1)));
-    members.dedup_by_key(|m| m.0);
-    let me = person.0.to_string();
-    let decider = posted.or("decider", &me);
-    let deciders = members
-        .into_iter()
-        .map(|(id, name)| {
-            let label = if id == person {
-                format!("{name} (you)")
-            } else {
-                name
-            };
-            SelectOption::new(id.0.to_string(), label, &decider)
-        })
-        .collect();
-    let mut areas = vec![SelectOption::new("", "Choose an area", posted.v("area"))];
-    if let Owner::Group(group) = owner {
-        if let Some(g) = directory.group(group) {
-            areas.extend(
-                g.mandate
-                    .iter()
-                    .map(|a| SelectOption::new(a.clone(), a.clone(), posted.v("area"))),
-            );
-        }
-    }
-    Chosen {
-        value: owner_value(owner),
-        name: owner_name(&directory, owner),
-        group: matches!(owner, Owner::Group(_)),
-        rules: options(
-            &[
-                (
-                    "ADVICE",
-                    "Advice: you decide once you have heard the advice you asked for",
-                ),
-                (
-                    "CONSENT",
-                    "Consent: adopted when no one has an open objection",
-                ),
-                (
-                    "THRESHOLD",
-                    "Threshold: adopted when a share of the members agree",
-                ),
-            ],
-            posted.v("rule"),
-        ),
-        areas,
-        deciders,
-        supersedes,
-        others,
-    }
 }
