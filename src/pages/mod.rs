@@ -92,10 +92,13 @@ pub fn routes(state: PagesState) -> Router {
         )
         .route("/proposals/{id}", get(proposal::page))
         .route("/proposals/{id}/updates", get(proposal::updates::stream))
-        .route("/proposals/{id}/{action}", post(proposal::submit))
+        .route(
+            "/proposals/{id}/{action}",
+            get(proposal::back).post(proposal::submit),
+        )
         .route(
             "/proposals/{id}/objections/{objection}/resolve",
-            post(proposal::resolve),
+            get(proposal::back).post(proposal::resolve),
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

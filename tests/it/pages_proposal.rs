@@ -112,9 +112,13 @@ fn csrf(html: &str) -> String {
         .to_string()
 }
 
-/// A team of four members (Ann proposes) and a coach, each with a token.
+/// A team of four members (Ann proposes) and a coach, each with a token,
+/// and an auditor.
 struct Crew {
+    admin: CommandMeta,
     team: TeamId,
+    ann_id: PersonId,
+    auditor: String,
     ann: String,
     bob: String,
     cat: String,
@@ -142,6 +146,7 @@ async fn crew(app: &TestApp) -> Crew {
             .subject,
     );
     let mut tokens = Vec::new();
+    let mut ids = Vec::new();
     for (name, role) in [
         ("Ann Lee", TeamRole::Member),
         ("Bob Ray", TeamRole::Member),
@@ -163,9 +168,32 @@ async fn crew(app: &TestApp) -> Crew {
             .expect("join");
         let token = app.app.issue_token(&admin, person).await.expect("token");
         tokens.push(token.token.expect("a new token"));
+        ids.push(person);
     }
+    let auditor = PersonId(
+        app.app
+            .register_person(
+                &admin,
+                "Quinn Harper",
+                "quinn@example.org",
+                Some(OrgRole::Auditor),
+            )
+            .await
+            .expect("auditor")
+            .subject,
+    );
+    let auditor = app
+        .app
+        .issue_token(&admin, auditor)
+        .await
+        .expect("token")
+        .token
+        .expect("a new token");
     Crew {
+        admin,
         team,
+        ann_id: ids[0],
+        auditor,
         ann: tokens[0].clone(),
         bob: tokens[1].clone(),
         cat: tokens[2].clone(),
@@ -327,6 +355,17 @@ on_both_backends! {
         assert_eq!(head(&app).await, before, "nothing appended");
         let chooser = grace.get("/proposals/new").await;
         assert!(chooser.body.contains("coaches and auditors advise and check, but do not propose"));
+
+        // An auditor reads everything and is offered nothing.
+        let quinn = Visitor::signed_in(&app.base, &crew.auditor).await;
+        let read = quinn.get(&page).await;
+        assert_eq!(read.status, 200);
+        assert!(read.body.contains("The verdict&#39;s checks") || read.body.contains("The verdict's checks"));
+        assert!(!read.body.contains("What you can do"), "an auditor writes nothing");
+        // A form's address opened in the browser (after signing in from a
+        // post, say) leads back to the proposal.
+        let back = quinn.get(&format!("{page}/vote")).await;
+        assert_eq!((back.status, back.location.as_str()), (303, page.as_str()));
         app.stop().await;
     }
 }
@@ -368,6 +407,65 @@ on_both_backends! {
         }
         assert!(heard.contains(&format!("id: {}", head(&app).await)), "{heard}");
         drop(updates);
+        app.stop().await;
+    }
+}
+
+on_both_backends! {
+    async fn a_representative_raises_in_a_group_with_an_area_and_spend_in_pounds(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        let crew = crew(&app).await;
+        let group = advice_log::domain::GroupId(
+            app.app
+                .form_group(&crew.admin, "Staff Training Group", &[crew.team], &["training".to_string()])
+                .await
+                .expect("group")
+                .subject,
+        );
+        app.app
+            .delegate_representative(&crew.admin, group, crew.team, crew.ann_id)
+            .await
+            .expect("representative");
+        app.app
+            .allocate_budget(&crew.admin, group, 1_000_000, Some("Training fund".into()), None)
+            .await
+            .expect("budget");
+        let ann = Visitor::signed_in(&app.base, &crew.ann).await;
+        let chooser = ann.get("/proposals/new").await;
+        assert!(chooser.body.contains("Which team or group is it for?"), "two owners: she chooses first");
+        assert!(chooser.body.contains("Staff Training Group (group)"));
+        let owner = format!("group:{}", group.0);
+        let form = format!("/proposals/new?owner={owner}");
+        let shown = ann.get(&form).await;
+        assert!(shown.body.contains("<option value=\"training\">training</option>"), "the mandate's areas");
+        assert!(shown.body.contains("Spend from the group"));
+        let fields = |area: &'static str, spend: &'static str| {
+            vec![("owner", owner.clone()), ("title", "First-aid refresher".to_string()), ("body", "Two trainers, four sessions.".to_string()),
+                 ("rule", "CONSENT".to_string()), ("area", area.to_string()), ("spend", spend.to_string())]
+        };
+        let before = head(&app).await;
+        let send = |fields: Vec<(&'static str, String)>| {
+            let ann = &ann;
+            let form = form.clone();
+            async move {
+                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                ann.submit(&form, "/proposals/new", &pairs).await
+            }
+        };
+        let refused = send(fields("cooking", "£1,250.50")).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains("id=\"area-error\""), "outside the mandate, beside the area: {}", refused.body);
+        let refused = send(fields("training", "lots")).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains("id=\"spend-error\""), "not an amount, beside the spend");
+        assert!(refused.body.contains("value=\"lots\""), "what was typed is kept");
+        assert_eq!(head(&app).await, before, "nothing appended");
+        let raised = send(fields("training", "£1,250.50")).await;
+        assert_eq!(raised.status, 303, "{}", raised.body);
+        let page = ann.get(&raised.location).await.body;
+        assert!(page.contains("£1,250.50"), "spend in pounds");
+        assert!(page.contains("the team North Station"), "the member team is asked for advice, by name");
         app.stop().await;
     }
 }

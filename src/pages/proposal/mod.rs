@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 pub use act::{resolve, submit};
@@ -80,6 +80,13 @@ fn done_message(done: &str) -> Option<&'static str> {
 /// The page where an owner's members raise a proposal.
 pub fn raise_href(owner: Owner) -> String {
     format!("/proposals/new?owner={}", choices::owner_value(owner))
+}
+
+/// `GET` of a form's address (a form's page reloaded, or the page a sign-in
+/// came back to after a post): back to the proposal.
+pub async fn back(Path(path): Path<Vec<String>>) -> Result<Response, PageError> {
+    let id = parse_id(path.first().map(String::as_str).unwrap_or_default())?;
+    Ok(Redirect::to(&format!("/proposals/{}", id.0)).into_response())
 }
 
 /// A proposal id from the path; anything else is not found.

@@ -47,6 +47,14 @@ struct Following {
     cursor: u64,
 }
 
+/// `Some` while the session is unexpired and its sign-in stands.
+fn still_signed_in(session: &Session, app: &App) -> Option<()> {
+    if session.expires <= app.clock.now() {
+        return None;
+    }
+    session.actor(&app.read.directory()).map(|_| ())
+}
+
 impl Following {
     /// The next event to send, or `None` when the stream ends.
     async fn next(&mut self) -> Option<Event> {
@@ -65,11 +73,11 @@ impl Following {
                     if event.stream_id != self.stream_id {
                         continue;
                     }
-                    self.session.actor(&self.app.read.directory())?;
+                    still_signed_in(&self.session, &self.app)?;
                     return Some(Event::default().event("changed").id(self.cursor.to_string()).data(self.cursor.to_string()));
                 }
                 _ = self.ticks.tick() => {
-                    self.session.actor(&self.app.read.directory())?;
+                    still_signed_in(&self.session, &self.app)?;
                     return Some(Event::default().event("tick").id(self.cursor.to_string()).data(""));
                 }
                 _ = self.closing.wait_for(|closing| *closing) => return None,
