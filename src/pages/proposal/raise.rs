@@ -159,11 +159,11 @@ pub async fn submit(
         }
         Err(AppError::Domain(error)) => {
             let raw = error.to_string();
-            errors.add(
-                field_of(error.code(), &raw),
-                words::sentence(&raw, &state.formatter()),
-            );
-            render(&state, &signed_in, Some(owner), errors, posted).await
+            let field = field_of(error.code(), &raw);
+            errors.add(field, words::sentence(&raw, &state.formatter()));
+            // Not theirs to propose in: they choose again.
+            let chosen = (field != "owner").then_some(owner);
+            render(&state, &signed_in, chosen, errors, posted).await
         }
         Err(AppError::Conflict(_)) => {
             errors.add(
@@ -193,6 +193,7 @@ fn field_of(code: &str, message: &str) -> &'static str {
     let said = |word: &str| message.contains(word);
     match code {
         "FORBIDDEN" => "owner",
+        "NOT_FOUND" if said("no team") || said("no group") => "owner",
         "OUTSIDE_MANDATE" => "area",
         "BUDGET_EXCEEDED" => "spend",
         _ if said("title") => "title",
