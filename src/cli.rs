@@ -383,8 +383,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             let tokens = loaded.map_err(explain)?;
             println!("Loaded the demo organisation: 3 teams, a staff training group with a budget, 9 proposals ({head} events).");
-            println!("Start the server with `advice-log serve` (same --database-url), open http://127.0.0.1:8080/,");
-            println!("and sign in as anyone below: put their token in GraphiQL's Headers tab as {{\"Authorization\": \"Bearer <token>\"}}.");
+            println!("Start the server with `advice-log serve` (same --database-url), open http://127.0.0.1:8080/sign-in");
+            println!("and sign in as anyone below by pasting their token (once: the session lasts 12 hours).");
+            println!("Other systems send it to /graphql as `Authorization: Bearer <token>` (GraphiQL: /graphiql).");
             for line in crate::demo::sign_in_lines(&tokens.people) {
                 println!("{line}");
             }

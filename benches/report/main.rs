@@ -42,6 +42,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Connection;
 use uuid::Uuid;
 
+mod pages;
 mod peers;
 mod servers;
 
@@ -790,6 +791,7 @@ async fn measure_logs(
     let mut p50s = Vec::new();
     let mut peaks = Vec::new();
     let mut starts = Vec::new();
+    let mut page_rows = Vec::new();
     let _ = writeln!(report, "\n### 5-8. A team's decisions page, rebuild, verify and memory at {} and {} events\n\n| events | page p50 ms | page p99 ms | floor p50 ms | floor p99 ms | p99 page/floor | page 2 p50 ms | page 2 p99 ms | rebuild ev/s | raw read+decode ev/s | rebuild/raw | verify ev/s | SHA-256 ev/s | verify/SHA | server peak KiB |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", mode.small, mode.large);
     for size in [mode.small, mode.large] {
         eprintln!("  building a log of {size} events...");
@@ -881,6 +883,8 @@ async fn measure_logs(
         let (floor50, floor99) =
             latencies(&client, &server.base, &token, &floor_query, mode.samples).await;
         let peak = server.peak_memory_kib();
+        page_rows
+            .push(pages::measure(&client, &server.base, &token, &team, head, mode.samples).await);
         drop(server);
         // 9. Start-up, without and with the stored snapshot.
         eprintln!("  start-up at {head} events...");
@@ -891,6 +895,7 @@ async fn measure_logs(
     }
     let _ = writeln!(report, "\nTargets: page p99 <= 3x the floor; page p50 at the larger log / at the smaller = **{:.2}** (target <= 1.2); rebuild >= 0.5x raw; verify >= 0.5x SHA-256; server peak memory at the larger / smaller = **{:.2}** (target <= 1.5). The first page of each team's decisions is kept in memory by the server (the projector drops it whenever one of the team's proposals changes); page 2, after a cursor, is one query on the read-model table.", p50s[1] / p50s[0], peaks[1] as f64 / peaks[0].max(1) as f64);
     servers::report_startup(&starts, report);
+    pages::report(&page_rows, report);
 }
 
 #[tokio::main]

@@ -5,13 +5,15 @@
 //! line each), `checkpoint.txt` (the signed checkpoint), `proofs.json` (an
 //! inclusion proof per event against that checkpoint), `public-key.txt`,
 //! `trail.csv`, `report.html` and `manifest.json` (SHA-256 of every other
-//! file). `trail.csv` and `report.html` are rendered from the events alone,
-//! so checking re-renders and compares them too: every byte is covered.
+//! file, and the layout of `report.html`). `trail.csv` and `report.html` are
+//! rendered from the events alone, so checking re-renders and compares them
+//! too: every byte is covered. A bundle of less than the whole log also
+//! holds the registrations of the people, teams and groups its events name,
+//! and its proposals' budget commitments, so the report names them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use askama::Template;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -22,11 +24,13 @@ use super::checkpoint::Checkpoint;
 use super::error::AssuranceError;
 use super::keys::VerifierKey;
 use super::merkle::{verify_inclusion, Hash};
+use super::report;
+use super::selection::select;
 use super::service::Assurance;
 use crate::domain::proposal::ProposalId;
-use crate::domain::{PersonId, TeamId};
+use crate::domain::TeamId;
 use crate::store::canonical::{event_bytes, leaf_hash};
-use crate::store::{EventStore, RecordedEvent};
+use crate::store::EventStore;
 
 /// The files of a bundle, in the order the manifest lists them.
 pub const FILES: [&str; 6] = [
@@ -64,6 +68,10 @@ struct ProofEntry {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
+    /// The layout `report.html` was rendered in (see [`super::report`]);
+    /// bundles exported before layouts were named lack it: layout 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    report_layout: Option<u32>,
     sha256: BTreeMap<String, String>,
 }
 
@@ -72,85 +80,6 @@ fn io(path: &Path, error: std::io::Error) -> AssuranceError {
         path: path.display().to_string(),
         error,
     }
-}
-
-/// Chooses the events to export, with the registrations of every person
-/// they name (so the report can name them).
-async fn select(
-    store: &dyn EventStore,
-    selection: Selection,
-    progress: &(dyn Fn(u64) + Send + Sync),
-) -> Result<Vec<RecordedEvent>, AssuranceError> {
-    let mut chosen = Vec::new();
-    let mut proposals: BTreeSet<String> = BTreeSet::new();
-    let mut registrations: BTreeMap<String, RecordedEvent> = BTreeMap::new();
-    let mut cursor = 0;
-    loop {
-        let page = store.read_all(cursor, 2048).await?;
-        let Some(last) = page.last() else { break };
-        cursor = last.position;
-        for event in page {
-            if event.event_type == "PersonRegistered" {
-                registrations.insert(event.stream_id.clone(), event.clone());
-            }
-            let keep = match selection {
-                Selection::All => true,
-                Selection::Proposal(id) => event.stream_id == id.stream(),
-                Selection::Team(team) => {
-                    if event.event_type == "ProposalRaised"
-                        && event.payload.pointer("/owner/team")
-                            == Some(&Value::String(team.0.to_string()))
-                    {
-                        proposals.insert(event.stream_id.clone());
-                    }
-                    event.stream_id == team.stream() || proposals.contains(&event.stream_id)
-                }
-            };
-            if keep {
-                chosen.push(event);
-            }
-        }
-        progress(cursor);
-    }
-    if !matches!(selection, Selection::All) {
-        let named: BTreeSet<String> = chosen
-            .iter()
-            .flat_map(people_named)
-            .map(|p| p.stream())
-            .collect();
-        let mut extra: Vec<RecordedEvent> = named
-            .iter()
-            .filter_map(|s| registrations.get(s).cloned())
-            .collect();
-        chosen.append(&mut extra);
-        chosen.sort_by_key(|e| e.position);
-        chosen.dedup_by_key(|e| e.position);
-    }
-    Ok(chosen)
-}
-
-/// Every person id an event names, in its metadata or payload.
-fn people_named(event: &RecordedEvent) -> Vec<PersonId> {
-    let mut found = Vec::new();
-    let mut visit = |value: &Value| {
-        if let Some(id) = value.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()) {
-            found.push(PersonId(id));
-        }
-    };
-    for key in ["actor"] {
-        if let Some(v) = event.metadata.get(key) {
-            visit(v);
-        }
-    }
-    for key in ["proposer", "decider", "by", "person_id", "admin"] {
-        if let Some(v) = event.payload.get(key) {
-            visit(v);
-        }
-    }
-    if let Some(v) = event.payload.pointer("/adviser/person") {
-        visit(v);
-    }
-    found
 }
 
 /// Writes a bundle of the selection to `dir`, signing a fresh checkpoint
@@ -201,10 +130,14 @@ pub async fn export(
             format!("{}\n", assurance.key.verifier().encode()),
         ),
         ("trail.csv", trail_csv(&parsed)?),
-        ("report.html", report_html(&parsed, &checkpoint.note)?),
+        (
+            "report.html",
+            report::render(report::LAYOUT, &parsed, &checkpoint.note)?,
+        ),
     ];
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut manifest = Manifest {
+        report_layout: Some(report::LAYOUT),
         sha256: BTreeMap::new(),
     };
     for (name, content) in &files {
@@ -226,18 +159,23 @@ fn pretty<T: Serialize>(value: &T) -> Result<String, AssuranceError> {
         .map_err(|e| AssuranceError::Note(e.to_string()))
 }
 
-/// An event as a bundle line holds it.
+/// An event as a bundle line holds it: its canonical bytes, and those
+/// bytes read as JSON.
 #[derive(Debug, Clone)]
-struct Line {
-    bytes: Vec<u8>,
-    doc: Value,
+pub(super) struct Line {
+    /// The line's bytes (the event's canonical bytes).
+    pub(super) bytes: Vec<u8>,
+    /// The line read as JSON.
+    pub(super) doc: Value,
 }
 
 impl Line {
-    fn position(&self) -> u64 {
+    /// Its log position (0 if it has none).
+    pub(super) fn position(&self) -> u64 {
         self.doc["position"].as_u64().unwrap_or(0)
     }
-    fn str(&self, pointer: &str) -> String {
+    /// The text at a JSON pointer (empty if there is none).
+    pub(super) fn str(&self, pointer: &str) -> String {
         self.doc
             .pointer(pointer)
             .and_then(Value::as_str)
@@ -271,7 +209,8 @@ const TRAIL_HEADER: [&str; 8] = [
     "reason",
 ];
 
-fn render_error(file: &'static str) -> impl Fn(String) -> AssuranceError {
+/// The error of a file that could not be rendered.
+pub(super) fn render_error(file: &'static str) -> impl Fn(String) -> AssuranceError {
     move |reason| AssuranceError::Render { file, reason }
 }
 
@@ -302,7 +241,7 @@ fn trail_csv(events: &[Line]) -> Result<String, AssuranceError> {
 }
 
 /// Person id to name, from the registrations in the bundle.
-fn names(events: &[Line]) -> BTreeMap<String, String> {
+pub(super) fn names(events: &[Line]) -> BTreeMap<String, String> {
     events
         .iter()
         .filter(|e| e.str("/event_type") == "PersonRegistered")
@@ -315,217 +254,6 @@ fn names(events: &[Line]) -> BTreeMap<String, String> {
             )
         })
         .collect()
-}
-
-/// The report page (`templates/bundle/report.html`). Every value is plain
-/// text: the template escapes it.
-#[derive(Template)]
-#[template(path = "bundle/report.html", escape = "report")]
-struct Report<'a> {
-    /// The checkpoint's first three lines, for the footer of every page.
-    root_line: String,
-    /// How many events the bundle holds.
-    events: usize,
-    /// The signed checkpoint note.
-    note: &'a str,
-    /// A section per proposal, in stream id order.
-    proposals: Vec<ProposalSection>,
-}
-
-/// One proposal's section of the report.
-struct ProposalSection {
-    title: String,
-    stream: String,
-    rule: String,
-    proposer: String,
-    asked: Vec<Asked>,
-    advice: Vec<Said>,
-    objections: Vec<ObjectionRow>,
-    amendments: Vec<AmendmentItem>,
-    decision: Option<DecisionSection>,
-    reviews: Vec<ReviewItem>,
-}
-
-/// A row of "Who was asked".
-struct Asked {
-    adviser: String,
-    reason: String,
-    at: String,
-}
-
-/// A row of "What they said".
-struct Said {
-    by: String,
-    stance: String,
-    text: String,
-    id: String,
-}
-
-/// A row of "Objections".
-struct ObjectionRow {
-    by: String,
-    reason: String,
-    resolution: String,
-    id: String,
-}
-
-/// An item of "Amendments".
-struct AmendmentItem {
-    body: String,
-    reason: String,
-}
-
-/// The decision, with its weighing notes.
-struct DecisionSection {
-    outcome: String,
-    by: String,
-    at: String,
-    rationale: String,
-    notes: Vec<NoteItem>,
-}
-
-/// A weighing note of the decision.
-struct NoteItem {
-    ref_id: String,
-    note: String,
-}
-
-/// A review of the decision.
-struct ReviewItem {
-    outcome: String,
-    by: String,
-    note: String,
-}
-
-/// One proposal's section, from its events.
-fn proposal_section(
-    stream: &str,
-    lines: &[&Line],
-    who: &dyn Fn(&str) -> String,
-) -> ProposalSection {
-    let of_type = |event_type: &'static str| {
-        lines
-            .iter()
-            .copied()
-            .filter(move |e| e.str("/event_type") == event_type)
-    };
-    let raised = of_type("ProposalRaised").next();
-    let asked = of_type("AdviceRequested")
-        .map(|e| Asked {
-            adviser: if e.doc.pointer("/payload/adviser/person").is_some() {
-                who(&e.str("/payload/adviser/person"))
-            } else {
-                format!("team {}", e.str("/payload/adviser/team"))
-            },
-            reason: e.str("/payload/reason"),
-            at: e.str("/recorded_at"),
-        })
-        .collect();
-    let advice = of_type("AdviceGiven")
-        .map(|e| Said {
-            by: who(&e.str("/payload/by")),
-            stance: e.str("/payload/stance"),
-            text: e.str("/payload/text"),
-            id: e.str("/payload/advice_id"),
-        })
-        .collect();
-    let objections = of_type("ObjectionRaised")
-        .map(|e| {
-            let id = e.str("/payload/objection_id");
-            let resolution = of_type("ObjectionResolved")
-                .find(|r| r.str("/payload/objection_id") == id)
-                .map(|r| {
-                    format!(
-                        "{}: {} {}",
-                        r.str("/payload/resolution"),
-                        r.str("/payload/note"),
-                        r.str("/payload/validity_test")
-                    )
-                })
-                .unwrap_or_else(|| "OPEN".into());
-            ObjectionRow {
-                by: who(&e.str("/payload/by")),
-                reason: e.str("/payload/reason"),
-                resolution,
-                id,
-            }
-        })
-        .collect();
-    let amendments = of_type("ProposalAmended")
-        .map(|e| AmendmentItem {
-            body: e.str("/payload/body"),
-            reason: e.str("/payload/reason"),
-        })
-        .collect();
-    let decision = of_type("ProposalDecided").next().map(|d| DecisionSection {
-        outcome: d.str("/payload/outcome"),
-        by: who(&d.str("/metadata/actor")),
-        at: d.str("/recorded_at"),
-        rationale: d.str("/payload/rationale"),
-        notes: d
-            .doc
-            .pointer("/payload/notes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|n| NoteItem {
-                ref_id: n["ref_id"].as_str().unwrap_or_default().to_string(),
-                note: n["note"].as_str().unwrap_or_default().to_string(),
-            })
-            .collect(),
-    });
-    let reviews = of_type("DecisionReviewed")
-        .map(|e| ReviewItem {
-            outcome: e.str("/payload/outcome"),
-            by: who(&e.str("/metadata/actor")),
-            note: e.str("/payload/note"),
-        })
-        .collect();
-    ProposalSection {
-        title: raised
-            .map(|e| e.str("/payload/title"))
-            .unwrap_or_else(|| stream.to_string()),
-        stream: stream.to_string(),
-        rule: raised.map(|e| e.str("/payload/rule")).unwrap_or_default(),
-        proposer: who(&raised
-            .map(|e| e.str("/payload/proposer"))
-            .unwrap_or_default()),
-        asked,
-        advice,
-        objections,
-        amendments,
-        decision,
-        reviews,
-    }
-}
-
-/// A printable report: for each proposal, who was asked, what they said,
-/// the objections and how each was resolved, and the decision; with the
-/// checkpoint's root on every printed page.
-fn report_html(events: &[Line], note: &str) -> Result<String, AssuranceError> {
-    let names = names(events);
-    let who = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
-    let mut by_proposal: BTreeMap<String, Vec<&Line>> = BTreeMap::new();
-    for e in events
-        .iter()
-        .filter(|e| e.str("/stream_id").starts_with("proposal-"))
-    {
-        by_proposal.entry(e.str("/stream_id")).or_default().push(e);
-    }
-    let report = Report {
-        root_line: note.lines().take(3).collect::<Vec<_>>().join(" · "),
-        events: events.len(),
-        note,
-        proposals: by_proposal
-            .iter()
-            .map(|(stream, lines)| proposal_section(stream, lines, &who))
-            .collect(),
-    };
-    let mut out = report
-        .render()
-        .map_err(|e| render_error("report.html")(e.to_string()))?;
-    out.push('\n');
-    Ok(out)
 }
 
 /// What checking a bundle found.
@@ -618,7 +346,8 @@ pub fn verify_bundle(
             "trail.csv is not the trail of the bundle's events".into(),
         ));
     }
-    if report_html(&events, &contents["checkpoint.txt"])? != contents["report.html"] {
+    let layout = manifest.report_layout.unwrap_or(1);
+    if report::render(layout, &events, &contents["checkpoint.txt"])? != contents["report.html"] {
         return Err(fail(
             "report.html is not the report of the bundle's events".into(),
         ));
@@ -630,14 +359,14 @@ pub fn verify_bundle(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
     const PROPOSER: &str = "00000000-0000-0000-0000-000000000001";
     const ADVISER: &str = "00000000-0000-0000-0000-000000000002";
 
-    fn line(doc: Value) -> Line {
+    pub(in crate::assurance) fn line(doc: Value) -> Line {
         Line {
             bytes: serde_json::to_vec(&doc).expect("json"),
             doc,
@@ -646,7 +375,7 @@ mod tests {
 
     /// A person, and a proposal taken through every step the report shows,
     /// with `text` in each free-text field.
-    fn events(text: &str) -> Vec<Line> {
+    pub(in crate::assurance) fn events(text: &str) -> Vec<Line> {
         let event = |position: u64, stream: &str, event_type: &str, payload: Value| {
             line(json!({
                 "position": position,
@@ -728,28 +457,10 @@ mod tests {
         ]
     }
 
-    const NOTE: &str = "advice-log\n11\nroot\n\n— advice-log sig\n";
+    pub(in crate::assurance) const NOTE: &str = "advice-log\n11\nroot\n\n— advice-log sig\n";
 
-    const HOSTILE: &str = "<script>alert(\"x\")</script>, 'quoted' & \"double\"\nsecond line";
-
-    #[test]
-    fn hostile_text_is_escaped_in_the_report() {
-        let html = report_html(&events(HOSTILE), NOTE).expect("html");
-        assert!(!html.contains("<script>"), "{html}");
-        // The named entities reports have always used (see report_escape).
-        let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;, \
-                       'quoted' &amp; &quot;double&quot;\nsecond line";
-        assert!(html.contains(&format!("<h2>{escaped}</h2>")), "{html}");
-        assert!(
-            html.contains(&format!("raised by {escaped}</p>")),
-            "the proposer's name"
-        );
-        // The title; the proposer's name wherever they act (raised by, an
-        // objection, the decision, the review); the advice; both objections
-        // and a resolution; the amendment's body and reason; the rationale,
-        // the weighing note and the review's note.
-        assert_eq!(html.matches(escaped).count(), 14, "{html}");
-    }
+    pub(in crate::assurance) const HOSTILE: &str =
+        "<script>alert(\"x\")</script>, 'quoted' & \"double\"\nsecond line";
 
     #[test]
     fn hostile_text_round_trips_through_a_csv_reader() {
@@ -794,15 +505,5 @@ mod tests {
             )
         );
         assert!(text.ends_with("Bank holiday cover\n"));
-    }
-
-    #[test]
-    fn an_undecided_proposal_says_so() {
-        let events: Vec<Line> = events("x").into_iter().take(4).collect();
-        let html = report_html(&events, NOTE).expect("html");
-        assert!(
-            html.contains("<h3>Decision</h3>\n<p>Not decided.</p>\n</body></html>\n"),
-            "{html}"
-        );
     }
 }

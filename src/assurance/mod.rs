@@ -6,10 +6,13 @@ pub mod checkpoint_dir;
 pub mod error;
 pub mod keys;
 pub mod merkle;
+mod report;
 pub mod report_escape;
+mod selection;
 pub mod tree;
 
 pub use error::AssuranceError;
+pub mod audit;
 pub mod bundle;
 pub mod service;
 pub mod verify;

@@ -42,7 +42,7 @@ impl Default for CheckpointPolicy {
 
 /// The log's tree and signing key.
 pub struct Assurance {
-    store: Arc<dyn EventStore>,
+    pub(super) store: Arc<dyn EventStore>,
     /// The Merkle tree over the log.
     pub tree: LogTree,
     /// The key that signs checkpoints.

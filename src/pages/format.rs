@@ -116,6 +116,20 @@ pub fn any_name(directory: &Directory, id: uuid::Uuid) -> String {
     "someone no longer registered".into()
 }
 
+/// An event type in words: "ProposalRaised" reads "Proposal raised".
+pub fn event_words(event_type: &str) -> String {
+    let mut words = String::with_capacity(event_type.len() + 4);
+    for (i, c) in event_type.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            words.push(' ');
+            words.extend(c.to_lowercase());
+        } else {
+            words.push(c);
+        }
+    }
+    words
+}
+
 /// The page of a team or group.
 pub fn owner_link(owner: Owner) -> String {
     match owner {
@@ -128,6 +142,12 @@ pub fn owner_link(owner: Owner) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn event_types_read_as_words() {
+        assert_eq!(event_words("ProposalRaised"), "Proposal raised");
+        assert_eq!(event_words("AdviceGiven"), "Advice given");
+    }
 
     #[test]
     fn times_read_in_the_organisation_zone_and_relative() {

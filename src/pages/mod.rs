@@ -6,11 +6,14 @@
 //! Templates (askama, under `templates/pages/`) are checked at compile time
 //! and escape what they print.
 
+mod audit;
 mod error;
 pub mod format;
 pub mod forms;
 mod home;
 mod proposal;
+mod register;
+mod search;
 mod session;
 mod sign_in;
 
@@ -100,6 +103,12 @@ pub fn routes(state: PagesState) -> Router {
             "/proposals/{id}/objections/{objection}/resolve",
             get(proposal::back).post(proposal::resolve),
         )
+        .route("/audit", get(audit::page))
+        .route("/audit/bundle", post(audit::bundle))
+        .route("/audit/proposals/{id}", get(audit::proposal))
+        .route("/register", get(register::page))
+        .route("/register.csv", get(register::csv))
+        .route("/search", get(search::page))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::layer,

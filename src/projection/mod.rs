@@ -5,7 +5,9 @@
 pub mod cache;
 pub mod postgres;
 pub mod projected;
+mod register;
 pub mod rows;
+mod search;
 mod sql;
 pub mod sqlite;
 pub mod store;
@@ -21,7 +23,7 @@ pub use crate::store::feed::Stall;
 use crate::store::{Feed, RecordedEvent, StoreError};
 use cache::{PageCache, CACHED_ROWS};
 use projected::ProjectedProposal;
-use rows::{Page, RequestRow};
+use rows::{Page, RequestRow, SearchText};
 pub use store::ViewStore;
 
 /// The projector's name in `projection_checkpoints`.
@@ -37,7 +39,8 @@ const UPSERT_PROPOSAL: &str = " ON CONFLICT (proposal_id) DO UPDATE SET \
     advice_followed = excluded.advice_followed, requests = excluded.requests, \
     requests_answered = excluded.requests_answered, \
     objections_raised = excluded.objections_raised, \
-    objections_integrated = excluded.objections_integrated, doc = excluded.doc";
+    objections_integrated = excluded.objections_integrated, \
+    failing_checks = excluded.failing_checks, doc = excluded.doc";
 
 /// What an upsert of a request row changes when the row exists.
 const UPSERT_REQUEST: &str = " ON CONFLICT (request_id) DO UPDATE SET \
@@ -267,6 +270,11 @@ impl Projector {
             .flat_map(ProjectedProposal::request_rows)
             .map(|row| (row.request_id, row))
             .collect();
+        let stored_text: std::collections::HashMap<ProposalId, SearchText> = touched
+            .values()
+            .filter_map(ProjectedProposal::search_text)
+            .map(|text| (text.proposal, text))
+            .collect();
         for event in page {
             if let Some(id) = ProposalId::from_stream(&event.stream_id) {
                 touched
@@ -286,11 +294,19 @@ impl Projector {
             .flat_map(ProjectedProposal::request_rows)
             .filter(|row| stored.get(&row.request_id) != Some(row))
             .collect();
+        // Likewise only the search text that changed.
+        let search: Vec<SearchText> = changed
+            .iter()
+            .filter_map(ProjectedProposal::search_text)
+            .filter(|text| stored_text.get(&text.proposal) != Some(text))
+            .collect();
         let through = page.last().map(|e| e.position).unwrap_or(0);
         let from = page
             .first()
             .map_or(through, |e| e.position.saturating_sub(1));
-        self.views.save(&changed, &requests, from, through).await?;
+        self.views
+            .save(&changed, &requests, &search, from, through)
+            .await?;
         self.pages
             .invalidate(changed.iter().filter_map(|p| p.state.owner));
         self.applied.send_replace(through);

@@ -10,8 +10,15 @@ use sqlx::{Postgres, QueryBuilder, Row, Transaction};
 use uuid::Uuid;
 
 use super::projected::ProjectedProposal;
-use super::rows::{adviser_columns, owner_columns, Page, ProposalRow, RequestRow, StatsRow};
-use super::sql::{self, documents, Dialect, ViewRow, PROPOSAL_COLUMNS, REQUEST_COLUMNS, RESET};
+use super::register::{monthly_query, months, register_query};
+use super::rows::{
+    adviser_columns, owner_columns, MonthRow, Page, ProposalRow, RegisterFilter, RequestRow,
+    SearchHit, SearchText, StatsRow,
+};
+use super::search::Terms;
+use super::sql::{
+    self, documents, hits, Dialect, ViewRow, PROPOSAL_COLUMNS, REQUEST_COLUMNS, RESET,
+};
 use super::store::ViewStore;
 use super::{document, UPSERT_PROPOSAL, UPSERT_REQUEST};
 use crate::domain::proposal::{Owner, ProposalId};
@@ -102,7 +109,7 @@ async fn save_proposals(
              $1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], \
              $8::bigint[], $9::timestamptz[], $10::bigint[], $11::timestamptz[], $12::timestamptz[], \
              $13::bool[], $14::bool[], $15::bigint[], $16::bigint[], $17::bigint[], $18::bigint[], \
-             $19::text[]){UPSERT_PROPOSAL}"
+             $19::text[], $20::text[]){UPSERT_PROPOSAL}"
         ))
         .bind(rows.iter().map(|r| r.id.0).collect::<Vec<_>>())
         .bind(rows.iter().map(|r| owner_columns(r.owner).0).collect::<Vec<_>>())
@@ -122,6 +129,7 @@ async fn save_proposals(
         .bind(column(&|r| to_i64(r.requests_answered)))
         .bind(column(&|r| to_i64(r.objections_raised)))
         .bind(column(&|r| to_i64(r.objections_integrated)))
+        .bind(rows.iter().map(|r| r.failing_checks.as_str()).collect::<Vec<_>>())
         .bind(&docs)
         .execute(&mut **tx)
         .await?;
@@ -167,6 +175,53 @@ async fn save_proposals(
     Ok(())
 }
 
+/// Writes these proposals' rows of the search index (their `tsvector` is
+/// generated from the text).
+async fn save_search(
+    tx: &mut Transaction<'_, Postgres>,
+    search: &[SearchText],
+) -> Result<(), StoreError> {
+    if search.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO proposal_search (proposal_id, title, body, rationales) \
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[]) \
+         ON CONFLICT (proposal_id) DO UPDATE SET title = excluded.title, \
+         body = excluded.body, rationales = excluded.rationales",
+    )
+    .bind(search.iter().map(|t| t.proposal.0).collect::<Vec<_>>())
+    .bind(
+        search
+            .iter()
+            .map(|t| storable(&t.title))
+            .collect::<Vec<_>>(),
+    )
+    .bind(search.iter().map(|t| storable(&t.body)).collect::<Vec<_>>())
+    .bind(
+        search
+            .iter()
+            .map(|t| storable(&t.rationales))
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Search hits, best first (`ts_rank` over the title's weight A, the
+/// body's B and the rationales' C), ties newest raised first; `{query}` is
+/// the `tsquery`.
+fn search_sql(query: &str) -> String {
+    format!(
+        "SELECT v.doc, ts_rank(s.document, q.query)::float8 AS score \
+         FROM (SELECT {query} AS query) q \
+         JOIN proposal_search s ON s.document @@ q.query \
+         JOIN proposal_view v ON v.proposal_id = s.proposal_id \
+         ORDER BY score DESC, v.raised_position DESC LIMIT $1 OFFSET $2"
+    )
+}
+
 /// Text as a PostgreSQL `text` column can hold it: that type cannot hold
 /// NUL, which an event written before the boundary refused it (or written
 /// into the log directly) may carry. The document beside the column keeps
@@ -199,6 +254,7 @@ impl ViewStore for PgViews {
         &self,
         proposals: &[ProjectedProposal],
         requests: &[RequestRow],
+        search: &[SearchText],
         from: u64,
         through: u64,
     ) -> Result<(), StoreError> {
@@ -209,6 +265,7 @@ impl ViewStore for PgViews {
             .await?;
         super::fence(stored, from)?;
         save_proposals(&mut tx, proposals, requests).await?;
+        save_search(&mut tx, search).await?;
         sql::move_checkpoint::<Self>(through)
             .build()
             .execute(&mut *tx)
@@ -296,6 +353,55 @@ impl ViewStore for PgViews {
         .fetch_all(&self.pool)
         .await?;
         sql::stats_row(&row, seconds)
+    }
+
+    async fn register(
+        &self,
+        filter: &RegisterFilter,
+        page: Page<u64>,
+    ) -> Result<Vec<ProjectedProposal>, StoreError> {
+        let mut query = register_query::<Self>(filter, page);
+        documents(&query.build().fetch_all(&self.pool).await?)
+    }
+
+    async fn search(&self, query: &str, page: Page<u64>) -> Result<Vec<SearchHit>, StoreError> {
+        let terms = Terms::parse(query);
+        if terms.is_empty() || page.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = i64::from(page.limit);
+        let offset = to_i64(page.after.unwrap_or(0));
+        let rows = match terms.postgres() {
+            (whole, None) => {
+                sqlx::query(&search_sql("websearch_to_tsquery('english', $3)"))
+                    .bind(limit)
+                    .bind(offset)
+                    .bind(whole)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            // The words as typed, or all but the last as typed and the
+            // last as a prefix.
+            (whole, Some((rest, prefix))) => {
+                sqlx::query(&search_sql(
+                    "websearch_to_tsquery('english', $3) || \
+                     (websearch_to_tsquery('english', $4) && to_tsquery('english', $5))",
+                ))
+                .bind(limit)
+                .bind(offset)
+                .bind(whole)
+                .bind(rest)
+                .bind(prefix)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        hits(&rows)
+    }
+
+    async fn monthly(&self, owner: Owner) -> Result<Vec<MonthRow>, StoreError> {
+        let mut query = monthly_query::<Self>(owner);
+        months(&query.build().fetch_all(&self.pool).await?)
     }
 
     async fn dump(&self) -> Result<(Vec<ProposalRow>, Vec<RequestRow>), StoreError> {

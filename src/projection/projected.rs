@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::rows::{ProposalRow, RequestRow};
+use super::rows::{ProposalRow, RequestRow, SearchText};
 use crate::domain::proposal::{
     compliance, evolve, ProposalEvent, ProposalId, ProposalState, Resolution, Status,
 };
@@ -34,6 +34,10 @@ pub struct ProjectedProposal {
     pub decided_by: Option<PersonId>,
     /// Who recorded each review, in order.
     pub reviewed_by: Vec<Option<PersonId>>,
+    /// The names of the verdict's checks that failed, judged when it was
+    /// decided (empty before).
+    #[serde(default)]
+    pub failing_checks: Vec<String>,
 }
 
 impl ProjectedProposal {
@@ -48,6 +52,7 @@ impl ProjectedProposal {
             request_positions: BTreeMap::new(),
             decided_by: None,
             reviewed_by: Vec::new(),
+            failing_checks: Vec::new(),
         }
     }
 
@@ -71,8 +76,14 @@ impl ProjectedProposal {
         if let ProposalEvent::ProposalDecided { .. } = decoded {
             self.decided_position = Some(event.position);
             self.decided_by = actor;
-            self.advice_followed =
-                Some(compliance(&self.state, event.recorded_at).advice_process_followed);
+            let verdict = compliance(&self.state, event.recorded_at);
+            self.advice_followed = Some(verdict.advice_process_followed);
+            self.failing_checks = verdict
+                .checks
+                .iter()
+                .filter(|check| !check.passed)
+                .map(|check| check.name.as_str().to_string())
+                .collect();
         }
         Ok(())
     }
@@ -122,6 +133,44 @@ impl ProjectedProposal {
                     .filter(|o| matches!(o.resolution, Some((Resolution::Integrated, _, _))))
                     .count(),
             ),
+            failing_checks: self.failing_checks_column(),
+        })
+    }
+
+    /// The `failing_checks` column: each failing check's name with a comma
+    /// either side (`,ADVICE_SOUGHT,FAIR_WINDOW,`), or empty when none failed.
+    fn failing_checks_column(&self) -> String {
+        if self.failing_checks.is_empty() {
+            String::new()
+        } else {
+            format!(",{},", self.failing_checks.join(","))
+        }
+    }
+
+    /// Its text in the search index, once raised: the title, the current
+    /// body and the rationales, each cut to a bound (so no text, however
+    /// long, can overflow an index entry) and with control characters but
+    /// newlines and tabs made spaces.
+    pub fn search_text(&self) -> Option<SearchText> {
+        if !self.is_raised() {
+            return None;
+        }
+        let state = &self.state;
+        let rationales = state
+            .decision
+            .iter()
+            .map(|d| d.rationale.as_str())
+            .chain(state.amendments.iter().map(|a| a.reason.as_str()))
+            .chain(state.reviews.iter().map(|r| r.note.as_str()))
+            .chain(state.withdrawn_reason.as_deref())
+            .collect::<Vec<_>>()
+            .join("\n");
+        Some(SearchText {
+            proposal: self.id,
+            raised_position: self.raised_position,
+            title: searchable(&state.title, MAX_SEARCH_TITLE),
+            body: searchable(state.body(), MAX_SEARCH_TEXT),
+            rationales: searchable(&rationales, MAX_SEARCH_TEXT),
         })
     }
 
@@ -147,6 +196,31 @@ impl ProjectedProposal {
             })
             .collect()
     }
+}
+
+/// The most bytes of a title the search index keeps.
+const MAX_SEARCH_TITLE: usize = 4 * 1024;
+/// The most bytes of a body, or of the rationales, the search index keeps
+/// (PostgreSQL's `tsvector` of all three stays far below its 1 MB bound).
+const MAX_SEARCH_TEXT: usize = 64 * 1024;
+
+/// `text` cut to at most `max` bytes (at a character boundary), with every
+/// control character but newline and tab (NUL among them) made a space.
+fn searchable(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end]
+        .chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn count(n: usize) -> u64 {
@@ -205,6 +279,53 @@ mod tests {
         assert_eq!(median_seconds(vec![]), None);
         assert_eq!(median_seconds(vec![30, 10, 20]), Some(20.0));
         assert_eq!(median_seconds(vec![40, 10, 20, 30]), Some(25.0));
+    }
+
+    #[test]
+    fn given_a_decision_without_advice_its_failing_checks_are_kept_and_text_is_bounded() {
+        let alice = PersonId::random();
+        let mut projected = ProjectedProposal::new(ProposalId::random());
+        let raised = ProposalEvent::ProposalRaised {
+            owner: Owner::Team(TeamId::random()),
+            proposer: alice,
+            decider: alice,
+            title: "Rota\0night".into(),
+            body: format!("x{}", "é".repeat(MAX_SEARCH_TEXT)),
+            rule: Rule::Advice,
+            threshold_bp: None,
+            advice_deadline: None,
+            area: None,
+            spend: None,
+            review_by: None,
+            eligible: vec![alice],
+            supersedes: None,
+            advice_window_hours: None,
+        };
+        let decided = ProposalEvent::ProposalDecided {
+            outcome: Outcome::Adopted,
+            rationale: "Urgent".into(),
+            notes: vec![],
+            missing_advisers: vec![],
+            agree_votes: 0,
+            required_votes: 0,
+            budget_remaining: None,
+        };
+        projected.apply(&recorded(1, raised, alice)).expect("raise");
+        assert_eq!(projected.row().expect("row").failing_checks, "");
+        projected
+            .apply(&recorded(2, decided, alice))
+            .expect("decide");
+        let row = projected.row().expect("row");
+        assert_eq!(row.advice_followed, Some(false));
+        assert_eq!(row.failing_checks, ",ADVICE_SOUGHT,");
+        let text = projected.search_text().expect("search text");
+        assert_eq!(text.title, "Rota night", "NUL is a space in the index");
+        assert_eq!(
+            text.body.len(),
+            MAX_SEARCH_TEXT - 1,
+            "cut at a character boundary"
+        );
+        assert_eq!(text.raised_position, 1);
     }
 
     #[test]
@@ -287,6 +408,16 @@ mod tests {
         assert_eq!((row.raised_position, row.decided_position), (10, Some(13)));
         assert_eq!((row.requests, row.requests_answered), (1, 1));
         assert_eq!(row.advice_followed, Some(true));
+        assert_eq!(row.failing_checks, "", "every check passed");
+        let text = projected.search_text().expect("search text");
+        assert_eq!(
+            (
+                text.title.as_str(),
+                text.body.as_str(),
+                text.rationales.as_str()
+            ),
+            ("Rota", "Swap nights", "Advised")
+        );
         assert_eq!(projected.decided_by, Some(alice));
         let requests = projected.request_rows();
         assert_eq!(requests.len(), 1);

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::projected::ProjectedProposal;
 use crate::domain::proposal::{Adviser, Owner, ProposalId};
 
 /// One proposal as the read model shows it.
@@ -42,6 +43,10 @@ pub struct ProposalRow {
     pub objections_raised: u64,
     /// Objections integrated.
     pub objections_integrated: u64,
+    /// The names of the verdict's checks that failed when it was decided,
+    /// as the column holds them: `,ADVICE_SOUGHT,FAIR_WINDOW,` (commas
+    /// around each name), empty when none failed or it is not decided.
+    pub failing_checks: String,
 }
 
 /// One request for advice as the read model shows it.
@@ -86,6 +91,80 @@ pub struct StatsRow {
     pub objections_raised: u64,
     /// Objections integrated.
     pub objections_integrated: u64,
+}
+
+/// Which decisions the register lists: every decision of any owner
+/// unless a field narrows it (the default lists them all).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RegisterFilter {
+    /// Only decisions of these teams or groups (empty: of every owner).
+    /// A team filter passes the team, a group filter the group.
+    pub owners: Vec<Owner>,
+    /// Only decisions under this rule (API name: `ADVICE`, `CONSENT`,
+    /// `THRESHOLD`).
+    pub rule: Option<String>,
+    /// Only decisions made at or after this time.
+    pub decided_from: Option<DateTime<Utc>>,
+    /// Only decisions made before this time (exclusive).
+    pub decided_to: Option<DateTime<Utc>>,
+    /// Only decisions whose verdict failed this check (API name, e.g.
+    /// `FAIR_WINDOW`, any case), or any check at all: [`ANY_FAILING_CHECK`].
+    pub failing_check: Option<String>,
+}
+
+/// The [`RegisterFilter::failing_check`] that means "any failing check".
+pub const ANY_FAILING_CHECK: &str = "ANY";
+
+/// One answer of a search: a proposal and how well it matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// The proposal found.
+    pub proposal: ProjectedProposal,
+    /// How well it matched, higher is better. Scores compare only within
+    /// one search on one backend (SQLite's is the negated BM25, PostgreSQL's
+    /// `ts_rank`).
+    pub rank: f64,
+}
+
+/// An owner's decisions of one calendar month (UTC), for the team and group
+/// pages' small charts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MonthRow {
+    /// The month, `2026-11`.
+    pub month: String,
+    /// Decisions made in it.
+    pub decisions: u64,
+    /// Of which adopted.
+    pub adopted: u64,
+    /// Of which every check of the verdict passed (the advice process was
+    /// followed).
+    pub followed: u64,
+    /// Seconds from raise to decision, one per decision, in decision order.
+    pub seconds_to_decision: Vec<i64>,
+}
+
+impl MonthRow {
+    /// The median time from raise to decision in seconds, or `None` when
+    /// there were no decisions.
+    pub fn median_seconds(&self) -> Option<f64> {
+        super::projected::median_seconds(self.seconds_to_decision.clone())
+    }
+}
+
+/// A proposal's text as the search index keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchText {
+    /// The proposal.
+    pub proposal: ProposalId,
+    /// The position of its raising (SQLite's index row id).
+    pub raised_position: u64,
+    /// Its title.
+    pub title: String,
+    /// Its current body.
+    pub body: String,
+    /// Why things were done to it, one per line: its decision's rationale,
+    /// its amendments' reasons, its reviews' notes, its withdrawal's reason.
+    pub rationales: String,
 }
 
 /// Which slice of a list to read: up to `limit` rows after the cursor key.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::projected::ProjectedProposal;
 use super::rows::{
-    adviser_from, owner_columns, owner_from, Page, ProposalRow, RequestRow, StatsRow,
+    adviser_from, owner_columns, owner_from, Page, ProposalRow, RequestRow, SearchHit, StatsRow,
 };
 use super::NAME;
 use crate::domain::proposal::{Owner, ProposalId};
@@ -22,15 +22,16 @@ use crate::store::{from_i64, to_i64, StoreError};
 pub(super) const PROPOSAL_COLUMNS: &str = "proposal_id, owner_kind, owner_id, title, rule, \
     state, outcome, raised_position, raised_at, decided_position, decided_at, review_by, \
     revoked, advice_followed, requests, requests_answered, objections_raised, \
-    objections_integrated";
+    objections_integrated, failing_checks";
 /// The columns of `advice_request_view`, in insert order.
 pub(super) const REQUEST_COLUMNS: &str = "request_id, proposal_id, adviser_kind, adviser_id, \
     reason, requested_position, requested_at, answered, open";
 
 /// The statements that empty every read model, for a rebuild.
-pub(super) const RESET: [&str; 3] = [
+pub(super) const RESET: [&str; 4] = [
     "DELETE FROM proposal_view",
     "DELETE FROM advice_request_view",
+    "DELETE FROM proposal_search",
     "DELETE FROM projection_checkpoints",
 ];
 
@@ -223,6 +224,8 @@ pub(super) trait Cells {
     fn flag(&self, column: &str) -> Result<bool, StoreError>;
     /// A yes/no column that may be NULL.
     fn maybe_flag(&self, column: &str) -> Result<Option<bool>, StoreError>;
+    /// A floating-point column.
+    fn float(&self, column: &str) -> Result<f64, StoreError>;
 }
 
 impl<R> Cells for R
@@ -233,6 +236,7 @@ where
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> f64: Decode<'r, R::Database> + Type<R::Database>,
 {
     fn text(&self, column: &str) -> Result<String, StoreError> {
         Ok(self.try_get(column)?)
@@ -261,6 +265,10 @@ where
     fn maybe_flag(&self, column: &str) -> Result<Option<bool>, StoreError> {
         Ok(self.try_get(column)?)
     }
+
+    fn float(&self, column: &str) -> Result<f64, StoreError> {
+        Ok(self.try_get(column)?)
+    }
 }
 
 /// A read-model row of one backend: the columns it stores its own way
@@ -287,6 +295,20 @@ pub(super) fn documents<R: Cells>(rows: &[R]) -> Result<Vec<ProjectedProposal>, 
         .collect()
 }
 
+/// The hits of a search from its rows (columns `doc` and `score`), in order.
+pub(super) fn hits<R: Cells>(rows: &[R]) -> Result<Vec<SearchHit>, StoreError> {
+    let proposals = documents(rows)?;
+    rows.iter()
+        .zip(proposals)
+        .map(|(row, proposal)| {
+            Ok(SearchHit {
+                proposal,
+                rank: row.float("score")?,
+            })
+        })
+        .collect()
+}
+
 /// A `proposal_view` row (of [`PROPOSAL_COLUMNS`]).
 pub(super) fn proposal_row<R: ViewRow>(row: &R) -> Result<ProposalRow, StoreError> {
     Ok(ProposalRow {
@@ -307,6 +329,7 @@ pub(super) fn proposal_row<R: ViewRow>(row: &R) -> Result<ProposalRow, StoreErro
         requests_answered: from_i64(row.int("requests_answered")?),
         objections_raised: from_i64(row.int("objections_raised")?),
         objections_integrated: from_i64(row.int("objections_integrated")?),
+        failing_checks: row.text("failing_checks")?,
     })
 }
 

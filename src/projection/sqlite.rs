@@ -11,9 +11,14 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::projected::ProjectedProposal;
-use super::rows::{adviser_columns, owner_columns, Page, ProposalRow, RequestRow, StatsRow};
+use super::register::{monthly_query, months, register_query};
+use super::rows::{
+    adviser_columns, owner_columns, MonthRow, Page, ProposalRow, RegisterFilter, RequestRow,
+    SearchHit, SearchText, StatsRow,
+};
+use super::search::Terms;
 use super::sql::{
-    self, documents, Cells, Dialect, ViewRow, PROPOSAL_COLUMNS, REQUEST_COLUMNS, RESET,
+    self, documents, hits, Cells, Dialect, ViewRow, PROPOSAL_COLUMNS, REQUEST_COLUMNS, RESET,
 };
 use super::store::ViewStore;
 use super::{document, UPSERT_PROPOSAL, UPSERT_REQUEST};
@@ -156,6 +161,7 @@ async fn save_proposals(
                 .push_bind(to_i64(row.requests_answered))
                 .push_bind(to_i64(row.objections_raised))
                 .push_bind(to_i64(row.objections_integrated))
+                .push_bind(row.failing_checks.clone())
                 .push_bind(doc.as_str());
         });
         query.push(UPSERT_PROPOSAL);
@@ -184,6 +190,48 @@ async fn save_proposals(
     Ok(())
 }
 
+/// Replaces these proposals' rows in the search index, whose row id is the
+/// proposal's raise position. (A row left under an earlier raise position,
+/// which only a log with a proposal raised twice makes, joins no proposal
+/// row and so is never found.)
+async fn save_search(
+    tx: &mut Transaction<'_, Sqlite>,
+    search: &[SearchText],
+) -> Result<(), StoreError> {
+    for chunk in search.chunks(CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM proposal_search WHERE rowid IN (");
+        let mut ids = query.separated(", ");
+        for text in chunk {
+            ids.push_bind(to_i64(text.raised_position));
+        }
+        query.push(")");
+        query.build().execute(&mut **tx).await?;
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO proposal_search (rowid, proposal_id, title, body, rationales) ",
+        );
+        query.push_values(chunk, |mut values, text| {
+            values
+                .push_bind(to_i64(text.raised_position))
+                .push_bind(text.proposal.0.to_string())
+                .push_bind(text.title.as_str())
+                .push_bind(text.body.as_str())
+                .push_bind(text.rationales.as_str());
+        });
+        query.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Search hits, best first: BM25 with the title weighing most, then the
+/// body, then the rationales (the first weight is the unindexed id's),
+/// negated so that higher is better; ties newest raised first.
+const SEARCH: &str = "SELECT v.doc, -bm25(proposal_search, 0.0, 10.0, 4.0, 1.0) AS score \
+    FROM proposal_search JOIN proposal_view v \
+      ON v.proposal_id = proposal_search.proposal_id \
+     AND v.raised_position = proposal_search.rowid \
+    WHERE proposal_search MATCH ? \
+    ORDER BY score DESC, v.raised_position DESC LIMIT ? OFFSET ?";
+
 #[async_trait]
 impl ViewStore for SqliteViews {
     async fn checkpoint(&self) -> Result<u64, StoreError> {
@@ -207,6 +255,7 @@ impl ViewStore for SqliteViews {
         &self,
         proposals: &[ProjectedProposal],
         requests: &[RequestRow],
+        search: &[SearchText],
         from: u64,
         through: u64,
     ) -> Result<(), StoreError> {
@@ -219,6 +268,7 @@ impl ViewStore for SqliteViews {
             .await?;
         super::fence(stored, from)?;
         save_proposals(&mut tx, proposals, requests).await?;
+        save_search(&mut tx, search).await?;
         sql::move_checkpoint::<Self>(through)
             .build()
             .execute(&mut *tx)
@@ -307,6 +357,34 @@ impl ViewStore for SqliteViews {
             seconds.push((row.time("decided_at")? - row.time("raised_at")?).num_seconds());
         }
         sql::stats_row(&row, seconds)
+    }
+
+    async fn register(
+        &self,
+        filter: &RegisterFilter,
+        page: Page<u64>,
+    ) -> Result<Vec<ProjectedProposal>, StoreError> {
+        let mut query = register_query::<Self>(filter, page);
+        documents(&query.build().fetch_all(&self.reader).await?)
+    }
+
+    async fn search(&self, query: &str, page: Page<u64>) -> Result<Vec<SearchHit>, StoreError> {
+        let terms = Terms::parse(query);
+        if terms.is_empty() || page.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(SEARCH)
+            .bind(terms.fts5())
+            .bind(i64::from(page.limit))
+            .bind(to_i64(page.after.unwrap_or(0)))
+            .fetch_all(&self.reader)
+            .await?;
+        hits(&rows)
+    }
+
+    async fn monthly(&self, owner: Owner) -> Result<Vec<MonthRow>, StoreError> {
+        let mut query = monthly_query::<Self>(owner);
+        months(&query.build().fetch_all(&self.reader).await?)
     }
 
     async fn dump(&self) -> Result<(Vec<ProposalRow>, Vec<RequestRow>), StoreError> {

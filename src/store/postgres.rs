@@ -658,9 +658,10 @@ pub const APPEND_ONLY_TABLES: [&str; 2] = ["events", "checkpoints"];
 /// The read-model tables the application role rewrites (the projector
 /// updates them; `advice-log rebuild` empties them; servers keep their
 /// start-up snapshots).
-pub const READ_MODEL_TABLES: [&str; 4] = [
+pub const READ_MODEL_TABLES: [&str; 5] = [
     "proposal_view",
     "advice_request_view",
+    "proposal_search",
     "projection_checkpoints",
     "snapshots",
 ];

@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 use crate::on_both_backends;
 use crate::support::{TestApp, TestDb};
 
+mod report;
+
 fn vectors(kind: &str) -> Vec<(PathBuf, Value)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/vectors/merkle/testdata")
@@ -402,9 +404,9 @@ on_both_backends! {
         let html = std::fs::read_to_string(dir.join("report.html")).expect("report");
         assert!(!html.contains("<script>"), "{html}");
         let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;, 'quoted' &amp; &quot;double&quot;";
-        assert!(html.contains(&format!("<h2>{escaped}</h2>")), "the title: {html}");
-        assert!(html.contains(&format!("raised by {escaped}</p>")), "the proposer's name: {html}");
-        assert!(html.contains(&format!("<li>{escaped}\nsecond line <em>({escaped}\nsecond line)</em></li>")), "the amendment: {html}");
+        assert!(html.contains(&format!("<h2 id=\"p1\">1. {escaped}</h2>")), "the title: {html}");
+        assert!(html.contains(&format!("<tr><th scope=\"row\">Proposer</th><td>{escaped}</td></tr>")), "the proposer's name: {html}");
+        assert!(html.contains(&format!("<p>Why amended: {escaped}\nsecond line</p>\n<div class=\"body\">{escaped}\nsecond line</div>")), "the amendment: {html}");
 
         let mut trail = csv::Reader::from_path(dir.join("trail.csv")).expect("trail");
         assert_eq!(trail.headers().expect("header"), vec!["position", "recorded_at", "stream_id", "event_type", "actor", "actor_name", "role", "reason"]);

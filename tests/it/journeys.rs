@@ -23,6 +23,9 @@ on_both_backends! {
         clock.advance(chrono::Utc::now() - advice_log::app::Clock::now(&*clock));
         let head = app.store.head().await.expect("head");
         assert!(app.app.wait_for(head, Duration::from_secs(10)).await);
+        // As `serve` does within a second of any append: sign a checkpoint.
+        let assurance = app.app.assurance.clone().expect("the test server signs checkpoints");
+        assurance.issue(chrono::Utc::now()).await.expect("a checkpoint");
 
         let dir = tempfile::tempdir().expect("temp dir");
         let people_file = dir.path().join("people.json");

@@ -49,6 +49,21 @@ impl CheckName {
         self.into()
     }
 
+    /// What it checks, in the words of the people who use it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckName::AdviceSought => "Advice was sought",
+            CheckName::AdvisersHeard => "Everyone asked was heard",
+            CheckName::FairWindow => "Everyone asked had a fair time to answer",
+            CheckName::ViewsWeighed => "Every view was weighed",
+            CheckName::ObjectionWindow => "Everyone could object",
+            CheckName::ObjectionsResolved => "No objection was left open",
+            CheckName::ThresholdMet => "Enough members agreed",
+            CheckName::WithinMandate => "Within the group's mandate",
+            CheckName::WithinBudget => "Within the group's budget",
+        }
+    }
+
     /// Whether a failing check stops an adoption (`FAIR_WINDOW` is reported
     /// in the verdict but allowed).
     pub fn blocks(self) -> bool {
