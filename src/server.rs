@@ -45,6 +45,13 @@ pub async fn serve(
         body_limit: settings.body_limit,
         pages: PagesState::new(app.clone(), settings.time_zone),
     };
+    // Long-lived responses (a proposal page's updates) end when shutting
+    // down begins, so in-flight requests can finish.
+    let closing = state.pages.closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
     let result = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;

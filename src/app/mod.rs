@@ -1,6 +1,7 @@
 //! The application: commands run through the domain into the event store,
 //! queries read the read models, and tokens are checked against them.
 
+pub mod actions;
 pub mod error;
 pub mod execute;
 pub mod organisation;

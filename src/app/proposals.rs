@@ -20,8 +20,9 @@ use crate::projection::projected::ProjectedProposal;
 use crate::store::RecordedEvent;
 
 /// What a proposal command knows of its owner.
-struct OwnerContext {
-    ctx: ProposalContext,
+pub(super) struct OwnerContext {
+    /// What `decide` is given.
+    pub(super) ctx: ProposalContext,
     stream: String,
     version: u64,
     member_teams: Vec<TeamId>,
@@ -332,24 +333,10 @@ impl App {
                 }
                 (_, Some(owner)) => owner,
             };
-            let mut known = self.owner_context(meta, owner).await?;
-            let mut superseded_version = None;
             // Only a decision replaces the decision it supersedes.
             let deciding = matches!(command, ProposalCommand::Decide { .. });
-            if let (true, Some(old)) = (deciding, state.supersedes) {
-                if let Some((target, version)) = self.superseded_decision(old).await? {
-                    known.ctx.superseded = Some(target);
-                    superseded_version = Some(version);
-                }
-                // What the superseded decision committed comes back to the
-                // budget in the same append as the new commitment.
-                if let (Some(left), Some((budget_state, _))) =
-                    (known.ctx.budget_remaining, &known.budget)
-                {
-                    known.ctx.budget_remaining =
-                        Some(left + budget_state.commitment_of(old).unwrap_or(0));
-                }
-            }
+            let (mut known, superseded_version) =
+                self.command_context(meta, &state, owner, deciding).await?;
             let decided = match proposal::decide(&state, command.clone(), &known.ctx) {
                 Ok(decided) => decided,
                 Err(_) => {
@@ -402,6 +389,36 @@ impl App {
         .await
     }
 
+    /// What a command on a proposal of `owner` decides by: the owner's
+    /// context and, for a decision (`deciding`) of a proposal that
+    /// supersedes another, that decision (and its stream version) with what
+    /// it committed back in the budget.
+    pub(super) async fn command_context(
+        &self,
+        meta: &CommandMeta,
+        state: &ProposalState,
+        owner: Owner,
+        deciding: bool,
+    ) -> Result<(OwnerContext, Option<u64>), AppError> {
+        let mut known = self.owner_context(meta, owner).await?;
+        let mut superseded_version = None;
+        if let (true, Some(old)) = (deciding, state.supersedes) {
+            if let Some((target, version)) = self.superseded_decision(old).await? {
+                known.ctx.superseded = Some(target);
+                superseded_version = Some(version);
+            }
+            // What the superseded decision committed comes back to the
+            // budget in the same append as the new commitment.
+            if let (Some(left), Some((budget_state, _))) =
+                (known.ctx.budget_remaining, &known.budget)
+            {
+                known.ctx.budget_remaining =
+                    Some(left + budget_state.commitment_of(old).unwrap_or(0));
+            }
+        }
+        Ok((known, superseded_version))
+    }
+
     /// The decision a proposal would supersede, as the rules need it, and
     /// its stream version; `None` if there is no such proposal.
     async fn superseded_decision(
@@ -425,7 +442,11 @@ impl App {
     }
 
     /// The names of the people and teams a proposal's messages may mention.
-    fn names_for(&self, state: &ProposalState, ctx: &ProposalContext) -> BTreeMap<Uuid, String> {
+    pub(super) fn names_for(
+        &self,
+        state: &ProposalState,
+        ctx: &ProposalContext,
+    ) -> BTreeMap<Uuid, String> {
         let directory = self.read.directory();
         let people = state
             .proposer

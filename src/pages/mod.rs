@@ -13,6 +13,7 @@ pub mod format;
 pub mod forms;
 mod group;
 mod home;
+mod proposal;
 mod register;
 mod search;
 mod session;
@@ -33,6 +34,7 @@ use crate::domain::{Actor, OrgRole};
 pub use error::PageError;
 pub use format::Formatter;
 pub use forms::{FormErrors, SelectOption};
+pub use proposal::raise_href;
 pub use session::{Identified, Session, SignedIn, SESSION_HOURS};
 
 /// The organisation's time zone when none is configured.
@@ -47,6 +49,9 @@ pub struct PagesState {
     pub session_key: session::SessionKey,
     /// The organisation's time zone: every time is shown in it.
     pub time_zone: Tz,
+    /// Turns true when the server begins to shut down, so long-lived
+    /// responses (a proposal page's updates) end and let it.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl PagesState {
@@ -70,6 +75,7 @@ impl PagesState {
             app,
             session_key: session::SessionKey(key),
             time_zone,
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 
@@ -85,6 +91,21 @@ pub fn routes(state: PagesState) -> Router {
         .route("/", get(home::page))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        // A proposal, raising one, and every action on one (src/pages/proposal/).
+        .route(
+            "/proposals/new",
+            get(proposal::raise::form).post(proposal::raise::submit),
+        )
+        .route("/proposals/{id}", get(proposal::page))
+        .route("/proposals/{id}/updates", get(proposal::updates::stream))
+        .route(
+            "/proposals/{id}/{action}",
+            get(proposal::back).post(proposal::submit),
+        )
+        .route(
+            "/proposals/{id}/objections/{objection}/resolve",
+            get(proposal::back).post(proposal::resolve),
+        )
         .route("/audit", get(audit::page))
         .route("/audit/bundle", post(audit::bundle))
         .route("/audit/proposals/{id}", get(audit::proposal))

@@ -175,6 +175,11 @@ impl Directory {
         self.persons.get(&id)
     }
 
+    /// Every registered person, in no particular order.
+    pub fn people(&self) -> impl Iterator<Item = &PersonView> {
+        self.persons.values()
+    }
+
     /// How many people are registered.
     pub fn person_count(&self) -> usize {
         self.persons.len()

@@ -42,6 +42,17 @@ on_both_backends! {
         let _ = std::fs::remove_dir_all(&shots);
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/journeys.mjs");
         let base = app.base.clone();
+        // While the journeys act, keep signing checkpoints as `serve` does
+        // within a second of any append, so what they record is proven too.
+        let signer = {
+            let assurance = assurance.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    let _ = assurance.issue(chrono::Utc::now()).await;
+                }
+            })
+        };
         let output = tokio::task::spawn_blocking(move || {
             Command::new("node")
                 .args([script, &base, people_file.to_str().expect("utf-8 path"), &shots])
@@ -50,6 +61,7 @@ on_both_backends! {
         .await
         .expect("join")
         .expect("node runs (install Node.js; scripts/test installs the rest)");
+        signer.abort();
         let stdout = String::from_utf8_lossy(&output.stdout);
         let results: Vec<serde_json::Value> = stdout
             .lines()

@@ -19,6 +19,7 @@ mod layers;
 mod organisation;
 mod page_visitor;
 mod pages_org;
+mod pages_proposal;
 mod pages_session;
 mod permissions;
 mod proposals;

@@ -2,6 +2,7 @@
 //! amended, voted on, decided by the rule they were raised under, withdrawn,
 //! and reviewed. Every step is an event; nothing is edited.
 
+pub mod actions;
 pub mod compliance;
 pub mod decide;
 pub mod rules;

@@ -1355,3 +1355,7 @@ mod groups {
 // ---- the gaming routes of issue 14, and the rules as DESIGN.md words them ----
 
 mod gaming;
+
+// ---- what a person may do now: the actions a proposal's page offers ----
+
+mod actions;
