@@ -210,7 +210,7 @@ impl Directory {
     }
 
     /// Everyone registered, by name.
-    pub fn people(&self) -> Vec<&PersonView> {
+    pub fn people_by_name(&self) -> Vec<&PersonView> {
         let mut people: Vec<&PersonView> = self.persons.values().collect();
         people.sort_by(|a, b| (&a.name, a.registered_at).cmp(&(&b.name, b.registered_at)));
         people

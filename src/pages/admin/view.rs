@@ -123,7 +123,7 @@ impl AdminPage {
         let f = state.formatter();
         let directory = state.app.read.directory();
         let page_id = Uuid::new_v4();
-        let people = directory.people();
+        let people = directory.people_by_name();
         let person_rows = people
             .iter()
             .map(|p| PersonRow {
