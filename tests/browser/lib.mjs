@@ -11,6 +11,7 @@
 //   await j.goto(path)            opens a page and checks it
 //   await j.check(label)          screenshot + axe on the page as it is now
 //   await j.press(locator)        focuses and presses Enter (links, buttons)
+//   await j.go(locator, url)      presses and waits for the page at url (a RegExp)
 //   await j.type(locator, text)   focuses and types (fields)
 //   await j.choose(locator)       focuses and presses Space (radios, checkboxes)
 //   j.expect(condition, message)  fails the journey with the message
@@ -81,11 +82,16 @@ export class Journey {
 
   async press(locator) {
     await locator.focus();
-    await Promise.all([
-      this.page.waitForLoadState('load'),
-      this.page.keyboard.press('Enter'),
-    ]);
+    // A link or a form's button navigates; a download link does not. Wait
+    // for the navigation if one starts, then for its page to load.
+    const navigated = this.page.waitForEvent('framenavigated', { timeout: 2000 }).catch(() => null);
+    await this.page.keyboard.press('Enter');
+    await navigated;
     await this.page.waitForLoadState('load');
+  }
+
+  async go(locator, url) {
+    await Promise.all([this.page.waitForURL(url), this.press(locator)]);
   }
 
   async type(locator, text) {

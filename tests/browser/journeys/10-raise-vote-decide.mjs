@@ -10,29 +10,25 @@ const TITLE = 'Spring rota: earlier Saturday start';
 async function openFromHome(j, list) {
   await j.goto('/', 'what needs me now');
   const section = j.page.locator('main').locator(`h2:has-text("${list}") + ul`);
-  await go(j, section.getByRole('link', { name: TITLE }), /\/proposals\/[0-9a-f-]+$/);
+  await j.go(section.getByRole('link', { name: TITLE }), /\/proposals\/[0-9a-f-]+$/);
   await j.check('the rota');
 }
 
 /** Presses a link or button and waits until the page it leads to (`url`) has loaded. */
-async function go(j, locator, url) {
-  await Promise.all([j.page.waitForURL(url), j.press(locator)]);
-}
-
 export async function run(j) {
   await j.signIn('Sam Patel');
   await j.check('what needs me now');
-  await go(j, j.page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Raise a proposal' }), /\/proposals\/new$/);
+  await j.go(j.page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Raise a proposal' }), /\/proposals\/new$/);
   await j.check('choose the team');
   const owner = j.page.getByLabel('Which team or group is it for?');
   j.expect((await owner.inputValue()).startsWith('team:'), 'North Station is offered first');
-  await go(j, j.page.getByRole('button', { name: 'Continue' }), /owner=team/);
+  await j.go(j.page.getByRole('button', { name: 'Continue' }), /owner=team/);
   await j.check('raise a proposal');
   await j.type(j.page.getByLabel('Title'), TITLE);
   await j.type(j.page.getByLabel('The proposal', { exact: true }), 'Saturday day shifts start at 06:00 instead of 07:00 from April, so the first crews meet the early discharge rush.');
   await j.choose(j.page.getByLabel(/^Threshold:/));
   await j.type(j.page.getByLabel(/Share of members who must agree/), '50');
-  await go(j, j.page.getByRole('button', { name: 'Raise the proposal' }), /done=raised/);
+  await j.go(j.page.getByRole('button', { name: 'Raise the proposal' }), /done=raised/);
   await j.check('raised');
   let main = await j.page.locator('main').innerText();
   j.expect(main.includes('Your proposal is raised.'), 'the raise is confirmed');
@@ -62,7 +58,7 @@ export async function run(j) {
     await j.signIn(member);
     await openFromHome(j, 'Votes to cast');
     await j.choose(j.page.getByLabel('I agree'));
-    await go(j, j.page.getByRole('button', { name: 'Cast your vote' }), /done=vote/);
+    await j.go(j.page.getByRole('button', { name: 'Cast your vote' }), /done=vote/);
     await j.check('voted');
     main = await j.page.locator('main').innerText();
     j.expect(main.includes('Your vote is recorded.'), `${member}'s vote is confirmed`);
@@ -77,7 +73,7 @@ export async function run(j) {
   j.expect(main.includes('The rules allow adopting it now.'), 'nothing left to wait for');
   await j.choose(j.page.getByLabel('Adopt it'));
   await j.type(j.page.getByLabel('Why you decide this way'), 'Half the station agrees; Lena and Grace were heard at the team meeting.');
-  await go(j, j.page.getByRole('button', { name: 'Record the decision' }), /done=decided/);
+  await j.go(j.page.getByRole('button', { name: 'Record the decision' }), /done=decided/);
   await j.check('decided');
   main = await j.page.locator('main').innerText();
   j.expect(main.includes('The decision is recorded.'), 'the decision is confirmed');
