@@ -8,11 +8,6 @@ export const name = "a representative spends from the group budget and sees the 
 
 const TITLE = 'Moving and handling trainer for a day';
 
-/** Presses a link or button and waits until the page it leads to (`url`) has loaded. */
-async function go(j, locator, url) {
-  await Promise.all([j.page.waitForURL(url), j.press(locator)]);
-}
-
 /** Chooses an option of a select by typing its label, as a keyboard user does. */
 async function pick(j, select, label) {
   await select.focus();
@@ -23,7 +18,7 @@ async function pick(j, select, label) {
 
 /** Opens the Staff Training Group from what needs me now. */
 async function openGroup(j, label) {
-  await go(j, j.page.locator('main').getByRole('link', { name: 'Staff Training Group' }).first(), /\/groups\//);
+  await j.go(j.page.locator('main').getByRole('link', { name: 'Staff Training Group' }).first(), /\/groups\//);
   await j.check(label);
 }
 
@@ -60,14 +55,14 @@ export async function run(j) {
   const before = await remaining(j);
 
   // She raises a spend of £250 from the group's budget.
-  await go(j, main.getByRole('button', { name: 'Raise a proposal' }), /\/proposals\/new\?owner=group:/);
+  await j.go(main.getByRole('button', { name: 'Raise a proposal' }), /\/proposals\/new\?owner=group:/);
   await j.check('raise for the group');
   await j.type(page.getByLabel('Title'), TITLE);
   await j.type(page.getByLabel('The proposal', { exact: true }), 'Book a moving and handling trainer for one day in February, open to every member team.');
   await j.choose(page.getByLabel(/^Advice:/));
   await pick(j, page.getByLabel('Decision area'), 'training equipment');
   await j.type(page.getByLabel(/Spend from the group's budget/), '250');
-  await go(j, page.getByRole('button', { name: 'Raise the proposal' }), /done=raised/);
+  await j.go(page.getByRole('button', { name: 'Raise the proposal' }), /done=raised/);
   await j.check('raised');
   const proposal = page.url().split('?')[0];
   await j.signOut();
@@ -76,11 +71,11 @@ export async function run(j) {
   for (const adviser of ['Sam Patel', 'Maya Brown', 'Ivy Chen']) {
     await j.signIn(adviser);
     const asked = main.locator('h2:has-text("Advice to give") + ul');
-    await go(j, asked.getByRole('link', { name: TITLE }), /\/proposals\/[0-9a-f-]+$/);
+    await j.go(asked.getByRole('link', { name: TITLE }), /\/proposals\/[0-9a-f-]+$/);
     await j.check(`asked ${adviser}`);
     await j.choose(page.getByLabel('Support: I am for it'));
     await j.type(page.getByLabel('Your advice'), 'Yes: our team will send two people.');
-    await go(j, page.getByRole('button', { name: 'Give advice' }), /done=advice/);
+    await j.go(page.getByRole('button', { name: 'Give advice' }), /done=advice/);
     await j.check(`advised ${adviser}`);
     await j.signOut();
   }
@@ -90,7 +85,7 @@ export async function run(j) {
   await j.goto(proposal.replace(j.base, ''), 'the spend, advised');
   await j.choose(page.getByLabel('Adopt it'));
   await j.type(page.getByLabel('Why you decide this way'), 'Every member team supports it and it is within the training budget.');
-  await go(j, page.getByRole('button', { name: 'Record the decision' }), /done=decided/);
+  await j.go(page.getByRole('button', { name: 'Record the decision' }), /done=decided/);
   await j.check('decided');
   j.expect((await main.innerText()).includes('The decision is recorded.'), 'the decision is confirmed');
 
