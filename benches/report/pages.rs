@@ -95,7 +95,12 @@ pub async fn measure(
     events: u64,
     samples: usize,
 ) -> PageRow {
-    let cookie = sign_in(client, base, token).await;
+    // The sign-in answers 303 with the cookie: read it there, unfollowed.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let cookie = sign_in(&browser, base, token).await;
     let api_query: Value = json!({"query": "query($t: ID!) { team(id: $t) { decisions(first: 20) { edges { node { id title decision { outcome rationale } compliance { adviceProcessFollowed } } } } } }", "variables": {"t": team}});
     let mut times = Vec::with_capacity(samples);
     for _ in 0..samples {
