@@ -44,32 +44,22 @@ impl Visitor {
     }
 
     async fn get(&mut self, path: &str) -> (u16, String, Option<String>) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .expect("get");
-        self.keep(&response);
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        (status, response.text().await.expect("text"), location)
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
     }
 
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String, Option<String>) {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
+        let request = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    /// Sends with the kept cookie; answers the status, body and redirect.
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> (u16, String, Option<String>) {
+        let response = request
             .header("cookie", &self.cookie)
-            .form(form)
             .send()
             .await
-            .expect("post");
+            .expect("send");
         self.keep(&response);
         let status = response.status().as_u16();
         let location = response
