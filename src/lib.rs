@@ -13,6 +13,7 @@ pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod pages;
 pub mod projection;
 pub mod read;

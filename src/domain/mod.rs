@@ -10,6 +10,7 @@ pub mod events;
 pub mod group;
 pub mod ids;
 pub mod metadata;
+pub mod notification;
 pub mod organisation;
 pub mod person;
 pub mod proposal;
