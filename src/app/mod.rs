@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod error;
 pub mod execute;
+pub mod notifications;
 pub mod organisation;
 pub mod proposals;
 pub mod work;
@@ -21,6 +22,7 @@ use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::auth::{self, TokenCheck};
 use crate::backend::Storage;
 use crate::domain::Actor;
+use crate::outbox::Outbox;
 use crate::projection::Projector;
 use crate::read::ReadModels;
 use crate::store::{EventStore, Feed, StoreError};
@@ -43,6 +45,8 @@ pub struct App {
     pub projector: Arc<Projector>,
     /// The Merkle tree and signing key, when the service has a key.
     pub assurance: Option<Arc<Assurance>>,
+    /// The notification outbox.
+    pub outbox: Arc<dyn Outbox>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -97,6 +101,7 @@ impl App {
             clock,
             projector,
             assurance,
+            outbox: storage.outbox.clone(),
             tasks,
         }))
     }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
+use crate::outbox::{Outbox, PgOutbox, SqliteOutbox};
 use crate::projection::postgres::PgViews;
 use crate::projection::sqlite::SqliteViews;
 use crate::projection::ViewStore;
@@ -25,6 +26,8 @@ pub struct Storage {
     pub views: Arc<dyn ViewStore>,
     /// The start-up snapshots kept beside it.
     pub snapshots: Arc<dyn Snapshots>,
+    /// The notification outbox.
+    pub outbox: Arc<dyn Outbox>,
 }
 
 impl Storage {
@@ -55,6 +58,7 @@ pub async fn open_with_clock(
             let store = Arc::new(SqliteStore::open(url, clock).await?);
             Storage {
                 views: Arc::new(SqliteViews::new(store.writer(), store.reader())),
+                outbox: Arc::new(SqliteOutbox::new(store.writer(), store.reader())),
                 snapshots: store.clone(),
                 events: store,
             }
@@ -63,6 +67,7 @@ pub async fn open_with_clock(
             let store = Arc::new(PostgresStore::open(url, POSTGRES_CONNECTIONS, clock).await?);
             Storage {
                 views: Arc::new(PgViews::new(store.pool())),
+                outbox: Arc::new(PgOutbox::new(store.pool(), store.pool())),
                 snapshots: store.clone(),
                 events: store,
             }

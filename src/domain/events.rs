@@ -128,8 +128,9 @@ pub trait DomainEvent: Serialize + DeserializeOwned + strum::VariantNames {
 
 /// Whether any aggregate of this server knows `event_type`.
 pub fn is_known(event_type: &str) -> bool {
-    use super::{budget, group, organisation, person, proposal, team};
+    use super::{budget, group, organisation, person, proposal, team, webhook};
     person::PersonEvent::handles(event_type)
+        || webhook::WebhookEvent::handles(event_type)
         || team::TeamEvent::handles(event_type)
         || group::GroupEvent::handles(event_type)
         || budget::BudgetEvent::handles(event_type)

@@ -69,6 +69,10 @@ id_type!(
     /// An API token (its id, not its secret).
     TokenId, "token", "token"
 );
+id_type!(
+    /// A webhook registered by an admin.
+    WebhookId, "webhook", "webhook"
+);
 
 #[cfg(test)]
 mod tests {

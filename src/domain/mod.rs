@@ -18,9 +18,10 @@ pub mod roles;
 pub mod team;
 pub mod upcast;
 pub mod validate;
+pub mod webhook;
 
 pub use error::DomainError;
-pub use ids::{GroupId, PersonId, ProposalId, TeamId, TokenId};
+pub use ids::{GroupId, PersonId, ProposalId, TeamId, TokenId, WebhookId};
 pub use roles::{ActingRole, Actor, Caller, OrgRole, TeamRole};
 
 /// What a command decided: the events to append and the role the caller acted in.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::events::DomainEvent;
+use super::notification::Frequency;
 use super::{validate, ActingRole, Caller, Decided, DomainError, OrgRole, PersonId, TokenId};
 
 /// A person's state.
@@ -21,6 +22,8 @@ pub struct PersonState {
     pub org_role: Option<OrgRole>,
     /// Their tokens by id: the SHA-256 of the secret, and whether revoked.
     pub tokens: BTreeMap<TokenId, TokenState>,
+    /// How often they want to hear by e-mail.
+    pub frequency: Frequency,
 }
 
 /// One token as the person's state knows it.
@@ -57,6 +60,11 @@ pub enum PersonEvent {
         /// The token's id.
         token_id: TokenId,
     },
+    /// The person chose how often to hear by e-mail.
+    NotificationPreferenceSet {
+        /// Each notification, a daily digest, or none.
+        frequency: Frequency,
+    },
 }
 
 impl DomainEvent for PersonEvent {}
@@ -86,6 +94,13 @@ pub enum PersonCommand {
         owner: PersonId,
         /// The token's id.
         token_id: TokenId,
+    },
+    /// Choose how often to hear by e-mail (the person themselves).
+    SetNotificationPreference {
+        /// The person (this aggregate's id).
+        owner: PersonId,
+        /// Each notification, a daily digest, or none.
+        frequency: Frequency,
     },
 }
 
@@ -159,6 +174,22 @@ pub fn decide(
                 vec![PersonEvent::TokenRevoked { token_id }],
             ))
         }
+        PersonCommand::SetNotificationPreference { owner, frequency } => {
+            caller.refuse_auditor("change how someone is notified")?;
+            match caller {
+                Caller::Person(actor) if actor.person == owner => {}
+                _ => {
+                    return Err(DomainError::Forbidden(
+                        "only the person themselves can choose how they are notified".into(),
+                    ))
+                }
+            }
+            require_registered(state)?;
+            Ok(Decided::new(
+                ActingRole::Person,
+                vec![PersonEvent::NotificationPreferenceSet { frequency }],
+            ))
+        }
     }
 }
 
@@ -200,6 +231,7 @@ pub fn evolve(mut state: PersonState, event: &PersonEvent) -> PersonState {
                 token.revoked = true;
             }
         }
+        PersonEvent::NotificationPreferenceSet { frequency } => state.frequency = *frequency,
     }
     state
 }

@@ -12,8 +12,12 @@ use crate::domain::group::GroupEvent;
 use crate::domain::organisation::OrganisationEvent;
 use crate::domain::person::PersonEvent;
 use crate::domain::proposal::ProposalEvent;
+use crate::domain::notification::Frequency;
 use crate::domain::team::TeamEvent;
-use crate::domain::{GroupId, OrgRole, PersonId, ProposalId, TeamId, TeamRole, TokenId};
+use crate::domain::webhook::{Scope, WebhookEvent};
+use crate::domain::{
+    GroupId, OrgRole, PersonId, ProposalId, TeamId, TeamRole, TokenId, WebhookId,
+};
 use crate::store::{RecordedEvent, StoreError};
 use crate::stored::{corrupt, decode};
 
@@ -30,6 +34,24 @@ pub struct PersonView {
     pub org_role: Option<OrgRole>,
     /// When they were registered.
     pub registered_at: DateTime<Utc>,
+    /// How often they want to hear by e-mail.
+    #[serde(default)]
+    pub frequency: Frequency,
+}
+
+/// A webhook as the directory knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookView {
+    /// Its id.
+    pub id: WebhookId,
+    /// Where its calls go.
+    pub url: String,
+    /// What it receives.
+    pub scope: Scope,
+    /// When it was registered.
+    pub registered_at: DateTime<Utc>,
+    /// Whether it was deleted.
+    pub deleted: bool,
 }
 
 /// A token as the directory knows it.
@@ -128,7 +150,7 @@ pub struct GroupView {
 /// What a stored snapshot of the directory must say it is to be read:
 /// change it whenever the directory's fields or their meaning change, and
 /// every server builds its directory from the log once more.
-pub const SNAPSHOT_FORMAT: &str = "directory/3 (JSON)";
+pub const SNAPSHOT_FORMAT: &str = "directory/4 (JSON)";
 
 /// Why a snapshot of the directory cannot be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +169,8 @@ pub struct Directory {
     groups: HashMap<GroupId, GroupView>,
     group_order: Vec<GroupId>,
     teams_of: HashMap<PersonId, BTreeSet<TeamId>>,
+    #[serde(default)]
+    webhooks: Vec<WebhookView>,
 }
 
 impl Directory {
@@ -168,6 +192,16 @@ impl Directory {
     /// Whether the organisation has been founded (its first admin exists).
     pub fn founded(&self) -> bool {
         self.founded
+    }
+
+    /// Every webhook ever registered, in order (deleted ones marked).
+    pub fn webhooks(&self) -> &[WebhookView] {
+        &self.webhooks
+    }
+
+    /// A webhook by id.
+    pub fn webhook(&self, id: WebhookId) -> Option<&WebhookView> {
+        self.webhooks.iter().find(|w| w.id == id)
     }
 
     /// A person by id.
@@ -279,6 +313,10 @@ impl Directory {
             // Proposals are not the directory's; an event nobody knows is
             // reported all the same.
             decode::<ProposalEvent>(event)?;
+        } else if let Some(id) = WebhookId::from_stream(stream) {
+            if let Some(e) = decode::<WebhookEvent>(event)? {
+                self.apply_webhook(id, e, at);
+            }
         } else if stream == crate::domain::organisation::STREAM {
             if let Some(OrganisationEvent::OrganisationFounded { .. }) = decode(event)? {
                 self.founded = true;
@@ -307,8 +345,14 @@ impl Directory {
                         email,
                         org_role,
                         registered_at: at,
+                        frequency: Frequency::default(),
                     },
                 );
+            }
+            PersonEvent::NotificationPreferenceSet { frequency } => {
+                if let Some(person) = self.persons.get_mut(&id) {
+                    person.frequency = frequency;
+                }
             }
             PersonEvent::TokenIssued {
                 token_id,
@@ -327,6 +371,23 @@ impl Directory {
             PersonEvent::TokenRevoked { token_id } => {
                 if let Some(token) = self.tokens.get_mut(&token_id) {
                     token.revoked = true;
+                }
+            }
+        }
+    }
+
+    fn apply_webhook(&mut self, id: WebhookId, event: WebhookEvent, at: DateTime<Utc>) {
+        match event {
+            WebhookEvent::WebhookRegistered { url, scope } => self.webhooks.push(WebhookView {
+                id,
+                url,
+                scope,
+                registered_at: at,
+                deleted: false,
+            }),
+            WebhookEvent::WebhookDeleted {} => {
+                if let Some(hook) = self.webhooks.iter_mut().find(|w| w.id == id) {
+                    hook.deleted = true;
                 }
             }
         }

@@ -732,11 +732,17 @@ fn denied(error: &sqlx::migrate::MigrateError) -> bool {
     matches!(sqlx_error, sqlx::Error::Database(e) if e.code().as_deref() == Some("42501"))
 }
 
+/// The notification tables the application role writes and updates (the
+/// outbox's rows change status as they are delivered; a rebuild leaves them).
+pub const NOTIFICATION_TABLES: [&str; 3] =
+    ["notification_outbox", "notifier_checkpoint", "webhook_status"];
+
 /// Grants `role` exactly what the server needs on a migrated database, as
 /// its owner: `USAGE` on the schema, `SELECT` and `INSERT` on the log and
 /// its checkpoints (no `UPDATE`, `DELETE`, `TRUNCATE`; owning nothing, it
 /// cannot alter a table or drop or disable a trigger), `SELECT`, `INSERT`,
-/// `UPDATE` and `DELETE` on the read models, and `SELECT` on
+/// `UPDATE` and `DELETE` on the read models, `SELECT`, `INSERT` and
+/// `UPDATE` on the notification tables (and their id sequence), and `SELECT` on
 /// `_sqlx_migrations`. Anything else it held on these tables is revoked
 /// first. Answers the statements run, for the operator to see.
 pub async fn grant_to(pool: &PgPool, role: &str) -> Result<Vec<String>, StoreError> {
@@ -749,6 +755,7 @@ pub async fn grant_to(pool: &PgPool, role: &str) -> Result<Vec<String>, StoreErr
     let all: Vec<&str> = APPEND_ONLY_TABLES
         .iter()
         .chain(READ_MODEL_TABLES.iter())
+        .chain(NOTIFICATION_TABLES.iter())
         .chain(["_sqlx_migrations"].iter())
         .copied()
         .collect();
@@ -763,6 +770,11 @@ pub async fn grant_to(pool: &PgPool, role: &str) -> Result<Vec<String>, StoreErr
             "GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {role}",
             READ_MODEL_TABLES.join(", ")
         ),
+        format!(
+            "GRANT SELECT, INSERT, UPDATE ON {} TO {role}",
+            NOTIFICATION_TABLES.join(", ")
+        ),
+        format!("GRANT USAGE ON SEQUENCE notification_outbox_id_seq TO {role}"),
         format!("GRANT SELECT ON _sqlx_migrations TO {role}"),
     ];
     let mut transaction = pool.begin().await?;
