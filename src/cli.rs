@@ -12,6 +12,7 @@ use crate::app::{App, AppError, CommandMeta, SystemClock};
 use crate::assurance::bundle::{export, verify_bundle, Selection};
 use crate::assurance::checkpoint_dir::{read_notes, CheckpointDir};
 use crate::assurance::keys::{LogKey, VerifierKey};
+use crate::notify::Notifications;
 use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::assurance::tree::LogTree;
 use crate::assurance::verify::{verify_log_trusting, Report, Trusted};
@@ -62,6 +63,62 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How `serve` sends notifications.
+#[derive(Debug, clap::Args)]
+pub struct NotifyArgs {
+    /// The address people reach the service at; every link in an e-mail or
+    /// webhook starts with it (default: http:// and the listen address).
+    #[arg(long, env = "ADVICE_LOG_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The mail server: `smtp://host:25` (plain), `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://host:465` (implicit TLS), with `user:password@`
+    /// if it needs them. Without it no e-mail is sent.
+    #[arg(long, env = "ADVICE_LOG_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of every e-mail.
+    #[arg(long, env = "ADVICE_LOG_MAIL_FROM", default_value = "advice-log <advice-log@localhost>")]
+    pub mail_from: String,
+    /// The local time of the daily digest, HH:MM in the organisation's zone.
+    #[arg(long, env = "ADVICE_LOG_DIGEST_AT", default_value = "07:00")]
+    pub digest_at: String,
+    /// Let webhooks call private and loopback addresses (tests, closed networks).
+    #[arg(long, env = "ADVICE_LOG_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+    /// Seconds before the first retry of a failed delivery (doubling each time).
+    #[arg(long, env = "ADVICE_LOG_DELIVERY_RETRY_SECONDS", default_value_t = 30)]
+    pub delivery_retry_seconds: u64,
+    /// The longest pause between two tries, in seconds.
+    #[arg(long, env = "ADVICE_LOG_DELIVERY_RETRY_MAX_SECONDS", default_value_t = 3600)]
+    pub delivery_retry_max_seconds: u64,
+    /// Seconds of failures before a delivery is given up (and a webhook disabled).
+    #[arg(long, env = "ADVICE_LOG_DELIVERY_GIVE_UP_SECONDS", default_value_t = 86_400)]
+    pub delivery_give_up_seconds: u64,
+}
+
+impl NotifyArgs {
+    /// The notification settings for a service listening on `addr`.
+    pub fn settings(
+        &self,
+        addr: SocketAddr,
+        time_zone: chrono_tz::Tz,
+    ) -> anyhow::Result<crate::notify::Settings> {
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let mut settings = crate::notify::Settings::new(&public_url, time_zone);
+        settings.smtp_url.clone_from(&self.smtp_url);
+        settings.mail_from.clone_from(&self.mail_from);
+        settings.digest_at = chrono::NaiveTime::parse_from_str(&self.digest_at, "%H:%M")
+            .map_err(|_| anyhow::anyhow!("--digest-at {:?}: give a time as HH:MM, e.g. 07:00", self.digest_at))?;
+        settings.webhook_allow_private = self.webhook_allow_private;
+        settings.retry_after = std::time::Duration::from_secs(self.delivery_retry_seconds.max(1));
+        settings.retry_max = std::time::Duration::from_secs(self.delivery_retry_max_seconds.max(1));
+        settings.give_up_after = std::time::Duration::from_secs(self.delivery_give_up_seconds.max(1));
+        Ok(settings)
+    }
+}
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -86,6 +143,9 @@ pub enum Command {
         /// ...or this many seconds after the first event no checkpoint covers.
         #[arg(long, env = "ADVICE_LOG_CHECKPOINT_EVERY_SECONDS", default_value_t = 1)]
         checkpoint_every_seconds: u64,
+        /// How people and webhooks are told (e-mail, webhooks, retries).
+        #[command(flatten)]
+        notify: NotifyArgs,
     },
     /// Recompute every leaf hash and the tree, and check every checkpoint,
     /// and that the log extends every trusted one.
@@ -192,6 +252,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             max_body_bytes,
             checkpoint_every_events,
             checkpoint_every_seconds,
+            notify,
         } => {
             let (key, created) = LogKey::load_or_create(&cli.signing_key)?;
             if created {
@@ -236,11 +297,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 say!("     Other systems use it at /graphql as `Authorization: Bearer al_...`.");
                 say!("  (Run those in another terminal, with the same --database-url.)");
             }
+            let notify = notify.settings(addr, time_zone)?;
+            match &notify.smtp_url {
+                Some(_) => say!("  e-mail goes through the configured mail server; links start {}", notify.public_url),
+                None => say!("  no mail server (--smtp-url): notifications are recorded, not e-mailed"),
+            }
             let settings = Settings {
                 body_limit: max_body_bytes,
                 time_zone,
+                webhook_allow_private: notify.webhook_allow_private,
             };
+            let notifications = Notifications::start(app.clone(), notify)?;
             serve(listener, app, settings, shutdown_signal()).await?;
+            drop(notifications);
             say!("advice-log stopped cleanly");
         }
         Command::Migrate { grant_to } => {

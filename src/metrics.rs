@@ -6,7 +6,8 @@
 use std::sync::LazyLock;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
     TextEncoder,
 };
 
@@ -23,6 +24,8 @@ pub struct Metrics {
     projector_stalled: IntGauge,
     directory_lag: IntGauge,
     leader: IntGauge,
+    notifications: IntGaugeVec,
+    oldest_undelivered: IntGauge,
 }
 
 static METRICS: LazyLock<Option<Metrics>> = LazyLock::new(|| match Metrics::new() {
@@ -82,6 +85,17 @@ impl Metrics {
                 "leader",
                 "1 while this server leads on its database (writes the shared read models, issues checkpoints), else 0",
             )?,
+            notifications: IntGaugeVec::new(
+                Opts::new(
+                    "notifications",
+                    "Outbox rows by state: queued (due, not delivered), scheduled, sent, failed, cancelled",
+                ),
+                &["state"],
+            )?,
+            oldest_undelivered: IntGauge::new(
+                "notifications_oldest_undelivered_seconds",
+                "Age of the oldest notification due and not yet delivered (0 when none waits)",
+            )?,
             registry,
         };
         metrics
@@ -112,6 +126,12 @@ impl Metrics {
         metrics
             .registry
             .register(Box::new(metrics.leader.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.notifications.clone()))?;
+        metrics
+            .registry
+            .register(Box::new(metrics.oldest_undelivered.clone()))?;
         Ok(metrics)
     }
 }
@@ -168,6 +188,25 @@ pub struct Progress {
     pub stalled: u64,
     /// Whether this server leads on its database.
     pub leader: bool,
+    /// The outbox, if it could be read.
+    pub notifications: Option<Outbox>,
+}
+
+/// The outbox's rows by state, for the gauges.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outbox {
+    /// Due and not yet delivered.
+    pub queued: u64,
+    /// Not yet due.
+    pub scheduled: u64,
+    /// Delivered.
+    pub sent: u64,
+    /// Given up on.
+    pub failed: u64,
+    /// Not sent on purpose.
+    pub cancelled: u64,
+    /// Seconds since the oldest undelivered row fell due.
+    pub oldest_undelivered_seconds: u64,
 }
 
 /// The metrics in the Prometheus text format with the gauges set from
@@ -186,6 +225,23 @@ pub fn render(progress: Progress) -> Option<Vec<u8>> {
     }
     metrics.projector_stalled.set(gauge(progress.stalled));
     metrics.leader.set(i64::from(progress.leader));
+    if let Some(outbox) = progress.notifications {
+        for (state, value) in [
+            ("queued", outbox.queued),
+            ("scheduled", outbox.scheduled),
+            ("sent", outbox.sent),
+            ("failed", outbox.failed),
+            ("cancelled", outbox.cancelled),
+        ] {
+            metrics
+                .notifications
+                .with_label_values(&[state])
+                .set(gauge(value));
+        }
+        metrics
+            .oldest_undelivered
+            .set(gauge(outbox.oldest_undelivered_seconds));
+    }
     let mut buffer = Vec::new();
     if let Err(error) = TextEncoder::new().encode(&metrics.registry.gather(), &mut buffer) {
         tracing::error!(%error, "could not encode the metrics");

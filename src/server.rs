@@ -19,6 +19,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// The organisation's time zone.
     pub time_zone: chrono_tz::Tz,
+    /// Whether webhooks may be registered on private or loopback addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for Settings {
@@ -26,6 +28,7 @@ impl Default for Settings {
         Settings {
             body_limit: crate::http::DEFAULT_BODY_LIMIT,
             time_zone: crate::pages::DEFAULT_TIME_ZONE,
+            webhook_allow_private: false,
         }
     }
 }

@@ -38,6 +38,7 @@ pub async fn serve(State(state): State<AppState>) -> Response {
             .stall()
             .map_or(0, |stall| stall.position),
         leader: state.app.store.leadership().is_leader(),
+        notifications: outbox(&state).await,
     };
     match metrics::render(progress) {
         Some(text) => ([("content-type", "text/plain; version=0.0.4")], text).into_response(),
@@ -46,5 +47,27 @@ pub async fn serve(State(state): State<AppState>) -> Response {
             "metrics are unavailable\n",
         )
             .into_response(),
+    }
+}
+
+/// The outbox's counts for the gauges (`None`, logged, if they cannot be read).
+async fn outbox(state: &AppState) -> Option<metrics::Outbox> {
+    let now = state.app.clock.now();
+    match state.app.outbox.counts(now).await {
+        Ok(counts) => Some(metrics::Outbox {
+            queued: counts.queued,
+            scheduled: counts.scheduled,
+            sent: counts.sent,
+            failed: counts.failed,
+            cancelled: counts.cancelled,
+            oldest_undelivered_seconds: counts
+                .oldest_due
+                .map(|due| u64::try_from((now - due).num_seconds()).unwrap_or(0))
+                .unwrap_or(0),
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "could not count the outbox for /metrics");
+            None
+        }
     }
 }

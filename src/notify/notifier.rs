@@ -47,15 +47,16 @@ impl Notifier {
     }
 
     /// Plans every event after the stored checkpoint it can read now, a page
-    /// per transaction; answers how many events it planned for.
-    /// [`StoreError::ReadModelsMoved`] when another server planned first.
-    pub async fn catch_up(&self) -> Result<u64, StoreError> {
+    /// per transaction; answers how many events it planned for and the
+    /// checkpoint reached. [`StoreError::ReadModelsMoved`] when another
+    /// server planned first.
+    pub async fn catch_up(&self) -> Result<(u64, u64), StoreError> {
         let mut planned = 0;
         loop {
             let checkpoint = self.app.outbox.checkpoint().await?;
             let page = self.app.feed.read(checkpoint, PAGE).await?;
             let Some(last) = page.last().map(|e| e.position) else {
-                return Ok(planned);
+                return Ok((planned, checkpoint));
             };
             let mut rows = Vec::new();
             for event in &page {
