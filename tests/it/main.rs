@@ -36,3 +36,4 @@ mod subscription;
 mod tamper;
 mod verdict;
 mod views;
+mod webhook_receiver;
