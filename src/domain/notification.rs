@@ -266,3 +266,306 @@ fn excerpt(text: &str) -> String {
         None => text.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::proposal::{evolve, Rule};
+    use uuid::Uuid;
+
+    /// A team of ann (proposer), bob and a coach; cat in another team.
+    struct World {
+        team: TeamId,
+        other: TeamId,
+        ann: PersonId,
+        bob: PersonId,
+        coach: PersonId,
+        cat: PersonId,
+        now: DateTime<Utc>,
+    }
+
+    impl People for World {
+        fn in_team(&self, team: TeamId) -> Vec<PersonId> {
+            if team == self.team {
+                vec![self.ann, self.bob, self.coach]
+            } else if team == self.other {
+                vec![self.cat]
+            } else {
+                vec![]
+            }
+        }
+
+        fn reviewers(&self, _owner: Owner) -> Vec<PersonId> {
+            vec![self.ann, self.bob]
+        }
+    }
+
+    fn world() -> World {
+        World {
+            team: TeamId::random(),
+            other: TeamId::random(),
+            ann: PersonId::random(),
+            bob: PersonId::random(),
+            coach: PersonId::random(),
+            cat: PersonId::random(),
+            now: "2026-11-30T09:00:00Z".parse().expect("time"),
+        }
+    }
+
+    fn hours(h: i64) -> chrono::Duration {
+        chrono::Duration::hours(h)
+    }
+
+    /// A proposal of ann's with a deadline three days away.
+    fn raised(w: &World) -> ProposalState {
+        let event = ProposalEvent::ProposalRaised {
+            owner: Owner::Team(w.team),
+            proposer: w.ann,
+            decider: w.ann,
+            title: "Winter rota".into(),
+            body: "Two on nights.".into(),
+            rule: Rule::Consent,
+            threshold_bp: None,
+            advice_deadline: Some(w.now + hours(72)),
+            area: None,
+            spend: None,
+            review_by: Some(w.now + hours(24 * 90)),
+            eligible: vec![w.ann, w.bob],
+            supersedes: None,
+            advice_window_hours: None,
+        };
+        evolve(ProposalState::default(), &event, w.now)
+    }
+
+    /// Applies `event` by `actor` to `before` and plans.
+    fn when(
+        w: &World,
+        before: &ProposalState,
+        event: ProposalEvent,
+        actor: PersonId,
+    ) -> (ProposalState, Vec<Planned>) {
+        let after = evolve(before.clone(), &event, w.now);
+        let planned = plan(&event, Some(actor), before, &after, w);
+        (after, planned)
+    }
+
+    fn who(planned: &[Planned], kind: Kind) -> Vec<PersonId> {
+        planned
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| p.person)
+            .collect()
+    }
+
+    fn ask(adviser: Adviser) -> ProposalEvent {
+        ProposalEvent::AdviceRequested {
+            request_id: Uuid::new_v4(),
+            adviser,
+            reason: AdviceReason::Affected,
+            respond_by: None,
+        }
+    }
+
+    #[test]
+    fn given_a_proposal_when_a_team_is_asked_then_each_of_its_people_but_the_asker_is_told_and_reminded(
+    ) {
+        let w = world();
+        let (_, planned) = when(&w, &raised(&w), ask(Adviser::Team(w.team)), w.ann);
+        assert_eq!(who(&planned, Kind::AdviceRequested), vec![w.bob, w.coach]);
+        let reminders: Vec<_> = planned
+            .iter()
+            .filter(|p| p.kind == Kind::AdviceDueSoon)
+            .collect();
+        assert_eq!(reminders.len(), 2);
+        for reminder in reminders {
+            assert_eq!(reminder.act_by, Some(w.now + hours(72)));
+            assert_eq!(reminder.send_at, Some(w.now + hours(48)));
+        }
+    }
+
+    #[test]
+    fn given_a_proposal_when_a_person_is_asked_then_only_they_are_told_by_when() {
+        let w = world();
+        let (_, planned) = when(&w, &raised(&w), ask(Adviser::Person(w.cat)), w.ann);
+        assert_eq!(who(&planned, Kind::AdviceRequested), vec![w.cat]);
+        assert!(planned
+            .iter()
+            .all(|p| p.act_by == Some(w.now + hours(72))));
+        assert!(planned
+            .iter()
+            .filter(|p| p.kind == Kind::AdviceRequested)
+            .all(|p| p.send_at.is_none()));
+    }
+
+    #[test]
+    fn given_an_unanswered_request_when_the_deadline_moves_then_a_new_reminder_is_planned() {
+        let w = world();
+        let (asked, _) = when(&w, &raised(&w), ask(Adviser::Person(w.cat)), w.ann);
+        let moved = ProposalEvent::AdviceDeadlineSet {
+            deadline: w.now + hours(120),
+            reason: "Holidays".into(),
+        };
+        let (after, planned) = when(&w, &asked, moved, w.ann);
+        assert_eq!(who(&planned, Kind::AdviceDueSoon), vec![w.cat]);
+        assert_eq!(planned[0].send_at, Some(w.now + hours(96)));
+        // The first reminder no longer applies; the new one does.
+        let teams = [w.other];
+        let old = w.now + hours(72);
+        let new = w.now + hours(120);
+        assert!(!still_applies(Kind::AdviceDueSoon, &after, w.cat, &teams, Some(old), w.now));
+        assert!(still_applies(Kind::AdviceDueSoon, &after, w.cat, &teams, Some(new), w.now));
+    }
+
+    #[test]
+    fn given_a_request_when_it_is_answered_then_its_reminder_no_longer_applies() {
+        let w = world();
+        let request_id = Uuid::new_v4();
+        let asked = evolve(
+            raised(&w),
+            &ProposalEvent::AdviceRequested {
+                request_id,
+                adviser: Adviser::Team(w.other),
+                reason: AdviceReason::Expert,
+                respond_by: None,
+            },
+            w.now,
+        );
+        let due = Some(w.now + hours(72));
+        assert!(still_applies(Kind::AdviceDueSoon, &asked, w.cat, &[w.other], due, w.now));
+        let answered = evolve(
+            asked,
+            &ProposalEvent::AdviceGiven {
+                advice_id: Uuid::new_v4(),
+                by: w.cat,
+                stance: crate::domain::proposal::Stance::Support,
+                text: "Fine".into(),
+                answers: vec![request_id],
+            },
+            w.now,
+        );
+        assert!(!still_applies(Kind::AdviceDueSoon, &answered, w.cat, &[w.other], due, w.now));
+        // Nor after the deadline itself.
+        let late = w.now + hours(73);
+        let (asked_again, _) = when(&w, &raised(&w), ask(Adviser::Person(w.cat)), w.ann);
+        assert!(!still_applies(Kind::AdviceDueSoon, &asked_again, w.cat, &[], due, late));
+    }
+
+    #[test]
+    fn given_a_proposal_when_someone_objects_then_the_proposer_is_told_with_the_reason() {
+        let w = world();
+        let objection = ProposalEvent::ObjectionRaised {
+            objection_id: Uuid::new_v4(),
+            by: w.bob,
+            reason: "Nights need three.".into(),
+        };
+        let (_, planned) = when(&w, &raised(&w), objection, w.bob);
+        assert_eq!(who(&planned, Kind::ObjectionRaised), vec![w.ann]);
+        assert_eq!(
+            planned[0].note.as_deref(),
+            Some("The objection: Nights need three.")
+        );
+    }
+
+    #[test]
+    fn given_an_open_objection_when_the_proposal_is_amended_then_the_objector_is_asked_to_confirm()
+    {
+        let w = world();
+        let objected = evolve(
+            raised(&w),
+            &ProposalEvent::ObjectionRaised {
+                objection_id: Uuid::new_v4(),
+                by: w.bob,
+                reason: "Nights need three.".into(),
+            },
+            w.now,
+        );
+        let amended = ProposalEvent::ProposalAmended {
+            version: 2,
+            body: "Three on nights.".into(),
+            reason: "Bob's objection".into(),
+        };
+        let (_, planned) = when(&w, &objected, amended, w.ann);
+        assert_eq!(who(&planned, Kind::AmendedAfterObjection), vec![w.bob]);
+    }
+
+    #[test]
+    fn given_advice_objections_and_votes_when_decided_then_everyone_who_took_part_hears_once() {
+        let w = world();
+        let mut state = raised(&w);
+        for event in [
+            ask(Adviser::Team(w.other)),
+            ask(Adviser::Person(w.bob)),
+            ProposalEvent::ObjectionRaised {
+                objection_id: Uuid::new_v4(),
+                by: w.bob,
+                reason: "Too few.".into(),
+            },
+            ProposalEvent::VoteCast {
+                by: w.coach,
+                agree: true,
+            },
+        ] {
+            state = evolve(state, &event, w.now);
+        }
+        let decided = ProposalEvent::ProposalDecided {
+            outcome: Outcome::Adopted,
+            rationale: "Tried it.".into(),
+            notes: vec![],
+            missing_advisers: vec![],
+            agree_votes: 1,
+            required_votes: 1,
+            budget_remaining: None,
+        };
+        let (_, planned) = when(&w, &state, decided, w.ann);
+        // cat (team asked), bob (asked, objected: once), the coach (voted);
+        // not ann, who decided.
+        assert_eq!(who(&planned, Kind::Decided), vec![w.cat, w.bob, w.coach]);
+        assert_eq!(planned[0].note.as_deref(), Some("It was adopted."));
+        // Adopted with a review date: the reviewers are reminded then (ann
+        // decided it, so only bob is told).
+        assert_eq!(who(&planned, Kind::ReviewDue), vec![w.bob]);
+        let review = planned
+            .iter()
+            .find(|p| p.kind == Kind::ReviewDue)
+            .expect("a review reminder");
+        assert_eq!(review.send_at, Some(w.now + hours(24 * 90)));
+    }
+
+    #[test]
+    fn given_a_decision_when_it_is_reviewed_then_the_old_review_reminder_no_longer_applies() {
+        let w = world();
+        let decided = evolve(
+            raised(&w),
+            &ProposalEvent::ProposalDecided {
+                outcome: Outcome::Adopted,
+                rationale: "Tried it.".into(),
+                notes: vec![],
+                missing_advisers: vec![],
+                agree_votes: 0,
+                required_votes: 0,
+                budget_remaining: None,
+            },
+            w.now,
+        );
+        let first = Some(w.now + hours(24 * 90));
+        assert!(still_applies(Kind::ReviewDue, &decided, w.bob, &[], first, w.now));
+        let next = w.now + hours(24 * 180);
+        let reviewed = ProposalEvent::DecisionReviewed {
+            outcome: crate::domain::proposal::ReviewOutcome::Keep,
+            note: "Works.".into(),
+            next_review_by: Some(next),
+        };
+        let (after, planned) = when(&w, &decided, reviewed, w.bob);
+        assert!(!still_applies(Kind::ReviewDue, &after, w.bob, &[], first, w.now));
+        assert_eq!(who(&planned, Kind::ReviewDue), vec![w.ann]);
+        assert!(still_applies(Kind::ReviewDue, &after, w.ann, &[], Some(next), w.now));
+    }
+
+    #[test]
+    fn given_a_long_objection_then_the_note_is_cut_at_a_character_boundary() {
+        let long = "é".repeat(400);
+        let cut = excerpt(&long);
+        assert!(cut.ends_with('…'));
+        assert_eq!(cut.chars().count(), 281);
+    }
+}
