@@ -36,4 +36,6 @@ mod subscription;
 mod tamper;
 mod verdict;
 mod views;
+mod notifications;
+mod smtp;
 mod webhook_receiver;

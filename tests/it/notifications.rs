@@ -1,0 +1,248 @@
+//! Notifications end to end: the real server, a real SMTP server (aiosmtpd)
+//! and a real webhook receiver that checks signatures with the Standard
+//! Webhooks reference library. Who is told what, the daily digest, retries
+//! while a receiver fails, and nothing lost while the mail server is down.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use advice_log::app::Clock;
+use advice_log::domain::notification::Frequency;
+use advice_log::domain::webhook::Scope;
+use advice_log::domain::{PersonId, TeamId};
+use advice_log::notify::{Notifications, Settings};
+use advice_log::outbox::Status;
+use chrono::{Duration as Days, NaiveTime};
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::proposals::{station, Station};
+use crate::smtp::{ReceivedMail, SmtpServer};
+use crate::support::{as_person, TestDb};
+use crate::webhook_receiver::{Receiver, ReceiverOptions};
+
+/// Starts notifications for the station's server, e-mailing through `smtp`,
+/// with short retries.
+fn notify(s: &Station, smtp: &SmtpServer) -> Notifications {
+    let mut settings = Settings::new(&s.app.base, chrono_tz::Europe::London);
+    settings.smtp_url = Some(smtp.url());
+    settings.mail_from = "advice-log <advice-log@example.org>".into();
+    settings.webhook_allow_private = true;
+    settings.tick = Duration::from_millis(100);
+    settings.retry_after = Duration::from_millis(200);
+    settings.retry_max = Duration::from_secs(2);
+    settings.digest_at = NaiveTime::from_hms_opt(7, 0, 0).expect("07:00");
+    Notifications::start(s.app.app.clone(), settings).expect("start notifications")
+}
+
+/// The mails by the address they went to.
+fn by_recipient(mails: &[ReceivedMail]) -> BTreeMap<String, Vec<&ReceivedMail>> {
+    let mut found: BTreeMap<String, Vec<&ReceivedMail>> = BTreeMap::new();
+    for mail in mails {
+        for to in &mail.rcpt_tos {
+            found.entry(to.clone()).or_default().push(mail);
+        }
+    }
+    found
+}
+
+/// The station's clock is the test's: lets it run (a second every tenth
+/// of a second) so that retries come due. Stops when dropped.
+fn let_time_pass(s: &Station) -> tokio::task::JoinHandle<()> {
+    let clock = s.clock.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            clock.advance(Days::seconds(1));
+        }
+    })
+}
+
+/// Raises a proposal of Ann's and asks the team for advice.
+async fn raise_and_ask_the_team(s: &Station, title: &str) -> String {
+    let id = s.raise("ADVICE", json!({ "title": title })).await;
+    s.ok(
+        &s.ann,
+        "requestAdvice",
+        "RequestAdviceInput",
+        json!({"proposalId": id, "teamId": s.team, "reason": "AFFECTED"}),
+    )
+    .await;
+    id
+}
+
+on_both_backends! {
+    async fn a_request_to_a_team_mails_each_of_its_people_once_with_the_link(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let s = station(&db).await;
+        let smtp = SmtpServer::start();
+        let _notifications = notify(&s, &smtp);
+        let id = raise_and_ask_the_team(&s, "Winter nights rota").await;
+        // Bob, Cat, Dee and the coach: everyone in the team but Ann, who asked.
+        smtp.wait_for(4, Duration::from_secs(20)).await;
+        // Time for a mail too many to arrive, if one were sent.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let mails = smtp.messages();
+        let got = by_recipient(&mails);
+        let expected = ["bob@example.org", "cat@example.org", "coach@example.org", "dee@example.org"];
+        assert_eq!(got.keys().map(String::as_str).collect::<Vec<_>>(), expected, "{mails:#?}");
+        let link = format!("{}/proposals/{id}", s.app.base);
+        for (to, mails) in got {
+            assert_eq!(mails.len(), 1, "{to} got one mail");
+            let mail = mails[0];
+            let subject = mail.subject.clone().unwrap_or_default();
+            assert!(subject.contains("Winter nights rota"), "{subject}");
+            let text = mail.text.clone().unwrap_or_default();
+            let html = mail.html.clone().unwrap_or_default();
+            assert!(text.contains(&link), "the text part links to the proposal: {text}");
+            assert!(html.contains(&link), "the HTML part links to the proposal");
+            assert_eq!(
+                mail.list_unsubscribe.as_deref(),
+                Some(format!("<{}/preferences>", s.app.base).as_str())
+            );
+        }
+        // Every row is recorded as sent (the reminders wait for their day).
+        let rows = s.app.app.outbox.list(None, None, 100).await.expect("the outbox");
+        let sent: Vec<_> = rows.iter().filter(|r| r.status == Status::Sent).collect();
+        assert_eq!(sent.len(), 4, "{rows:#?}");
+        assert!(rows
+            .iter()
+            .filter(|r| r.status != Status::Sent)
+            .all(|r| r.planned.kind == "ADVICE_DUE_SOON" && r.status == Status::Pending));
+    }
+}
+
+on_both_backends! {
+    async fn a_daily_digest_gathers_the_days_notifications_into_one_mail(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let s = station(&db).await;
+        let bob = PersonId::parse(&s.bob.id).expect("id");
+        s.app
+            .app
+            .set_notification_preference(&as_person(bob), Frequency::Daily)
+            .await
+            .expect("Bob chooses a daily digest");
+        let smtp = SmtpServer::start();
+        let _notifications = notify(&s, &smtp);
+        let first = raise_and_ask_the_team(&s, "Winter nights rota").await;
+        let second = raise_and_ask_the_team(&s, "Kit check on Mondays").await;
+        // The others hear at once, twice each; Bob not yet.
+        let mails = smtp.wait_for(6, Duration::from_secs(20)).await;
+        assert!(by_recipient(&mails).get("bob@example.org").is_none());
+        // The next 07:00 in London comes (less than a day on, so no
+        // reminder is due yet: the deadlines are a week away).
+        let now = s.clock.now();
+        let seven = advice_log::notify::schedule::next_digest(
+            now,
+            chrono_tz::Europe::London,
+            NaiveTime::from_hms_opt(7, 0, 0).expect("07:00"),
+        );
+        s.clock.advance(seven - now + Days::seconds(1));
+        smtp.wait_for(7, Duration::from_secs(20)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mails = smtp.messages();
+        let got = by_recipient(&mails);
+        let bobs = got.get("bob@example.org").expect("Bob's digest");
+        assert_eq!(bobs.len(), 1, "one digest: {mails:#?}");
+        let text = bobs[0].text.clone().unwrap_or_default();
+        for id in [&first, &second] {
+            assert!(text.contains(&format!("{}/proposals/{id}", s.app.base)), "{text}");
+        }
+        assert!(bobs[0].subject.clone().unwrap_or_default().contains("digest"));
+    }
+}
+
+/// Registers a webhook for the station's team and lets the receiver check
+/// its signatures.
+async fn team_webhook(s: &Station, receiver: &Receiver) {
+    let admin = s
+        .app
+        .app
+        .read
+        .directory()
+        .people()
+        .find(|p| p.org_role == Some(advice_log::domain::OrgRole::Admin))
+        .map(|p| p.id);
+    let meta = match admin {
+        Some(admin) => advice_log::app::CommandMeta::new(
+            advice_log::domain::Caller::Person(advice_log::domain::Actor {
+                person: admin,
+                org_role: Some(advice_log::domain::OrgRole::Admin),
+            }),
+            None,
+        ),
+        None => advice_log::app::CommandMeta::new(advice_log::domain::Caller::Operator, None),
+    };
+    let team = TeamId::parse(&s.team).expect("team id");
+    let outcome = s
+        .app
+        .app
+        .register_webhook(&meta, &receiver.url(), Scope::Team(team))
+        .await
+        .expect("the admin registers a webhook");
+    let key = &s.app.app.assurance.as_ref().expect("a signing key").key;
+    receiver.add_secret(&advice_log::notify::webhook::webhook_secret(key, outcome.subject));
+}
+
+on_both_backends! {
+    async fn a_team_webhook_gets_signed_events_after_three_failures(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let s = station(&db).await;
+        let smtp = SmtpServer::start();
+        let receiver = Receiver::start_with(ReceiverOptions {
+            fail_first: 3,
+            ..Default::default()
+        });
+        team_webhook(&s, &receiver).await;
+        let _notifications = notify(&s, &smtp);
+        let id = raise_and_ask_the_team(&s, "Winter nights rota").await;
+        let ticking = let_time_pass(&s);
+        // ProposalRaised and AdviceRequested, each verified by the reference
+        // library, after the receiver refused the first three tries.
+        let calls = receiver.wait_for(2, Duration::from_secs(30)).await;
+        assert!(calls.iter().all(|c| c.verified), "{}", receiver.log());
+        let types: Vec<_> = calls.iter().map(|c| c.body["type"].as_str().unwrap_or_default().to_string()).collect();
+        assert!(types.contains(&"ProposalRaised".to_string()), "{types:?}");
+        assert!(types.contains(&"AdviceRequested".to_string()), "{types:?}");
+        for call in &calls {
+            assert_eq!(call.body["data"]["proposal"]["id"], id.as_str());
+            assert_eq!(call.body["data"]["proposal"]["title"], "Winter nights rota");
+            assert_eq!(
+                call.body["data"]["proposal"]["link"],
+                format!("{}/proposals/{id}", s.app.base)
+            );
+        }
+        let failed = receiver.attempts().iter().filter(|a| a.status == 503).count();
+        assert_eq!(failed, 3, "{}", receiver.log());
+        // A retry carries the same webhook-id.
+        let ids: std::collections::BTreeSet<_> = receiver.attempts().iter().filter_map(|a| a.id.clone()).collect();
+        assert_eq!(ids.len(), 2, "{}", receiver.log());
+        ticking.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nothing_is_lost_while_the_mail_server_is_stopped_for_a_minute() {
+    let db = TestDb::new(advice_log::store::Backend::Sqlite).await;
+    let s = station(&db).await;
+    let mut smtp = SmtpServer::start();
+    smtp.stop();
+    let _notifications = notify(&s, &smtp);
+    let ticking = let_time_pass(&s);
+    let id = raise_and_ask_the_team(&s, "Winter nights rota").await;
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let rows = s.app.app.outbox.list(None, None, 100).await.expect("the outbox");
+    let waiting: Vec<_> = rows.iter().filter(|r| r.planned.kind == "ADVICE_REQUESTED").collect();
+    assert_eq!(waiting.len(), 4);
+    assert!(
+        waiting.iter().all(|r| r.status == Status::Pending && r.attempts > 1 && r.last_error.is_some()),
+        "{waiting:#?}"
+    );
+    smtp.restart();
+    let mails = smtp.wait_for(4, Duration::from_secs(30)).await;
+    let got = by_recipient(&mails);
+    assert_eq!(got.len(), 4, "{mails:#?}");
+    let link = format!("{}/proposals/{id}", s.app.base);
+    assert!(mails.iter().all(|m| m.text.clone().unwrap_or_default().contains(&link)));
+    ticking.abort();
+}
