@@ -168,13 +168,20 @@ async fn postgres_a_deposed_leader_stores_no_checkpoint_and_the_new_one_does() {
 
 /// `advice-log serve` as a process of its own on the test database, as the
 /// application role, with the shared signing key and a checkpoint folder.
-struct Served {
+pub struct Served {
     child: Child,
-    url: String,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
 }
 
 impl Served {
-    fn start(db: &TestDb, key: &Path, checkpoints: &Path) -> Served {
+    /// Starts a server.
+    pub fn start(db: &TestDb, key: &Path, checkpoints: &Path) -> Served {
+        Self::start_with(db, key, checkpoints, &[])
+    }
+
+    /// Starts a server with more arguments to `serve`.
+    pub fn start_with(db: &TestDb, key: &Path, checkpoints: &Path, more: &[&str]) -> Served {
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -185,6 +192,7 @@ impl Served {
                 "--checkpoint-every-events",
                 "5",
             ])
+            .args(more)
             .env("DATABASE_URL", db.app_url())
             .env("ADVICE_LOG_SIGNING_KEY", key)
             .env("ADVICE_LOG_CHECKPOINT_DIR", checkpoints)
@@ -204,7 +212,7 @@ impl Served {
     }
 
     /// Stops the process with SIGKILL: no clean-up of any kind.
-    fn kill(&mut self) {
+    pub fn kill(&mut self) {
         self.child.kill().ok();
         self.child.wait().ok();
     }
@@ -218,7 +226,7 @@ impl Drop for Served {
 
 /// Posts a GraphQL request to `url` as `token`, with
 /// `Advice-Log-Min-Position` when given; answers the status and body.
-async fn post(
+pub async fn post(
     client: &reqwest::Client,
     url: &str,
     token: &str,
@@ -241,7 +249,7 @@ async fn post(
     (status, body)
 }
 
-const RAISE: &str =
+pub const RAISE: &str =
     "mutation($i: RaiseProposalInput!) { raiseProposal(input: $i) { proposal { id } position } }";
 const READ: &str = "query($p: ID!) { proposal(id: $p) { id title } }";
 const LIST: &str = "query($t: ID!) { team(id: $t) { proposals(first: 200) { edges { node { id title advisers { id } } } }

@@ -37,5 +37,6 @@ mod tamper;
 mod verdict;
 mod views;
 mod notifications;
+mod notify_crash;
 mod smtp;
 mod webhook_receiver;
