@@ -76,8 +76,8 @@ pub struct Planned {
 
 /// The notifications `event`, done by `actor`, causes: `before` is the
 /// proposal's state before it, `after` after it. Nobody is told of what
-/// they did themselves, and nobody is told the same kind twice for one
-/// event.
+/// they did themselves (but a review falls due for whoever decided), and
+/// nobody is told the same kind twice for one event.
 pub fn plan(
     event: &ProposalEvent,
     actor: Option<PersonId>,
@@ -90,7 +90,10 @@ pub fn plan(
         let exists = planned
             .iter()
             .any(|p: &Planned| p.kind == kind && p.person == person);
-        if Some(person) != actor && !exists {
+        // A review falls due for its decider too; nothing else tells
+        // someone of what they did themselves.
+        let own = Some(person) == actor && kind != Kind::ReviewDue;
+        if !own && !exists {
             planned.push(Planned {
                 kind,
                 person,
@@ -521,9 +524,9 @@ mod tests {
         // not ann, who decided.
         assert_eq!(who(&planned, Kind::Decided), vec![w.cat, w.bob, w.coach]);
         assert_eq!(planned[0].note.as_deref(), Some("It was adopted."));
-        // Adopted with a review date: the reviewers are reminded then (ann
-        // decided it, so only bob is told).
-        assert_eq!(who(&planned, Kind::ReviewDue), vec![w.bob]);
+        // Adopted with a review date: the decider and the reviewers are
+        // reminded then.
+        assert_eq!(who(&planned, Kind::ReviewDue), vec![w.ann, w.bob]);
         let review = planned
             .iter()
             .find(|p| p.kind == Kind::ReviewDue)
@@ -557,7 +560,7 @@ mod tests {
         };
         let (after, planned) = when(&w, &decided, reviewed, w.bob);
         assert!(!still_applies(Kind::ReviewDue, &after, w.bob, &[], first, w.now));
-        assert_eq!(who(&planned, Kind::ReviewDue), vec![w.ann]);
+        assert_eq!(who(&planned, Kind::ReviewDue), vec![w.ann, w.bob]);
         assert!(still_applies(Kind::ReviewDue, &after, w.ann, &[], Some(next), w.now));
     }
 

@@ -246,3 +246,75 @@ async fn nothing_is_lost_while_the_mail_server_is_stopped_for_a_minute() {
     assert!(mails.iter().all(|m| m.text.clone().unwrap_or_default().contains(&link)));
     ticking.abort();
 }
+
+on_both_backends! {
+    async fn every_kind_reaches_the_right_people_with_a_link_that_works(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let s = station(&db).await;
+        let smtp = SmtpServer::start();
+        let _notifications = notify(&s, &smtp);
+        let review_by = s.clock.now() + Days::days(30);
+        let id = s.raise("CONSENT", json!({ "title": "Friday nights", "reviewBy": review_by.to_rfc3339() })).await;
+        let ask = |person: Option<&str>, team: Option<&str>| json!({"proposalId": id, "personId": person, "teamId": team, "reason": "AFFECTED"});
+        s.ok(&s.ann, "requestAdvice", "RequestAdviceInput", ask(Some(&s.expert.id), None)).await;
+        s.ok(&s.ann, "requestAdvice", "RequestAdviceInput", ask(None, Some(&s.nursing))).await;
+        let objection = s.ok(&s.bob, "raiseObjection", "RaiseObjectionInput", json!({"proposalId": id, "reason": "Saturday mornings would be short."})).await["createdId"].clone();
+        s.ok(&s.ann, "amendProposal", "AmendProposalInput", json!({"proposalId": id, "body": "Nights on Fridays; Saturdays keep two crews.", "reason": "Meets Bob's objection."})).await;
+        s.ok(&s.bob, "resolveObjection", "ResolveObjectionInput", json!({"proposalId": id, "objectionId": objection, "resolution": "INTEGRATED", "note": "Met."})).await;
+        for who in [&s.expert, &s.nurse] {
+            s.ok(who, "giveAdvice", "GiveAdviceInput", json!({"proposalId": id, "stance": "SUPPORT", "text": "Fine by me."})).await;
+        }
+        for who in [&s.ann, &s.cat, &s.dee] {
+            s.ok(who, "castVote", "CastVoteInput", json!({"proposalId": id, "agree": true})).await;
+        }
+        s.ok(&s.ann, "decide", "DecideInput", json!({"proposalId": id, "outcome": "ADOPTED", "rationale": "No objection stands.",
+            "notes": [{"refId": objection, "note": "Integrated by the amendment."}]})).await;
+        // The review date comes.
+        s.clock.advance(Days::days(30) + Days::seconds(1));
+        let expected: &[(&str, &[&str])] = &[
+            ("Your advice is asked", &["expert@example.org", "nurse@example.org"]),
+            ("Objection raised to your proposal", &["ann@example.org"]),
+            ("Amended after your objection", &["bob@example.org"]),
+            ("Decided", &["bob@example.org", "cat@example.org", "dee@example.org", "expert@example.org", "nurse@example.org"]),
+            ("Due for review", &["ann@example.org", "bob@example.org", "cat@example.org", "dee@example.org"]),
+        ];
+        let total: usize = expected.iter().map(|(_, to)| to.len()).sum();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while smtp.messages().len() < total && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let mails = smtp.messages();
+        let link = format!("{}/proposals/{id}", s.app.base);
+        for (subject, people) in expected {
+            let mut to: Vec<String> = mails
+                .iter()
+                .filter(|m| m.subject.as_deref().is_some_and(|t| t.starts_with(&format!("{subject}: "))))
+                .flat_map(|m| m.rcpt_tos.clone())
+                .collect();
+            to.sort();
+            let rows = s.app.app.outbox.list(None, None, 100).await.expect("the outbox");
+            assert_eq!(to, *people, "{subject}: {rows:#?}");
+        }
+        assert_eq!(mails.len(), total, "nothing else: {mails:#?}");
+        assert!(mails.iter().all(|m| m.text.clone().unwrap_or_default().contains(&link)));
+        // The link opens the proposal (after signing in, for a visitor
+        // who is not).
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let opened = client.get(&link).send().await.expect("the link answers");
+        let status = opened.status().as_u16();
+        let location = opened
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            status == 200 || (status == 303 && location.contains("/sign-in")),
+            "{status} {location}"
+        );
+    }
+}
