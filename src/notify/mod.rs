@@ -3,4 +3,5 @@
 //! e-mail or webhook, at least once, with retries and backoff. Only the
 //! leading server notifies and delivers.
 
+pub mod mail;
 pub mod message;
