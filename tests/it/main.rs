@@ -29,6 +29,7 @@ mod request_errors;
 mod schema;
 mod search_views;
 mod servers;
+mod smtp;
 mod startup;
 mod store_basics;
 mod store_concurrency;
