@@ -39,5 +39,4 @@ mod verdict;
 mod views;
 mod notifications;
 mod notify_crash;
-mod smtp;
 mod webhook_receiver;
