@@ -239,6 +239,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings {
                 body_limit: max_body_bytes,
                 time_zone,
+                ..Settings::default()
             };
             serve(listener, app, settings, shutdown_signal()).await?;
             say!("advice-log stopped cleanly");

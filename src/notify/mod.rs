@@ -4,3 +4,4 @@
 //! leading server notifies and delivers.
 
 pub mod message;
+pub mod registration;
