@@ -12,7 +12,6 @@ use crate::app::{App, AppError, CommandMeta, SystemClock};
 use crate::assurance::bundle::{export, verify_bundle, Selection};
 use crate::assurance::checkpoint_dir::{read_notes, CheckpointDir};
 use crate::assurance::keys::{LogKey, VerifierKey};
-use crate::notify::Notifications;
 use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::assurance::tree::LogTree;
 use crate::assurance::verify::{verify_log_trusting, Report, Trusted};
@@ -20,6 +19,7 @@ use crate::backend;
 use crate::domain::proposal::ProposalId;
 use crate::domain::{Caller, PersonId, TeamId};
 use crate::http::DEFAULT_BODY_LIMIT;
+use crate::notify::Notifications;
 use crate::projection::Projector;
 use crate::server::{serve, shutdown_signal, Settings};
 use crate::store::{self, DatabaseUrl};
@@ -76,7 +76,11 @@ pub struct NotifyArgs {
     #[arg(long, env = "ADVICE_LOG_SMTP_URL")]
     pub smtp_url: Option<String>,
     /// The sender of every e-mail.
-    #[arg(long, env = "ADVICE_LOG_MAIL_FROM", default_value = "advice-log <advice-log@localhost>")]
+    #[arg(
+        long,
+        env = "ADVICE_LOG_MAIL_FROM",
+        default_value = "advice-log <advice-log@localhost>"
+    )]
     pub mail_from: String,
     /// The local time of the daily digest, HH:MM in the organisation's zone.
     #[arg(long, env = "ADVICE_LOG_DIGEST_AT", default_value = "07:00")]
@@ -88,10 +92,18 @@ pub struct NotifyArgs {
     #[arg(long, env = "ADVICE_LOG_DELIVERY_RETRY_SECONDS", default_value_t = 30)]
     pub delivery_retry_seconds: u64,
     /// The longest pause between two tries, in seconds.
-    #[arg(long, env = "ADVICE_LOG_DELIVERY_RETRY_MAX_SECONDS", default_value_t = 3600)]
+    #[arg(
+        long,
+        env = "ADVICE_LOG_DELIVERY_RETRY_MAX_SECONDS",
+        default_value_t = 3600
+    )]
     pub delivery_retry_max_seconds: u64,
     /// Seconds of failures before a delivery is given up (and a webhook disabled).
-    #[arg(long, env = "ADVICE_LOG_DELIVERY_GIVE_UP_SECONDS", default_value_t = 86_400)]
+    #[arg(
+        long,
+        env = "ADVICE_LOG_DELIVERY_GIVE_UP_SECONDS",
+        default_value_t = 86_400
+    )]
     pub delivery_give_up_seconds: u64,
 }
 
@@ -109,12 +121,18 @@ impl NotifyArgs {
         let mut settings = crate::notify::Settings::new(&public_url, time_zone);
         settings.smtp_url.clone_from(&self.smtp_url);
         settings.mail_from.clone_from(&self.mail_from);
-        settings.digest_at = chrono::NaiveTime::parse_from_str(&self.digest_at, "%H:%M")
-            .map_err(|_| anyhow::anyhow!("--digest-at {:?}: give a time as HH:MM, e.g. 07:00", self.digest_at))?;
+        settings.digest_at =
+            chrono::NaiveTime::parse_from_str(&self.digest_at, "%H:%M").map_err(|_| {
+                anyhow::anyhow!(
+                    "--digest-at {:?}: give a time as HH:MM, e.g. 07:00",
+                    self.digest_at
+                )
+            })?;
         settings.webhook_allow_private = self.webhook_allow_private;
         settings.retry_after = std::time::Duration::from_secs(self.delivery_retry_seconds.max(1));
         settings.retry_max = std::time::Duration::from_secs(self.delivery_retry_max_seconds.max(1));
-        settings.give_up_after = std::time::Duration::from_secs(self.delivery_give_up_seconds.max(1));
+        settings.give_up_after =
+            std::time::Duration::from_secs(self.delivery_give_up_seconds.max(1));
         Ok(settings)
     }
 }
@@ -299,8 +317,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let notify = notify.settings(addr, time_zone)?;
             match &notify.smtp_url {
-                Some(_) => say!("  e-mail goes through the configured mail server; links start {}", notify.public_url),
-                None => say!("  no mail server (--smtp-url): notifications are recorded, not e-mailed"),
+                Some(_) => say!(
+                    "  e-mail goes through the configured mail server; links start {}",
+                    notify.public_url
+                ),
+                None => {
+                    say!("  no mail server (--smtp-url): notifications are recorded, not e-mailed")
+                }
             }
             let settings = Settings {
                 body_limit: max_body_bytes,

@@ -11,15 +11,17 @@ use crate::graphql;
 use crate::http::{router, AppState};
 use crate::pages::PagesState;
 
-/// How the service is offered: the largest request body, and the time zone
-/// the pages show times in.
+/// How the service is offered: the largest request body, the time zone
+/// the pages show times in, and whether webhooks may be registered on
+/// private or loopback addresses.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
     /// The organisation's time zone.
     pub time_zone: chrono_tz::Tz,
-    /// Whether webhooks may be registered on private or loopback addresses.
+    /// Whether a webhook may be registered at a private or loopback
+    /// address (`--webhook-allow-private`, for tests and closed networks).
     pub webhook_allow_private: bool,
 }
 
@@ -43,10 +45,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let state = AppState {
-        schema: graphql::build(app.clone()),
+        schema: graphql::build_with(
+            app.clone(),
+            graphql::WebhookAddresses {
+                allow_private: settings.webhook_allow_private,
+            },
+        ),
         app: app.clone(),
         body_limit: settings.body_limit,
-        pages: PagesState::new(app.clone(), settings.time_zone),
+        pages: PagesState::new(app.clone(), settings.time_zone)
+            .allowing_private_webhooks(settings.webhook_allow_private),
     };
     // Long-lived responses (a proposal page's updates) end when shutting
     // down begins, so in-flight requests can finish.

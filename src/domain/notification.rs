@@ -124,7 +124,13 @@ pub fn plan(
                     Some(note.to_string()),
                 );
                 if let Some(due) = due {
-                    add(Kind::AdviceDueSoon, person, Some(due_soon(due)), Some(due), None);
+                    add(
+                        Kind::AdviceDueSoon,
+                        person,
+                        Some(due_soon(due)),
+                        Some(due),
+                        None,
+                    );
                 }
             }
         }
@@ -136,7 +142,13 @@ pub fn plan(
                     continue;
                 };
                 for person in asked(request.adviser, people) {
-                    add(Kind::AdviceDueSoon, person, Some(due_soon(new)), Some(new), None);
+                    add(
+                        Kind::AdviceDueSoon,
+                        person,
+                        Some(due_soon(new)),
+                        Some(new),
+                        None,
+                    );
                 }
             }
         }
@@ -391,9 +403,7 @@ mod tests {
         let w = world();
         let (_, planned) = when(&w, &raised(&w), ask(Adviser::Person(w.cat)), w.ann);
         assert_eq!(who(&planned, Kind::AdviceRequested), vec![w.cat]);
-        assert!(planned
-            .iter()
-            .all(|p| p.act_by == Some(w.now + hours(72))));
+        assert!(planned.iter().all(|p| p.act_by == Some(w.now + hours(72))));
         assert!(planned
             .iter()
             .filter(|p| p.kind == Kind::AdviceRequested)
@@ -415,8 +425,22 @@ mod tests {
         let teams = [w.other];
         let old = w.now + hours(72);
         let new = w.now + hours(120);
-        assert!(!still_applies(Kind::AdviceDueSoon, &after, w.cat, &teams, Some(old), w.now));
-        assert!(still_applies(Kind::AdviceDueSoon, &after, w.cat, &teams, Some(new), w.now));
+        assert!(!still_applies(
+            Kind::AdviceDueSoon,
+            &after,
+            w.cat,
+            &teams,
+            Some(old),
+            w.now
+        ));
+        assert!(still_applies(
+            Kind::AdviceDueSoon,
+            &after,
+            w.cat,
+            &teams,
+            Some(new),
+            w.now
+        ));
     }
 
     #[test]
@@ -434,7 +458,14 @@ mod tests {
             w.now,
         );
         let due = Some(w.now + hours(72));
-        assert!(still_applies(Kind::AdviceDueSoon, &asked, w.cat, &[w.other], due, w.now));
+        assert!(still_applies(
+            Kind::AdviceDueSoon,
+            &asked,
+            w.cat,
+            &[w.other],
+            due,
+            w.now
+        ));
         let answered = evolve(
             asked,
             &ProposalEvent::AdviceGiven {
@@ -446,11 +477,25 @@ mod tests {
             },
             w.now,
         );
-        assert!(!still_applies(Kind::AdviceDueSoon, &answered, w.cat, &[w.other], due, w.now));
+        assert!(!still_applies(
+            Kind::AdviceDueSoon,
+            &answered,
+            w.cat,
+            &[w.other],
+            due,
+            w.now
+        ));
         // Nor after the deadline itself.
         let late = w.now + hours(73);
         let (asked_again, _) = when(&w, &raised(&w), ask(Adviser::Person(w.cat)), w.ann);
-        assert!(!still_applies(Kind::AdviceDueSoon, &asked_again, w.cat, &[], due, late));
+        assert!(!still_applies(
+            Kind::AdviceDueSoon,
+            &asked_again,
+            w.cat,
+            &[],
+            due,
+            late
+        ));
     }
 
     #[test]
@@ -551,7 +596,14 @@ mod tests {
             w.now,
         );
         let first = Some(w.now + hours(24 * 90));
-        assert!(still_applies(Kind::ReviewDue, &decided, w.bob, &[], first, w.now));
+        assert!(still_applies(
+            Kind::ReviewDue,
+            &decided,
+            w.bob,
+            &[],
+            first,
+            w.now
+        ));
         let next = w.now + hours(24 * 180);
         let reviewed = ProposalEvent::DecisionReviewed {
             outcome: crate::domain::proposal::ReviewOutcome::Keep,
@@ -559,9 +611,23 @@ mod tests {
             next_review_by: Some(next),
         };
         let (after, planned) = when(&w, &decided, reviewed, w.bob);
-        assert!(!still_applies(Kind::ReviewDue, &after, w.bob, &[], first, w.now));
+        assert!(!still_applies(
+            Kind::ReviewDue,
+            &after,
+            w.bob,
+            &[],
+            first,
+            w.now
+        ));
         assert_eq!(who(&planned, Kind::ReviewDue), vec![w.ann, w.bob]);
-        assert!(still_applies(Kind::ReviewDue, &after, w.ann, &[], Some(next), w.now));
+        assert!(still_applies(
+            Kind::ReviewDue,
+            &after,
+            w.ann,
+            &[],
+            Some(next),
+            w.now
+        ));
     }
 
     #[test]

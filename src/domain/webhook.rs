@@ -113,7 +113,11 @@ pub fn evolve(mut state: WebhookState, event: &WebhookEvent) -> WebhookState {
 /// looked up, outside the domain.
 fn url_syntax(url: &str) -> Result<String, DomainError> {
     let url = url.trim();
-    let invalid = |why: &str| Err(DomainError::InvalidInput(format!("the webhook address {why}")));
+    let invalid = |why: &str| {
+        Err(DomainError::InvalidInput(format!(
+            "the webhook address {why}"
+        )))
+    };
     if url.chars().count() > MAX_URL {
         return invalid(&format!("is longer than {MAX_URL} characters"));
     }
@@ -186,7 +190,10 @@ mod tests {
             register("https://hooks.example.org/"),
             &member(),
         );
-        assert!(matches!(refused, Err(DomainError::Forbidden(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(DomainError::Forbidden(_))),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -221,12 +228,18 @@ mod tests {
         let decided = decide(&registered, WebhookCommand::Delete, &admin()).expect("deleted");
         let deleted = decided.events.iter().fold(registered, evolve);
         let again = decide(&deleted, WebhookCommand::Delete, &admin());
-        assert!(matches!(again, Err(DomainError::InvalidState(_))), "{again:?}");
+        assert!(
+            matches!(again, Err(DomainError::InvalidState(_))),
+            "{again:?}"
+        );
     }
 
     #[test]
     fn given_no_webhook_when_deleting_then_it_is_not_found() {
         let refused = decide(&WebhookState::default(), WebhookCommand::Delete, &admin());
-        assert!(matches!(refused, Err(DomainError::NotFound(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(DomainError::NotFound(_))),
+            "{refused:?}"
+        );
     }
 }

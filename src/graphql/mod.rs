@@ -6,6 +6,7 @@ pub mod error;
 pub mod event;
 pub mod limits;
 pub mod mutation;
+pub mod notifications;
 pub mod proposal;
 pub mod query;
 pub mod request_errors;
@@ -30,6 +31,7 @@ pub struct Query(
     event::EventsQuery,
     assurance::AssuranceQuery,
     work::WorkQuery,
+    notifications::NotificationsQuery,
 );
 
 /// The root of every mutation.
@@ -38,6 +40,7 @@ pub struct Mutation(
     mutation::OrganisationMutation,
     proposal::ProposalMutation,
     assurance::AssuranceMutation,
+    notifications::NotificationsMutation,
 );
 
 /// The deepest query the server runs.
@@ -48,12 +51,27 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 /// The schema the server executes.
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
+/// Where webhooks may be registered: a private or loopback address only
+/// when allowed (`--webhook-allow-private`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebhookAddresses {
+    /// Whether private and loopback addresses are accepted.
+    pub allow_private: bool,
+}
+
 /// Builds the schema over the application, with depth and complexity
 /// limits, behind the limits of [`limits`] that count every field.
 pub fn build(app: Arc<App>) -> limits::LimitedSchema {
+    build_with(app, WebhookAddresses::default())
+}
+
+/// Builds the schema as [`build`] does, accepting webhook addresses as
+/// `webhooks` says.
+pub fn build_with(app: Arc<App>, webhooks: WebhookAddresses) -> limits::LimitedSchema {
     limits::LimitedSchema::new(
         Schema::build(Query::default(), Mutation::default(), Subscription)
             .data(app)
+            .data(webhooks)
             .limit_depth(MAX_DEPTH)
             .limit_complexity(MAX_COMPLEXITY)
             .finish(),

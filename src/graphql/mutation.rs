@@ -252,7 +252,8 @@ pub struct GroupPayload {
 }
 
 impl PersonPayload {
-    fn of(ctx: &Context<'_>, outcome: &Outcome) -> GqlResult<Self> {
+    /// The payload of a command whose subject is a person.
+    pub(crate) fn of(ctx: &Context<'_>, outcome: &Outcome) -> GqlResult<Self> {
         Ok(PersonPayload {
             person: person(ctx, outcome)?,
             position: outcome.position,

@@ -66,6 +66,22 @@ impl Person {
         }
     }
 
+    /// How often they hear by e-mail: shown to the person themselves, admins
+    /// and auditors; anyone else gets `FORBIDDEN`.
+    async fn notification_preference(
+        &self,
+        ctx: &Context<'_>,
+    ) -> GqlResult<super::notifications::NotificationFrequency> {
+        let viewer = actor(ctx)?;
+        if viewer.is_admin() || viewer.is_auditor() || viewer.person == self.0.id {
+            Ok(self.0.frequency.into())
+        } else {
+            Err(forbidden(
+                "how someone hears from advice-log is shown only to admins, auditors and the person themselves",
+            ))
+        }
+    }
+
     /// Their organisation role, if any.
     async fn org_role(&self) -> Option<OrgRole> {
         self.0.org_role.map(OrgRole::from)

@@ -7,6 +7,7 @@
 pub mod mail;
 pub mod message;
 pub mod notifier;
+pub mod registration;
 pub mod schedule;
 pub mod webhook;
 pub mod worker;
@@ -175,14 +176,21 @@ async fn plan_forever(app: Arc<App>, notifier: Notifier, wake: Arc<Notify>) {
 }
 
 /// Delivers what is due while this server leads.
-async fn deliver_forever(app: Arc<App>, worker: Worker, settings: Arc<Settings>, wake: Arc<Notify>) {
+async fn deliver_forever(
+    app: Arc<App>,
+    worker: Worker,
+    settings: Arc<Settings>,
+    wake: Arc<Notify>,
+) {
     let leadership = app.store.leadership();
     loop {
         if leadership.is_leader() {
             match worker.deliver_due().await {
                 Ok(_) => {}
                 Err(error) if closed(&error) => return,
-                Err(error) => tracing::error!(%error, "the delivery worker cannot read the outbox; retrying"),
+                Err(error) => {
+                    tracing::error!(%error, "the delivery worker cannot read the outbox; retrying")
+                }
             }
         }
         tokio::select! {

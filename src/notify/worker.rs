@@ -115,7 +115,12 @@ impl Worker {
                 return cancel("the person is no longer registered");
             };
             let teams: Vec<_> = directory.teams_of(person).iter().map(|t| t.id).collect();
-            (found.name.clone(), found.email.clone(), found.frequency, teams)
+            (
+                found.name.clone(),
+                found.email.clone(),
+                found.frequency,
+                teams,
+            )
         };
         if frequency == Frequency::Off {
             return cancel("the person chose no e-mails");
@@ -130,7 +135,10 @@ impl Worker {
                 .get("act_by")
                 .and_then(|v| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok());
             if matches!(kind, Kind::AdviceDueSoon | Kind::ReviewDue) {
-                match self.reminder_applies(row, kind, person, &teams, act_by, now).await {
+                match self
+                    .reminder_applies(row, kind, person, &teams, act_by, now)
+                    .await
+                {
                     Ok(true) => {}
                     Ok(false) if rows.len() == 1 => {
                         return cancel("the reminder no longer applies (answered, moved or done)")
@@ -148,7 +156,10 @@ impl Worker {
                     .get("at")
                     .and_then(|v| serde_json::from_value(v.clone()).ok())
                     .unwrap_or(row.planned.created_at),
-                detail: detail.get("note").and_then(|v| v.as_str()).map(str::to_string),
+                detail: detail
+                    .get("note")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string),
             });
         }
         if items.is_empty() {
@@ -198,9 +209,7 @@ impl Worker {
             let directory = self.app.read.directory();
             match directory.webhook(id) {
                 Some(hook) if !hook.deleted => hook.url.clone(),
-                Some(_) => {
-                    return Tried::Done(Finish::Cancelled("the webhook was deleted".into()))
-                }
+                Some(_) => return Tried::Done(Finish::Cancelled("the webhook was deleted".into())),
                 None => return Tried::Done(Finish::Cancelled("no such webhook".into())),
             }
         };

@@ -13,6 +13,7 @@ pub mod format;
 pub mod forms;
 mod group;
 mod home;
+mod preferences;
 mod proposal;
 mod register;
 mod search;
@@ -52,6 +53,8 @@ pub struct PagesState {
     /// Turns true when the server begins to shut down, so long-lived
     /// responses (a proposal page's updates) end and let it.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Whether a webhook may be registered at a private or loopback address.
+    pub webhook_allow_private: bool,
 }
 
 impl PagesState {
@@ -76,7 +79,15 @@ impl PagesState {
             session_key: session::SessionKey(key),
             time_zone,
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+            webhook_allow_private: false,
         }
+    }
+
+    /// The same pages, accepting webhooks at private or loopback addresses
+    /// when `allow` is true.
+    pub fn allowing_private_webhooks(mut self, allow: bool) -> Self {
+        self.webhook_allow_private = allow;
+        self
     }
 
     /// A formatter for times and money in the organisation's time zone, now.
@@ -125,6 +136,17 @@ pub fn routes(state: PagesState) -> Router {
         .route("/admin/groups", post(admin::groups::form_group))
         .route("/admin/representatives", post(admin::groups::delegate))
         .route("/admin/budgets", post(admin::groups::allocate))
+        // Notifications: the person's choice, webhooks and the delivery log.
+        .route(
+            "/preferences",
+            get(preferences::page).post(preferences::save),
+        )
+        .route(
+            "/admin/webhooks",
+            get(admin::webhooks::page).post(admin::webhooks::register),
+        )
+        .route("/admin/webhooks/delete", post(admin::webhooks::delete))
+        .route("/admin/deliveries", get(admin::deliveries::page))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::layer,

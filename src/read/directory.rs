@@ -9,15 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::events::check_known;
 use crate::domain::group::GroupEvent;
+use crate::domain::notification::Frequency;
 use crate::domain::organisation::OrganisationEvent;
 use crate::domain::person::PersonEvent;
 use crate::domain::proposal::ProposalEvent;
-use crate::domain::notification::Frequency;
 use crate::domain::team::TeamEvent;
 use crate::domain::webhook::{Scope, WebhookEvent};
-use crate::domain::{
-    GroupId, OrgRole, PersonId, ProposalId, TeamId, TeamRole, TokenId, WebhookId,
-};
+use crate::domain::{GroupId, OrgRole, PersonId, ProposalId, TeamId, TeamRole, TokenId, WebhookId};
 use crate::store::{RecordedEvent, StoreError};
 use crate::stored::{corrupt, decode};
 

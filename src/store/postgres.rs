@@ -734,8 +734,11 @@ fn denied(error: &sqlx::migrate::MigrateError) -> bool {
 
 /// The notification tables the application role writes and updates (the
 /// outbox's rows change status as they are delivered; a rebuild leaves them).
-pub const NOTIFICATION_TABLES: [&str; 3] =
-    ["notification_outbox", "notifier_checkpoint", "webhook_status"];
+pub const NOTIFICATION_TABLES: [&str; 3] = [
+    "notification_outbox",
+    "notifier_checkpoint",
+    "webhook_status",
+];
 
 /// Grants `role` exactly what the server needs on a migrated database, as
 /// its owner: `USAGE` on the schema, `SELECT` and `INSERT` on the log and

@@ -181,7 +181,10 @@ async fn team_webhook(s: &Station, receiver: &Receiver) {
         .await
         .expect("the admin registers a webhook");
     let key = &s.app.app.assurance.as_ref().expect("a signing key").key;
-    receiver.add_secret(&advice_log::notify::webhook::webhook_secret(key, outcome.subject));
+    receiver.add_secret(&advice_log::notify::webhook::webhook_secret(
+        key,
+        outcome.subject,
+    ));
 }
 
 on_both_backends! {
@@ -231,11 +234,22 @@ async fn nothing_is_lost_while_the_mail_server_is_stopped_for_a_minute() {
     let ticking = let_time_pass(&s);
     let id = raise_and_ask_the_team(&s, "Winter nights rota").await;
     tokio::time::sleep(Duration::from_secs(60)).await;
-    let rows = s.app.app.outbox.list(None, None, 100).await.expect("the outbox");
-    let waiting: Vec<_> = rows.iter().filter(|r| r.planned.kind == "ADVICE_REQUESTED").collect();
+    let rows = s
+        .app
+        .app
+        .outbox
+        .list(None, None, 100)
+        .await
+        .expect("the outbox");
+    let waiting: Vec<_> = rows
+        .iter()
+        .filter(|r| r.planned.kind == "ADVICE_REQUESTED")
+        .collect();
     assert_eq!(waiting.len(), 4);
     assert!(
-        waiting.iter().all(|r| r.status == Status::Pending && r.attempts > 1 && r.last_error.is_some()),
+        waiting
+            .iter()
+            .all(|r| r.status == Status::Pending && r.attempts > 1 && r.last_error.is_some()),
         "{waiting:#?}"
     );
     smtp.restart();
@@ -243,7 +257,9 @@ async fn nothing_is_lost_while_the_mail_server_is_stopped_for_a_minute() {
     let got = by_recipient(&mails);
     assert_eq!(got.len(), 4, "{mails:#?}");
     let link = format!("{}/proposals/{id}", s.app.base);
-    assert!(mails.iter().all(|m| m.text.clone().unwrap_or_default().contains(&link)));
+    assert!(mails
+        .iter()
+        .all(|m| m.text.clone().unwrap_or_default().contains(&link)));
     ticking.abort();
 }
 

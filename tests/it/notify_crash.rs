@@ -66,11 +66,21 @@ async fn organisation(db: &TestDb, receiver: &Receiver, key: &std::path::Path) -
 }
 
 /// Raises `n` proposals through `url`.
-async fn raise(client: &reqwest::Client, url: &str, member: &str, team: &str, n: usize, from: usize) {
+async fn raise(
+    client: &reqwest::Client,
+    url: &str,
+    member: &str,
+    team: &str,
+    n: usize,
+    from: usize,
+) {
     for i in from..from + n {
         let input = json!({"i": {"teamId": team, "title": format!("Rota {i}"), "body": "Swap nights.", "rule": "ADVICE"}});
         let (status, body) = post(client, url, member, RAISE, input, None).await;
-        assert!(status == 200 && body.get("errors").is_none(), "{status} {body}");
+        assert!(
+            status == 200 && body.get("errors").is_none(),
+            "{status} {body}"
+        );
     }
 }
 
@@ -162,8 +172,7 @@ async fn postgres_two_servers_deliver_each_notification_once() {
     assert!(calls.iter().all(|c| c.verified), "{}", receiver.log());
 }
 
-const ASK: &str =
-    "mutation($i: RequestAdviceInput!) { requestAdvice(input: $i) { position } }";
+const ASK: &str = "mutation($i: RequestAdviceInput!) { requestAdvice(input: $i) { position } }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reminder_survives_a_kill_9_and_comes_when_due() {
@@ -184,7 +193,10 @@ async fn a_reminder_survives_a_kill_9_and_comes_when_due() {
     let input = json!({"i": {"teamId": team, "title": "Bank holiday cover", "body": "A fourth crew.",
         "rule": "ADVICE", "adviceDeadline": deadline.to_rfc3339()}});
     let (_, raised) = post(&client, &server.url, &member, RAISE, input, None).await;
-    let id = raised["data"]["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string();
+    let id = raised["data"]["raiseProposal"]["proposal"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     let ask = json!({"i": {"proposalId": id, "teamId": team, "reason": "AFFECTED"}});
     let (status, asked) = post(&client, &server.url, &member, ASK, ask, None).await;
     assert!(status == 200 && asked.get("errors").is_none(), "{asked}");

@@ -182,7 +182,19 @@ impl TestApp {
 
     /// Starts the server on `db` accepting bodies up to `body_limit` bytes.
     pub async fn spawn_with_limit(db: &TestDb, body_limit: usize) -> TestApp {
-        Self::start(db, body_limit, Arc::new(advice_log::app::SystemClock)).await
+        let settings = advice_log::server::Settings {
+            body_limit,
+            ..Default::default()
+        };
+        Self::start(db, settings, Arc::new(advice_log::app::SystemClock)).await
+    }
+
+    /// Starts the server on `db` with these settings.
+    pub async fn spawn_with_settings(
+        db: &TestDb,
+        settings: advice_log::server::Settings,
+    ) -> TestApp {
+        Self::start(db, settings, Arc::new(advice_log::app::SystemClock)).await
     }
 
     /// Starts the server on `db` with a clock the test moves.
@@ -190,12 +202,12 @@ impl TestApp {
         db: &TestDb,
         clock: Arc<advice_log::app::ManualClock>,
     ) -> TestApp {
-        Self::start(db, advice_log::http::DEFAULT_BODY_LIMIT, clock).await
+        Self::start(db, advice_log::server::Settings::default(), clock).await
     }
 
     async fn start(
         db: &TestDb,
-        body_limit: usize,
+        settings: advice_log::server::Settings,
         clock: Arc<dyn advice_log::app::Clock>,
     ) -> TestApp {
         // As in production: the owner migrates, the server runs as a role
@@ -226,10 +238,7 @@ impl TestApp {
         let task = tokio::spawn(advice_log::server::serve(
             listener,
             app.clone(),
-            advice_log::server::Settings {
-                body_limit,
-                ..Default::default()
-            },
+            settings,
             async move {
                 stopped.await.ok();
             },

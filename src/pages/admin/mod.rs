@@ -10,11 +10,13 @@
 //! no text from the address is ever shown. A new token is shown once, on
 //! the page that answers its form, and never put in an address or kept.
 
+pub mod deliveries;
 mod form;
 pub mod groups;
 pub mod people;
 pub mod teams;
 mod view;
+pub mod webhooks;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -53,6 +55,13 @@ fn confirmation(key: &str) -> Option<&'static str> {
 pub struct Done {
     #[serde(default)]
     done: String,
+}
+
+impl Done {
+    /// The key of the confirmation asked for (empty when none).
+    pub fn key(&self) -> &str {
+        &self.done
+    }
 }
 
 /// Refuses anyone but an organisation admin, in plain words.
