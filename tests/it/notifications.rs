@@ -334,3 +334,84 @@ on_both_backends! {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_webhook_failing_for_a_day_is_disabled_and_the_admins_are_told() {
+    let db = TestDb::new(advice_log::store::Backend::Sqlite).await;
+    let s = station(&db).await;
+    let smtp = SmtpServer::start();
+    // A receiver that refuses every call.
+    let receiver = Receiver::start_with(ReceiverOptions {
+        fail_first: u32::MAX,
+        ..Default::default()
+    });
+    team_webhook(&s, &receiver).await;
+    let mut settings = Settings::new(&s.app.base, chrono_tz::Europe::London);
+    settings.smtp_url = Some(smtp.url());
+    settings.webhook_allow_private = true;
+    settings.tick = Duration::from_millis(100);
+    settings.retry_after = Duration::from_secs(60);
+    settings.retry_max = Duration::from_secs(3600);
+    let _notifications = Notifications::start(s.app.app.clone(), settings).expect("start");
+    let id = s
+        .raise("ADVICE", json!({ "title": "Winter nights rota" }))
+        .await;
+    // A day and an hour pass, an hour a tenth of a second.
+    for _ in 0..25 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        s.clock.advance(Days::hours(1));
+    }
+    let disabled = loop {
+        let disabled = s
+            .app
+            .app
+            .outbox
+            .disabled_webhooks()
+            .await
+            .expect("disabled webhooks");
+        if !disabled.is_empty() {
+            break disabled;
+        }
+        assert!(receiver.attempts().len() < 100, "{}", receiver.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        s.clock.advance(Days::hours(1));
+    };
+    assert_eq!(disabled.len(), 1);
+    assert!(
+        disabled[0].reason.contains("a day"),
+        "{}",
+        disabled[0].reason
+    );
+    // The row is recorded as failed, with its tries; the admin is told.
+    let rows = s
+        .app
+        .app
+        .outbox
+        .list(None, None, 100)
+        .await
+        .expect("the outbox");
+    let hook_row = rows
+        .iter()
+        .find(|r| {
+            r.planned.proposal.map(|p| p.0.to_string()) == Some(id.clone())
+                && r.planned.kind == "ProposalRaised"
+        })
+        .expect("the webhook's row");
+    assert_eq!(hook_row.status, Status::Failed, "{hook_row:#?}");
+    assert!(hook_row.attempts > 3, "{hook_row:#?}");
+    let told = smtp.wait_for(1, Duration::from_secs(20)).await;
+    let mail = told
+        .iter()
+        .find(|m| {
+            m.subject
+                .as_deref()
+                .is_some_and(|t| t.starts_with("Webhook disabled"))
+        })
+        .expect("the admin's mail");
+    assert_eq!(mail.rcpt_tos, vec!["ada@example.org".to_string()]);
+    assert!(mail
+        .text
+        .clone()
+        .unwrap_or_default()
+        .contains(&format!("{}/admin/webhooks", s.app.base)));
+}
