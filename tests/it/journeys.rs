@@ -23,6 +23,15 @@ on_both_backends! {
         clock.advance(chrono::Utc::now() - advice_log::app::Clock::now(&*clock));
         let head = app.store.head().await.expect("head");
         assert!(app.app.wait_for(head, Duration::from_secs(10)).await);
+        // As `serve` does, tell people by e-mail (a real SMTP server): the
+        // demo's notifications, then the journeys'.
+        let smtp = crate::smtp::SmtpServer::start();
+        let mut notify = advice_log::notify::Settings::new(&app.base, chrono_tz::Europe::London);
+        notify.smtp_url = Some(smtp.url());
+        notify.tick = Duration::from_millis(200);
+        let _notifications = advice_log::notify::Notifications::start(app.app.clone(), notify)
+            .expect("notifications start");
+        smtp.wait_for(1, Duration::from_secs(30)).await;
         // As `serve` does within a second of any append: sign a checkpoint.
         let assurance = app.app.assurance.clone().expect("the test server signs checkpoints");
         assurance.issue(chrono::Utc::now()).await.expect("a checkpoint");

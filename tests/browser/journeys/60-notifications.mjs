@@ -1,6 +1,7 @@
 // A nurse chooses a daily e-mail from the header's Notifications link; an
 // admin opens the webhooks page, sends the register form empty and reads
-// the error beside the address, then opens the delivery log. By keyboard
+// the error beside the address, then opens the delivery log, which lists
+// the e-mails the demo's notifications sent. By keyboard
 // alone.
 export const name = 'a nurse chooses a daily e-mail; an admin sees webhooks and deliveries';
 
@@ -29,4 +30,7 @@ export async function run(j) {
   await j.go(page.getByRole('link', { name: 'delivery log' }), /\/admin\/deliveries$/);
   await j.check('delivery log');
   j.expect(await page.getByRole('heading', { level: 1, name: 'Delivery log' }).isVisible(), 'the delivery log');
+  // The demo's notifications went out by e-mail: the log lists them.
+  const log = await page.locator('main').innerText();
+  j.expect(log.includes('Sent') && (await page.locator('main table').count()) > 0, `the delivery log lists what was sent: ${log.slice(0, 400)}`);
 }
