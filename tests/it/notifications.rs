@@ -18,12 +18,21 @@ use serde_json::json;
 use crate::on_both_backends;
 use crate::proposals::{station, Station};
 use crate::smtp::{ReceivedMail, SmtpServer};
-use crate::support::{as_person, TestDb};
+use crate::support::{as_admin, as_person, TestDb};
 use crate::webhook_receiver::{Receiver, ReceiverOptions};
 
 /// Starts notifications for the station's server, e-mailing through `smtp`,
 /// with short retries.
 fn notify(s: &Station, smtp: &SmtpServer) -> Notifications {
+    notify_with(s, smtp, |_| {})
+}
+
+/// [`notify`], with settings changed by `change`.
+fn notify_with(
+    s: &Station,
+    smtp: &SmtpServer,
+    change: impl FnOnce(&mut Settings),
+) -> Notifications {
     let mut settings = Settings::new(&s.app.base, chrono_tz::Europe::London);
     settings.smtp_url = Some(smtp.url());
     settings.mail_from = "advice-log <advice-log@example.org>".into();
@@ -32,6 +41,7 @@ fn notify(s: &Station, smtp: &SmtpServer) -> Notifications {
     settings.retry_after = Duration::from_millis(200);
     settings.retry_max = Duration::from_secs(2);
     settings.digest_at = NaiveTime::from_hms_opt(7, 0, 0).expect("07:00");
+    change(&mut settings);
     Notifications::start(s.app.app.clone(), settings).expect("start notifications")
 }
 
@@ -155,24 +165,7 @@ on_both_backends! {
 /// Registers a webhook for the station's team and lets the receiver check
 /// its signatures.
 async fn team_webhook(s: &Station, receiver: &Receiver) {
-    let admin = s
-        .app
-        .app
-        .read
-        .directory()
-        .people()
-        .find(|p| p.org_role == Some(advice_log::domain::OrgRole::Admin))
-        .map(|p| p.id);
-    let meta = match admin {
-        Some(admin) => advice_log::app::CommandMeta::new(
-            advice_log::domain::Caller::Person(advice_log::domain::Actor {
-                person: admin,
-                org_role: Some(advice_log::domain::OrgRole::Admin),
-            }),
-            None,
-        ),
-        None => advice_log::app::CommandMeta::new(advice_log::domain::Caller::Operator, None),
-    };
+    let meta = as_admin(&s.app.app);
     let team = TeamId::parse(&s.team).expect("team id");
     let outcome = s
         .app
@@ -346,13 +339,10 @@ async fn a_webhook_failing_for_a_day_is_disabled_and_the_admins_are_told() {
         ..Default::default()
     });
     team_webhook(&s, &receiver).await;
-    let mut settings = Settings::new(&s.app.base, chrono_tz::Europe::London);
-    settings.smtp_url = Some(smtp.url());
-    settings.webhook_allow_private = true;
-    settings.tick = Duration::from_millis(100);
-    settings.retry_after = Duration::from_secs(60);
-    settings.retry_max = Duration::from_secs(3600);
-    let _notifications = Notifications::start(s.app.app.clone(), settings).expect("start");
+    let _notifications = notify_with(&s, &smtp, |settings| {
+        settings.retry_after = Duration::from_secs(60);
+        settings.retry_max = Duration::from_secs(3600);
+    });
     let id = s
         .raise("ADVICE", json!({ "title": "Winter nights rota" }))
         .await;

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::failover::{post, Served, RAISE};
 use crate::hostile::Team;
 use crate::on_both_backends;
-use crate::support::{as_person, TestDb};
+use crate::support::{as_admin, TestDb};
 use crate::webhook_receiver::{Receiver, ReceiverOptions};
 
 /// The arguments that let a test server deliver to a local receiver and
@@ -31,20 +31,7 @@ const DELIVER_HERE: [&str; 5] = [
 /// them stops. Answers the member's token and the team's id.
 async fn organisation(db: &TestDb, receiver: &Receiver, key: &std::path::Path) -> (String, String) {
     let team = Team::new(db).await;
-    let admin = team
-        .app
-        .app
-        .read
-        .directory()
-        .people()
-        .find(|p| p.org_role == Some(advice_log::domain::OrgRole::Admin))
-        .map(|p| p.id)
-        .expect("the admin");
-    let mut meta = as_person(admin);
-    meta.caller = advice_log::domain::Caller::Person(advice_log::domain::Actor {
-        person: admin,
-        org_role: Some(advice_log::domain::OrgRole::Admin),
-    });
+    let meta = as_admin(&team.app.app);
     let hook = team
         .app
         .app

@@ -427,3 +427,22 @@ pub fn served_url(
         .expect("a line with the URL");
     (url, lines)
 }
+
+/// The command metadata of the organisation's first admin, as the app's
+/// commands take it.
+pub fn as_admin(app: &advice_log::app::App) -> advice_log::app::CommandMeta {
+    let admin = app
+        .read
+        .directory()
+        .people()
+        .find(|p| p.org_role == Some(advice_log::domain::OrgRole::Admin))
+        .map(|p| p.id)
+        .expect("the organisation has an admin");
+    advice_log::app::CommandMeta::new(
+        advice_log::domain::Caller::Person(advice_log::domain::Actor {
+            person: admin,
+            org_role: Some(advice_log::domain::OrgRole::Admin),
+        }),
+        None,
+    )
+}
