@@ -290,7 +290,8 @@ impl Mailer {
                 format!(
                     "The webhook that sends events to {t} has been turned off: \
                      deliveries to it kept failing for a day. Please check the \
-                     service that receives them, then turn the webhook back on."
+                     service that receives them, then register the webhook \
+                     again on the webhooks page (it gets a new secret)."
                 ),
                 "Please do this by",
                 "Open the webhooks page".to_owned(),
