@@ -79,7 +79,7 @@ pub struct NotifyArgs {
     #[arg(
         long,
         env = "ADVICE_LOG_MAIL_FROM",
-        default_value = "advice-log <advice-log@localhost>"
+        default_value = crate::notify::DEFAULT_MAIL_FROM
     )]
     pub mail_from: String,
     /// The local time of the daily digest, HH:MM in the organisation's zone.

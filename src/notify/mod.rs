@@ -24,6 +24,9 @@ use crate::store::StoreError;
 use notifier::Notifier;
 use worker::Worker;
 
+/// The sender of every e-mail unless `--mail-from` says otherwise.
+pub const DEFAULT_MAIL_FROM: &str = "advice-log <advice-log@localhost>";
+
 /// How notifications are sent.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -60,7 +63,7 @@ impl Settings {
         Settings {
             public_url: public_url.trim_end_matches('/').to_string(),
             smtp_url: None,
-            mail_from: "advice-log <advice-log@localhost>".into(),
+            mail_from: DEFAULT_MAIL_FROM.into(),
             time_zone,
             digest_at: NaiveTime::from_hms_opt(7, 0, 0).unwrap_or_default(),
             webhook_allow_private: false,

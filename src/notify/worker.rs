@@ -4,7 +4,7 @@
 //! webhook disabled, its admins told). Reminders are checked again when due
 //! and cancelled if they no longer apply. Only the leading server delivers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -67,6 +67,15 @@ impl Worker {
                 return Ok(handled);
             }
             handled += due.len();
+            // Read once a round, not once a call.
+            let disabled: HashSet<WebhookId> = self
+                .app
+                .outbox
+                .disabled_webhooks()
+                .await?
+                .into_iter()
+                .map(|d| d.webhook)
+                .collect();
             let (mut digests, mut single) = (BTreeMap::new(), Vec::new());
             for row in due {
                 if row.planned.channel == Channel::Email && row.planned.digest {
@@ -79,7 +88,7 @@ impl Worker {
                 }
             }
             for rows in single.into_iter().chain(digests.into_values()) {
-                let tried = self.deliver(&rows, now).await;
+                let tried = self.deliver(&rows, &disabled, now).await;
                 self.record(&rows, tried, now).await?;
             }
             if handled >= ROUND as usize * 50 {
@@ -90,13 +99,18 @@ impl Worker {
     }
 
     /// Tries to deliver rows that go together (one row, or a digest).
-    async fn deliver(&self, rows: &[Notification], now: DateTime<Utc>) -> Tried {
+    async fn deliver(
+        &self,
+        rows: &[Notification],
+        disabled: &HashSet<WebhookId>,
+        now: DateTime<Utc>,
+    ) -> Tried {
         let Some(first) = rows.first() else {
             return Tried::Done(Finish::Sent);
         };
         match first.planned.channel {
             Channel::Email => self.deliver_mail(rows, now).await,
-            Channel::Webhook => self.deliver_hook(first, now).await,
+            Channel::Webhook => self.deliver_hook(first, disabled, now).await,
         }
     }
 
@@ -139,11 +153,12 @@ impl Worker {
                     .reminder_applies(row, kind, person, &teams, act_by, now)
                     .await
                 {
+                    // A reminder is never part of a digest: it is its
+                    // own mail, cancelled whole.
                     Ok(true) => {}
-                    Ok(false) if rows.len() == 1 => {
+                    Ok(false) => {
                         return cancel("the reminder no longer applies (answered, moved or done)")
                     }
-                    Ok(false) => continue,
                     Err(error) => return Tried::Again(error.to_string()),
                 }
             }
@@ -161,9 +176,6 @@ impl Worker {
                     .and_then(|v| v.as_str())
                     .map(str::to_string),
             });
-        }
-        if items.is_empty() {
-            return cancel("the reminders no longer apply");
         }
         let mail = Mail {
             to_name: name,
@@ -203,7 +215,12 @@ impl Worker {
         Ok(still_applies(kind, &state, person, teams, act_by, now))
     }
 
-    async fn deliver_hook(&self, row: &Notification, now: DateTime<Utc>) -> Tried {
+    async fn deliver_hook(
+        &self,
+        row: &Notification,
+        disabled: &HashSet<WebhookId>,
+        now: DateTime<Utc>,
+    ) -> Tried {
         let id = WebhookId(row.planned.recipient);
         let url = {
             let directory = self.app.read.directory();
@@ -213,12 +230,8 @@ impl Worker {
                 None => return Tried::Done(Finish::Cancelled("no such webhook".into())),
             }
         };
-        match self.app.outbox.disabled_webhooks().await {
-            Ok(disabled) if disabled.iter().any(|d| d.webhook == id) => {
-                return Tried::Done(Finish::Cancelled("the webhook is disabled".into()))
-            }
-            Ok(_) => {}
-            Err(error) => return Tried::Again(error.to_string()),
+        if disabled.contains(&id) {
+            return Tried::Done(Finish::Cancelled("the webhook is disabled".into()));
         }
         let Some(assurance) = &self.app.assurance else {
             return Tried::Done(Finish::Failed(

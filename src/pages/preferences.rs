@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::admin::{beside, Done};
 use super::error::PageError;
-use super::session::{CsrfForm, SignedIn};
+use super::session::{CsrfForm, Session, SignedIn};
 use super::team::render;
 use super::{Chrome, FormErrors, PagesState, SelectOption};
 use crate::app::CommandMeta;
@@ -73,6 +73,17 @@ fn confirmation(key: &str) -> Option<String> {
     Some(format!("Saved. From now on: {}.", words(frequency)))
 }
 
+/// The page's header and title for `actor`.
+fn chrome(state: &PagesState, session: &Session, actor: &Actor) -> Chrome {
+    Chrome::new(
+        state,
+        session,
+        Some(actor),
+        "How you hear from advice-log",
+        "/preferences",
+    )
+}
+
 /// The page for `actor`, with `chosen` selected (the saved choice unless a
 /// refused form chose another).
 fn build(
@@ -107,14 +118,7 @@ pub async fn page(
     SignedIn { actor, session }: SignedIn,
     Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
-    let chrome = Chrome::new(
-        &state,
-        &session,
-        Some(&actor),
-        "How you hear from advice-log",
-        "/preferences",
-    )
-    .with_flash(confirmation(done.key()));
+    let chrome = chrome(&state, &session, &actor).with_flash(confirmation(done.key()));
     let page = build(&state, chrome, &actor, FormErrors::default(), None)?;
     render(&page)
 }
@@ -157,14 +161,7 @@ pub async fn save(
             }
         }
     }
-    let chrome = Chrome::new(
-        &state,
-        &session,
-        Some(&actor),
-        "How you hear from advice-log",
-        "/preferences",
-    )
-    .with_errors(&errors);
+    let chrome = chrome(&state, &session, &actor).with_errors(&errors);
     let chosen = (!form.frequency.is_empty()).then_some(form.frequency.as_str());
     let page = build(&state, chrome, &actor, errors, chosen)?;
     let mut response = render(&page)?;

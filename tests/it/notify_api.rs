@@ -2,12 +2,11 @@
 //! often to hear, webhooks (admins; the secret answered once) and the
 //! delivery log (admins and auditors).
 
-use advice_log::domain::ProposalId;
-use advice_log::outbox::{Channel, Finish, NewNotification};
+use advice_log::outbox::{Channel, Finish};
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::{error_code, TestApp, TestDb};
+use crate::support::{error_code, outbox_row, TestApp, TestDb};
 
 const REGISTER_PERSON: &str =
     "mutation($input: RegisterPersonInput!) { registerPerson(input: $input) { person { id } } }";
@@ -187,22 +186,6 @@ on_both_backends! {
     }
 }
 
-/// A row of the outbox as the notifier would add it.
-fn planned(position: u64, channel: Channel, recipient: uuid::Uuid, kind: &str) -> NewNotification {
-    let now = chrono::Utc::now();
-    NewNotification {
-        position,
-        channel,
-        recipient,
-        kind: kind.into(),
-        proposal: Some(ProposalId(uuid::Uuid::new_v4())),
-        detail: json!({ "title": "Winter rota" }),
-        digest: false,
-        created_at: now,
-        due_at: now,
-    }
-}
-
 on_both_backends! {
     async fn the_delivery_log_pages_newest_first_for_admins_and_auditors(backend: Backend) {
         let db = TestDb::new(backend).await;
@@ -213,9 +196,9 @@ on_both_backends! {
         let hook = app.ok(&admin, REGISTER, json!({"input": {"url": "http://127.0.0.1:9/hook"}})).await["registerWebhook"]["webhook"]["id"].as_str().expect("id").to_string();
         let noor_id: uuid::Uuid = noor.parse().expect("uuid");
         app.app.outbox.add(&[
-            planned(1, Channel::Email, noor_id, "ADVICE_REQUESTED"),
-            planned(2, Channel::Webhook, hook.parse().expect("uuid"), "ProposalRaised"),
-            planned(3, Channel::Email, noor_id, "DECIDED"),
+            outbox_row(1, Channel::Email, noor_id, "ADVICE_REQUESTED"),
+            outbox_row(2, Channel::Webhook, hook.parse().expect("uuid"), "ProposalRaised"),
+            outbox_row(3, Channel::Email, noor_id, "DECIDED"),
         ]).await.expect("add");
         let rows = app.app.outbox.list(None, None, 10).await.expect("list");
         let failed = rows.iter().find(|r| r.planned.kind == "ProposalRaised").expect("the webhook's").id;

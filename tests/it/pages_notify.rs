@@ -3,12 +3,12 @@
 //! `/admin/deliveries`.
 
 use advice_log::domain::notification::Frequency;
-use advice_log::domain::{PersonId, ProposalId};
+use advice_log::domain::PersonId;
 use advice_log::outbox::{Channel, Finish, NewNotification};
 
 use crate::on_both_backends;
 use crate::page_visitor::{command_of, csrf, issued_token, option_value, value_after, Visitor};
-use crate::support::{TestApp, TestDb};
+use crate::support::{outbox_row, TestApp, TestDb};
 
 /// A server that accepts webhooks on loopback addresses, as the tests use.
 async fn server(db: &TestDb) -> TestApp {
@@ -180,22 +180,6 @@ on_both_backends! {
     }
 }
 
-/// A row of the outbox as the notifier would add it.
-fn planned(position: u64, recipient: PersonId, kind: &str) -> NewNotification {
-    let now = chrono::Utc::now();
-    NewNotification {
-        position,
-        channel: Channel::Email,
-        recipient: recipient.0,
-        kind: kind.into(),
-        proposal: Some(ProposalId(uuid::Uuid::new_v4())),
-        detail: serde_json::json!({ "title": "Winter rota" }),
-        digest: false,
-        created_at: now,
-        due_at: now,
-    }
-}
-
 on_both_backends! {
     async fn the_delivery_log_shows_counts_and_pages_for_admins_and_auditors_only(backend: Backend) {
         let db = TestDb::new(backend).await;
@@ -207,8 +191,8 @@ on_both_backends! {
         assert_eq!(empty.status, 200);
         assert!(empty.body.contains("Nothing to show"), "{}", empty.body);
 
-        let mut rows: Vec<NewNotification> = (1..=55).map(|p| planned(p, sam_id, "ADVICE_REQUESTED")).collect();
-        rows.push(planned(56, sam_id, "DECIDED"));
+        let mut rows: Vec<NewNotification> = (1..=55).map(|p| outbox_row(p, Channel::Email, sam_id.0, "ADVICE_REQUESTED")).collect();
+        rows.push(outbox_row(56, Channel::Email, sam_id.0, "DECIDED"));
         app.app.outbox.add(&rows).await.expect("add");
         let newest = app.app.outbox.list(None, None, 1).await.expect("list");
         app.app.outbox.finish(&[newest[0].id], &Finish::Failed("the mail server refused: 550 no such user".into()), chrono::Utc::now()).await.expect("finish");

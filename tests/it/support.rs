@@ -446,3 +446,25 @@ pub fn as_admin(app: &advice_log::app::App) -> advice_log::app::CommandMeta {
         None,
     )
 }
+
+/// A row of the outbox as the notifier would add it: due now, about a
+/// proposal titled "Winter rota".
+pub fn outbox_row(
+    position: u64,
+    channel: advice_log::outbox::Channel,
+    recipient: uuid::Uuid,
+    kind: &str,
+) -> advice_log::outbox::NewNotification {
+    let now = chrono::Utc::now();
+    advice_log::outbox::NewNotification {
+        position,
+        channel,
+        recipient,
+        kind: kind.into(),
+        proposal: Some(advice_log::domain::ProposalId(uuid::Uuid::new_v4())),
+        detail: serde_json::json!({ "title": "Winter rota" }),
+        digest: false,
+        created_at: now,
+        due_at: now,
+    }
+}
