@@ -1,5 +1,5 @@
-//! Stored events as GraphQL objects, the raw `events` list (admins and
-//! auditors), and the live `events` subscription.
+//! Stored events as GraphQL objects, the raw `events` list and the live
+//! `events` subscription (both for admins and auditors only).
 
 use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::{Context, Json, Object, Subscription, ID};
@@ -161,8 +161,12 @@ pub struct Subscription;
 
 #[Subscription]
 impl Subscription {
-    /// A team's or group's events: every one after position `after` (0 for
-    /// all), then new ones as they are committed, in order, once each.
+    /// A team's or group's raw events, with their metadata: every one after
+    /// position `after` (0 for all), then new ones as they are committed, in
+    /// order, once each. For admins and auditors only, like the `events`
+    /// query: anyone else is refused with `FORBIDDEN` before anything is
+    /// sent. Members follow their work through `myWork`, a proposal's
+    /// `trail`, e-mail and webhooks.
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -170,7 +174,12 @@ impl Subscription {
         group_id: Option<ID>,
         #[graphql(default = 0)] after: u64,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Event>>> {
-        actor(ctx)?;
+        let viewer = actor(ctx)?;
+        if !(viewer.is_admin() || viewer.is_auditor()) {
+            return Err(forbidden(
+                "the raw event log is for admins and auditors; follow your work with `myWork`",
+            ));
+        }
         let app = app(ctx).clone();
         let team = team_id.map(|id| TeamId::parse(&id)).transpose().gql()?;
         let group = group_id.map(|id| GroupId::parse(&id)).transpose().gql()?;

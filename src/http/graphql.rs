@@ -2,19 +2,15 @@
 //! malformed or oversized body gets a GraphQL-shaped error with a code.
 
 use async_graphql::http::parse_query_string;
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
 use async_graphql::BatchRequest;
-use async_graphql::Data;
 use async_graphql::Executor;
 use async_graphql_axum::GraphQLResponse;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
+use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::header::UPGRADE;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -75,8 +71,8 @@ pub async fn post(
     GraphQLResponse::from(state.schema.execute_batch(request).await).into_response()
 }
 
-/// `GET /graphql`: a WebSocket upgrade (`graphql-transport-ws` or the older
-/// `graphql-ws`) for subscriptions, or `?query=...` for queries only, as
+/// `GET /graphql`: a WebSocket upgrade (`graphql-transport-ws`, see
+/// [`super::websocket`]) for subscriptions, or `?query=...` for queries only, as
 /// GraphQL over HTTP allows.
 pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
@@ -86,7 +82,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     };
     if parts.headers.contains_key(UPGRADE) {
         let credential = header_token(&parts.headers).map(|t| Credential(t.to_string()));
-        return websocket(state, &mut parts, viewer, credential).await;
+        return super::websocket::upgrade(state, &mut parts, viewer, credential).await;
     }
     let request = match parse_query_string(parts.uri.query().unwrap_or_default()) {
         Ok(request) => request,
@@ -111,70 +107,6 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         .data(viewer)
         .data(proposal_loader(state.app.clone()));
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
-}
-
-/// Upgrades to a GraphQL WebSocket. The token may come in the upgrade
-/// request's `Authorization` header or in the `connection_init` payload as
-/// `{"Authorization": "Bearer <token>"}` (or `authorization`, or `token`); a
-/// bad token there closes the connection as unauthorized.
-async fn websocket(
-    state: AppState,
-    parts: &mut Parts,
-    viewer: Viewer,
-    credential: Option<Credential>,
-) -> Response {
-    let protocol = match GraphQLProtocol::from_request_parts(parts, &state).await {
-        Ok(protocol) => protocol,
-        Err(status) => {
-            return request_error(
-                status,
-                "name a GraphQL WebSocket subprotocol (graphql-transport-ws)".into(),
-            )
-        }
-    };
-    let upgrade = match WebSocketUpgrade::from_request_parts(parts, &state).await {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let schema = state.schema.clone();
-    let app = state.app.clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let mut data = Data::default();
-                    match init_token(&payload) {
-                        None => {
-                            data.insert(viewer);
-                            if let Some(credential) = credential {
-                                data.insert(credential);
-                            }
-                        }
-                        Some(token) => match app.authenticate(token).await {
-                            Ok(actor) => {
-                                data.insert(Viewer(Some(actor)));
-                                data.insert(Credential(token.to_string()));
-                            }
-                            Err(_) => {
-                                return Err(async_graphql::Error::new(
-                                    "UNAUTHENTICATED: the token is not valid",
-                                ))
-                            }
-                        },
-                    }
-                    Ok(data)
-                })
-                .serve()
-        })
-}
-
-/// The bearer token in a `connection_init` payload, if any.
-fn init_token(payload: &serde_json::Value) -> Option<&str> {
-    ["Authorization", "authorization", "token"]
-        .iter()
-        .find_map(|key| payload.get(*key).and_then(serde_json::Value::as_str))
-        .map(|value| value.strip_prefix("Bearer ").unwrap_or(value).trim())
 }
 
 /// Whether a GET request names anything but a query. A document that does

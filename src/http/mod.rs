@@ -4,6 +4,7 @@
 mod assets;
 mod graphql;
 mod metrics;
+mod websocket;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,6 +11,7 @@ mod decoding;
 mod demo;
 mod failover;
 mod fuzz;
+mod graphql_ws;
 mod groups;
 mod hostile;
 mod http;
