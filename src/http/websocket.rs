@@ -47,8 +47,10 @@ const MAX_REASON_BYTES: usize = 123;
 /// come in the upgrade request's `Authorization` header (already checked:
 /// `viewer` and `credential`) or in the `connection_init` payload as
 /// `{"Authorization": "Bearer <token>"}` (or `authorization`, or `token`); a
-/// bad token there closes the socket with 4403. A client that does not offer
-/// the subprotocol is closed with 4406.
+/// bad token there closes the socket with 4403. A client that offers no
+/// subprotocol is accepted and closed with 4406, as the reference server
+/// does; one that offers only others is answered with none, so its
+/// handshake fails.
 pub async fn upgrade(
     state: AppState,
     parts: &mut Parts,
@@ -90,7 +92,7 @@ pub enum Close {
     /// 4403: `connection_init` with a token that is not valid.
     #[error("Forbidden")]
     Forbidden,
-    /// 4406: the client did not offer `graphql-transport-ws`.
+    /// 4406: the client offered no `graphql-transport-ws`.
     #[error("Subprotocol not acceptable")]
     SubprotocolNotAcceptable,
     /// 4408: no `connection_init` within [`CONNECTION_INIT_TIMEOUT`].

@@ -232,8 +232,12 @@ on_both_backends! {
         let no_payload = org.raw(json!([org.init(&org.admin), ack, {"json": {"id": "a", "type": "subscribe"}}]), 5000);
         let second_init = org.raw(json!([org.init(&org.admin), ack, org.init(&org.admin)]), 5000);
         let no_init = org.raw(json!([]), 8000);
-        let (duplicate, early, unknown, not_json, no_payload, second_init, no_init) =
-            tokio::join!(duplicate, early, unknown, not_json, no_payload, second_init, no_init);
+        // No subprotocol asked for: accepted, then closed as the reference
+        // server does. (A client that asks for another one fails the
+        // handshake itself, as RFC 6455 says, when none is chosen.)
+        let no_protocol = org.node("raw", json!({"steps": [], "wait": 5000, "protocol": []}));
+        let (duplicate, early, unknown, not_json, no_payload, second_init, no_init, no_protocol) =
+            tokio::join!(duplicate, early, unknown, not_json, no_payload, second_init, no_init, no_protocol);
 
         assert_eq!(closed_with(&duplicate, 4409), "Subscriber for a already exists");
         assert_eq!(closed_with(&early, 4401), "Unauthorized");
@@ -241,6 +245,7 @@ on_both_backends! {
         closed_with(&not_json, 4400);
         closed_with(&no_payload, 4400);
         assert_eq!(closed_with(&second_init, 4429), "Too many initialisation requests");
+        assert_eq!(closed_with(&no_protocol, 4406), "Subprotocol not acceptable");
         assert_eq!(closed_with(&no_init, 4408), "Connection initialisation timeout");
         let after = no_init["close"]["afterMs"].as_u64().expect("ms");
         assert!((2500..6000).contains(&after), "about three seconds: {no_init}");

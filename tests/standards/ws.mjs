@@ -67,8 +67,10 @@ async function client({ token, query, variables, take }) {
 /// type, and of that operation if `id` is given), `{"post": {token, query,
 /// variables}}` (a GraphQL request over HTTP to the same server) or
 /// `{"sleep": MS}`. Then it waits up to `wait` ms for the server to close.
-async function raw({ steps, wait }) {
-  const socket = new WebSocket(url, 'graphql-transport-ws');
+/// `protocol` is the subprotocol asked for (`graphql-transport-ws` if absent,
+/// none if `[]`).
+async function raw({ steps, wait, protocol }) {
+  const socket = new WebSocket(url, protocol ?? 'graphql-transport-ws');
   const messages = [];
   const waiters = [];
   let errored = null;
