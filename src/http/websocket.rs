@@ -317,7 +317,7 @@ impl Connection {
         let mut data = Data::default();
         match init_token(&payload) {
             None => {
-                data.insert(self.viewer.clone());
+                data.insert(self.viewer);
                 if let Some(credential) = self.credential.clone() {
                     data.insert(credential);
                 }
