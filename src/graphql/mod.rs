@@ -6,6 +6,7 @@ pub mod error;
 pub mod event;
 pub mod limits;
 pub mod mutation;
+pub mod node;
 pub mod notifications;
 pub mod proposal;
 pub mod query;
@@ -27,6 +28,7 @@ pub use event::Subscription;
 #[derive(MergedObject, Default)]
 pub struct Query(
     query::OrganisationQuery,
+    node::NodeQuery,
     proposal::ProposalQuery,
     event::EventsQuery,
     assurance::AssuranceQuery,

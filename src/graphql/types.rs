@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 
-use async_graphql::connection::{Connection, OpaqueCursor};
+use super::connection::{page, Paged, Paging};
 
 use super::error::{actor, forbidden, GqlResult, OrGraphql};
 use super::proposal::{Proposal, ProposalStateKind};
@@ -44,7 +44,7 @@ pub struct Person(pub PersonView);
 #[Object]
 impl Person {
     /// Their id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
@@ -156,7 +156,7 @@ pub struct Team(pub TeamView);
 #[Object]
 impl Team {
     /// Its id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
@@ -177,16 +177,26 @@ impl Team {
         self.0.formed_at
     }
 
-    /// Its members and coaches. With `includeFormer`, also every earlier
-    /// spell of people who left (history is never overwritten).
-    async fn members(&self, #[graphql(default = false)] include_former: bool) -> Vec<Membership> {
-        self.0
+    /// Its members and coaches, in the order they joined. With
+    /// `includeFormer`, also every earlier spell of people who left (history
+    /// is never overwritten).
+    async fn members(
+        &self,
+        #[graphql(default = false)] include_former: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<usize, Membership>> {
+        let items = self
+            .0
             .memberships
             .iter()
-            .filter(|m| include_former || m.left_at.is_none())
-            .cloned()
-            .map(Membership)
-            .collect()
+            .enumerate()
+            .filter(|(_, m)| include_former || m.left_at.is_none())
+            .map(|(i, m)| (i, Membership(m.clone())))
+            .collect();
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// The team's proposals, newest first, optionally only those in `state`.
@@ -196,13 +206,14 @@ impl Team {
         state: Option<ProposalStateKind>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Proposal>> {
         views::owner_proposals(
             ctx,
             Owner::Team(self.0.id),
             state.map(ProposalStateKind::as_str),
-            first,
-            after,
+            Paging::new(first, after, last, before),
         )
         .await
     }
@@ -213,8 +224,11 @@ impl Team {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
-        views::owner_decisions(ctx, Owner::Team(self.0.id), first, after).await
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Proposal>> {
+        let paging = Paging::new(first, after, last, before);
+        views::owner_decisions(ctx, Owner::Team(self.0.id), paging).await
     }
 
     /// How the team decides, in numbers.
@@ -240,7 +254,7 @@ pub struct Group(pub GroupView);
 #[Object]
 impl Group {
     /// Its id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
@@ -279,13 +293,14 @@ impl Group {
         state: Option<ProposalStateKind>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Proposal>> {
         views::owner_proposals(
             ctx,
             Owner::Group(self.0.id),
             state.map(ProposalStateKind::as_str),
-            first,
-            after,
+            Paging::new(first, after, last, before),
         )
         .await
     }
@@ -296,8 +311,11 @@ impl Group {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
-        views::owner_decisions(ctx, Owner::Group(self.0.id), first, after).await
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Proposal>> {
+        let paging = Paging::new(first, after, last, before);
+        views::owner_decisions(ctx, Owner::Group(self.0.id), paging).await
     }
 
     /// How the group decides, in numbers.
@@ -316,11 +334,19 @@ impl Group {
         &self.0.mandate
     }
 
-    /// Its current representatives: delegated by a member team and still a
-    /// `MEMBER` of that team.
-    async fn representatives(&self, ctx: &Context<'_>) -> Vec<Representative> {
+    /// Its current representatives, in the order they were delegated:
+    /// delegated by a member team and still a `MEMBER` of that team.
+    async fn representatives(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<RepresentativeKey, Representative>> {
         let directory = app(ctx).read.directory();
-        self.0
+        let mut items: Vec<_> = self
+            .0
             .representatives
             .iter()
             .filter(|r| {
@@ -328,11 +354,19 @@ impl Group {
                     && directory.team(r.team).and_then(|t| t.role_of(r.person))
                         == Some(crate::domain::TeamRole::Member)
             })
-            .cloned()
-            .map(Representative)
-            .collect()
+            .map(|r| {
+                let key = (r.since.timestamp_micros(), r.team.0, r.person.0);
+                (key, Representative(r.clone()))
+            })
+            .collect();
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        page(items, Paging::new(first, after, last, before))
     }
 }
+
+/// A representative's place in its group's list, stable while others come
+/// and go: when delegated (microseconds), the team, the person.
+type RepresentativeKey = (i64, uuid::Uuid, uuid::Uuid);
 
 /// A person delegated by a team to a group.
 pub struct Representative(pub RepresentativeView);
@@ -389,8 +423,19 @@ impl Budget {
     }
 
     /// The ledger, oldest first: each allocation, commitment and release.
-    async fn entries(&self) -> Vec<BudgetEntry> {
-        self.events.iter().cloned().map(BudgetEntry).collect()
+    async fn entries(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, BudgetEntry>> {
+        let items = self
+            .events
+            .iter()
+            .map(|e| (e.stored.position, BudgetEntry(e.clone())))
+            .collect();
+        page(items, Paging::new(first, after, last, before))
     }
 }
 
