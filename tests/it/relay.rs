@@ -19,16 +19,28 @@ use crate::support::{error_code, TestDb};
 
 const STANDARDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/standards");
 
-/// Runs relay-compiler on the project, writing into a temporary directory,
-/// and answers each generated operation's query text by name.
+/// Runs relay-compiler on the project's documents and the committed
+/// schema, writing into a temporary directory (through a config written
+/// there: relay-compiler takes no paths on its command line when a project
+/// has a config), and answers each generated operation's query text by name.
 fn compile() -> serde_json::Map<String, Value> {
-    let out = tempfile::tempdir().expect("a temporary directory");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("__generated__");
+    std::fs::create_dir(&out).expect("the output directory");
     let project = Path::new(STANDARDS).join("relay");
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/schema.graphql");
+    let config = dir.path().join("relay.config.json");
+    let settings = json!({
+        "src": project.join("src"),
+        "schema": schema,
+        "language": "javascript",
+        "artifactDirectory": out,
+    });
+    std::fs::write(&config, settings.to_string()).expect("the config");
     let compiler = Path::new(STANDARDS).join("node_modules/.bin/relay-compiler");
     let compiled = Command::new(&compiler)
-        .current_dir(&project)
-        .arg("--artifactDirectory")
-        .arg(out.path())
+        .arg(&config)
+        .current_dir(dir.path())
         .env("FORCE_NO_WATCHMAN", "1")
         .output()
         .expect("relay-compiler runs (scripts/test installs tests/standards' packages)");
@@ -40,7 +52,7 @@ fn compile() -> serde_json::Map<String, Value> {
     );
     let listed = Command::new("node")
         .arg(project.join("operations.mjs"))
-        .arg(out.path())
+        .arg(&out)
         .output()
         .expect("node runs");
     assert!(
@@ -48,7 +60,8 @@ fn compile() -> serde_json::Map<String, Value> {
         "reading the generated operations failed: {}",
         String::from_utf8_lossy(&listed.stderr)
     );
-    let operations: Value = serde_json::from_slice(&listed.stdout).expect("the operations as JSON");
+    let operations: Value =
+        serde_json::from_slice(&listed.stdout).expect("the operations as JSON");
     operations.as_object().expect("an object").clone()
 }
 

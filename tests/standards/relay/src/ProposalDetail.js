@@ -1,14 +1,20 @@
-// One proposal with its advice and objections as connections, refetchable
-// by its id through `node(id)`.
+// One proposal with its advice as a `@connection` (Relay allows one in a
+// refetchable fragment), its objections through ProposalObjections' fragment
+// and its votes, refetchable by its id through `node(id)`.
 import { graphql } from 'react-relay';
 
 export const fragment = graphql`
   fragment ProposalDetail_proposal on Proposal
-  @refetchable(queryName: "ProposalDetailRefetchQuery") {
+  @refetchable(queryName: "ProposalDetailRefetchQuery")
+  @argumentDefinitions(
+    adviceCount: { type: "Int", defaultValue: 10 }
+    adviceCursor: { type: "String" }
+  ) {
     id
     title
     state
-    advice(first: 10) @connection(key: "ProposalDetail_advice") {
+    advice(first: $adviceCount, after: $adviceCursor)
+      @connection(key: "ProposalDetail_advice") {
       edges {
         node {
           id
@@ -21,15 +27,7 @@ export const fragment = graphql`
         }
       }
     }
-    objections(first: 10) @connection(key: "ProposalDetail_objections") {
-      edges {
-        node {
-          id
-          state
-          reason
-        }
-      }
-    }
+    ...ProposalObjections_proposal
     votes(first: 10) {
       edges {
         node {
