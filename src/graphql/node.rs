@@ -15,6 +15,9 @@ use crate::domain::{GroupId, PersonId, TeamId};
 /// An object with an id that `node(id)` finds again.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Its id, a UUID."))]
+// A node lives for one field's resolution; boxing the larger variants would
+// only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Node {
     /// A person.
     Person(Person),

@@ -98,6 +98,8 @@ impl OrganisationQuery {
 
     /// Adopted decisions whose review date has come, soonest first; all of
     /// them, or one team's or group's.
+    // A connection's four paging arguments and the two owner filters.
+    #[allow(clippy::too_many_arguments)]
     async fn due_for_review(
         &self,
         ctx: &Context<'_>,

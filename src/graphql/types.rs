@@ -359,7 +359,7 @@ impl Group {
                 (key, Representative(r.clone()))
             })
             .collect();
-        items.sort_by(|a, b| a.0.cmp(&b.0));
+        items.sort_by_key(|(key, _)| *key);
         page(items, Paging::new(first, after, last, before))
     }
 }

@@ -60,8 +60,7 @@ fn compile() -> serde_json::Map<String, Value> {
         "reading the generated operations failed: {}",
         String::from_utf8_lossy(&listed.stderr)
     );
-    let operations: Value =
-        serde_json::from_slice(&listed.stdout).expect("the operations as JSON");
+    let operations: Value = serde_json::from_slice(&listed.stdout).expect("the operations as JSON");
     operations.as_object().expect("an object").clone()
 }
 
