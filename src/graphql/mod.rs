@@ -1,6 +1,7 @@
 //! The GraphQL schema: its root types, limits and SDL export.
 
 pub mod assurance;
+pub mod budget;
 pub mod connection;
 pub mod error;
 pub mod event;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::connection::{page, Paged, Paging};
 
+use super::budget::Budget;
 use super::error::{actor, forbidden, GqlResult, OrGraphql};
 use super::proposal::{Proposal, ProposalStateKind};
 use super::views;
@@ -92,7 +93,8 @@ impl Person {
         self.0.registered_at
     }
 
-    /// The teams they are in now, with their role in each.
+    /// The teams they are in now, with their role in each: a list, not
+    /// paged (one entry per team they belong to).
     async fn teams(&self, ctx: &Context<'_>) -> Vec<Membership> {
         let directory = app(ctx).read.directory();
         directory
@@ -236,7 +238,8 @@ impl Team {
         views::owner_stats(ctx, Owner::Team(self.0.id)).await
     }
 
-    /// The cross-team groups this team belongs to.
+    /// The cross-team groups this team belongs to: a list, not paged (one
+    /// entry per group it is in).
     async fn groups(&self, ctx: &Context<'_>) -> Vec<Group> {
         let directory = app(ctx).read.directory();
         directory
@@ -275,7 +278,8 @@ impl Group {
         self.0.formed_at
     }
 
-    /// Its member teams.
+    /// Its member teams, in the order they joined: a list, not paged (one
+    /// entry per member team).
     async fn teams(&self, ctx: &Context<'_>) -> Vec<Team> {
         let directory = app(ctx).read.directory();
         self.0
@@ -326,7 +330,7 @@ impl Group {
     /// Its delegated budget: allocations, commitments, and the ledger.
     async fn budget(&self, ctx: &Context<'_>) -> GqlResult<Budget> {
         let (state, events) = app(ctx).load_budget(self.0.id).await.gql()?;
-        Ok(Budget { state, events })
+        Ok(Budget::new(state, events))
     }
 
     /// The decision areas its member teams delegated to it.
@@ -396,126 +400,5 @@ impl Representative {
     /// When they were delegated.
     async fn since(&self) -> DateTime<Utc> {
         self.0.since
-    }
-}
-
-/// A group's budget.
-pub struct Budget {
-    state: crate::domain::budget::BudgetState,
-    events: Vec<crate::app::organisation::LedgerEntry>,
-}
-
-#[Object]
-impl Budget {
-    /// Everything allocated, adjustments included (minor units).
-    async fn allocated(&self) -> i64 {
-        self.state.allocated
-    }
-
-    /// Spend committed by adopted decisions and not released.
-    async fn committed(&self) -> i64 {
-        self.state.committed
-    }
-
-    /// What is left to commit: allocated minus committed, never negative.
-    async fn remaining(&self) -> i64 {
-        self.state.remaining()
-    }
-
-    /// The ledger, oldest first: each allocation, commitment and release.
-    async fn entries(
-        &self,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> GqlResult<Paged<u64, BudgetEntry>> {
-        let items = self
-            .events
-            .iter()
-            .map(|e| (e.stored.position, BudgetEntry(e.clone())))
-            .collect();
-        page(items, Paging::new(first, after, last, before))
-    }
-}
-
-/// What a ledger entry records.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-pub enum BudgetEntryKind {
-    /// Money allocated (or, negative, taken back) by an admin.
-    Allocation,
-    /// Spend committed by an adopted decision.
-    Commitment,
-    /// A commitment released by revoking its decision.
-    Release,
-}
-
-/// One entry of a group's budget ledger.
-pub struct BudgetEntry(crate::app::organisation::LedgerEntry);
-
-#[Object]
-impl BudgetEntry {
-    /// Its log position.
-    async fn position(&self) -> u64 {
-        self.0.stored.position
-    }
-
-    /// Allocation, commitment or release.
-    async fn kind(&self) -> Option<BudgetEntryKind> {
-        use crate::domain::budget::BudgetEvent as E;
-        Some(match self.0.event {
-            E::BudgetAllocated { .. } => BudgetEntryKind::Allocation,
-            E::SpendCommitted { .. } => BudgetEntryKind::Commitment,
-            E::SpendReleased { .. } => BudgetEntryKind::Release,
-        })
-    }
-
-    /// Its effect on the remaining budget, in minor units (a commitment is negative).
-    async fn amount(&self) -> i64 {
-        use crate::domain::budget::BudgetEvent as E;
-        match self.0.event {
-            E::BudgetAllocated { amount, .. } | E::SpendReleased { amount, .. } => amount,
-            E::SpendCommitted { amount, .. } => -amount,
-        }
-    }
-
-    /// The period label of an allocation.
-    async fn period(&self) -> Option<&str> {
-        match &self.0.event {
-            crate::domain::budget::BudgetEvent::BudgetAllocated { period, .. } => period.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// Why, where given.
-    async fn reason(&self) -> Option<&str> {
-        self.0.metadata.reason.as_deref()
-    }
-
-    /// The decision that committed or released the spend.
-    async fn proposal(&self, ctx: &Context<'_>) -> GqlResult<Option<super::proposal::Proposal>> {
-        use crate::domain::budget::BudgetEvent as E;
-        let id = match self.0.event {
-            E::SpendCommitted { proposal_id, .. } | E::SpendReleased { proposal_id, .. } => {
-                proposal_id
-            }
-            E::BudgetAllocated { .. } => return Ok(None),
-        };
-        let loaded = app(ctx).load_proposal(id, None).await.gql()?;
-        Ok(Some(super::proposal::Proposal::new(
-            loaded,
-            app(ctx).clock.now(),
-        )))
-    }
-
-    /// Who caused it.
-    async fn by(&self, ctx: &Context<'_>) -> Option<Person> {
-        let id = self.0.metadata.actor?;
-        app(ctx).read.directory().person(id).cloned().map(Person)
-    }
-
-    /// When.
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.stored.recorded_at
     }
 }

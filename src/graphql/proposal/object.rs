@@ -280,7 +280,8 @@ impl Proposal {
         self.state.revoked()
     }
 
-    /// Every event of the proposal, in order, with actor, role, time and reason.
+    /// Every event of the proposal, in order, with actor, role, time and
+    /// reason: a list, not paged (the whole record, as audits read it).
     async fn trail(&self, ctx: &Context<'_>) -> GqlResult<Vec<TrailEntry>> {
         let events = match &self.events {
             Some(events) => events.clone(),
