@@ -10,7 +10,7 @@ use crate::domain::proposal::work::{work_for, WorkKind, Worker};
 use crate::domain::proposal::{Owner, ProposalId};
 use crate::domain::{PersonId, TeamId, TeamRole};
 use crate::projection::projected::ProjectedProposal;
-use crate::projection::rows::Page;
+use crate::window::Window;
 
 /// How many open proposals, reviews and requests of each kind one look at
 /// someone's work reads at most.
@@ -110,19 +110,13 @@ impl App {
         now: DateTime<Utc>,
     ) -> Result<HashMap<ProposalId, (u64, ProjectedProposal)>, AppError> {
         let views = self.projector.views().clone();
-        let page = Page {
-            after: None,
-            limit: CANDIDATES,
-        };
+        let page = Window::first(None, CANDIDATES);
         let mut found = HashMap::new();
         for owner in &standing.owners {
             for row in views.proposals(*owner, Some("OPEN"), page).await? {
                 found.insert(row.id, (row.raised_position, row));
             }
-            let due = Page {
-                after: None,
-                limit: CANDIDATES,
-            };
+            let due = Window::first(None, CANDIDATES);
             for row in views.due_for_review(now, Some(*owner), due).await? {
                 found.insert(row.id, (row.raised_position, row));
             }

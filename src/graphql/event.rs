@@ -1,12 +1,11 @@
 //! Stored events as GraphQL objects, the raw `events` list and the live
 //! `events` subscription (both for admins and auditors only).
 
-use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::{Context, Json, Object, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 
-use super::connection::{decode_after, page_size};
+use super::connection::{page, Paged, Paging};
 use super::error::{actor, forbidden, not_found, to_graphql, Credential, GqlResult, OrGraphql};
 use super::types::app;
 use crate::app::{App, AppError};
@@ -121,38 +120,34 @@ impl EventsQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         stream_id: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Event>> {
+    ) -> GqlResult<Paged<u64, Event>> {
         let viewer = actor(ctx)?;
         if !(viewer.is_admin() || viewer.is_auditor()) {
             return Err(forbidden("the raw event log is for admins and auditors"));
         }
-        let first = page_size(first)?;
-        let after = decode_after(after)?.unwrap_or(0);
+        let paging = Paging::new(first, after, last, before);
         let store = &app(ctx).store;
-        let limit = u32::try_from(first + 1).unwrap_or(u32::MAX);
         let stream_id = stream_id
             .map(|stream| crate::domain::validate::name("a stream id", &stream))
             .transpose()
             .gql()?;
-        let mut events = match stream_id {
+        match stream_id {
+            // One stream is read whole (as its aggregate is) and paged here.
             Some(stream) => {
                 let all = store.read_stream(&stream).await.gql()?;
-                all.into_iter()
-                    .filter(|e| e.position > after)
-                    .take(first + 1)
-                    .collect()
+                let items = all.into_iter().map(|e| (e.position, Event(e))).collect();
+                page(items, paging)
             }
-            None => store.read_all(after, limit).await.gql()?,
-        };
-        let has_next = events.len() > first;
-        events.truncate(first);
-        let mut connection = Connection::new(after > 0, has_next);
-        connection.edges = events
-            .into_iter()
-            .map(|e| Edge::new(OpaqueCursor(e.position), Event(e)))
-            .collect();
-        Ok(connection)
+            // The whole log is paged in the database, both ways.
+            None => {
+                let slice = paging.decode::<u64>()?;
+                let events = store.read_window(slice.window()).await.gql()?;
+                Ok(slice.connection(events.into_iter().map(|e| (e.position, Event(e))).collect()))
+            }
+        }
     }
 }
 

@@ -1,11 +1,13 @@
 //! The GraphQL schema: its root types, limits and SDL export.
 
 pub mod assurance;
+pub mod budget;
 pub mod connection;
 pub mod error;
 pub mod event;
 pub mod limits;
 pub mod mutation;
+pub mod node;
 pub mod notifications;
 pub mod proposal;
 pub mod query;
@@ -27,6 +29,7 @@ pub use event::Subscription;
 #[derive(MergedObject, Default)]
 pub struct Query(
     query::OrganisationQuery,
+    node::NodeQuery,
     proposal::ProposalQuery,
     event::EventsQuery,
     assurance::AssuranceQuery,

@@ -2,11 +2,10 @@
 //! e-mail, the webhooks admins register (the secret answered once) and
 //! delete, and the delivery log admins and auditors read.
 
-use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use super::connection::{decode_after, page_size};
+use super::connection::{Paged, Paging};
 use super::error::{actor, forbidden, invalid_input, not_found, GqlResult, OrGraphql};
 use super::mutation::{command_meta, PersonPayload};
 use super::proposal::Proposal;
@@ -307,24 +306,21 @@ impl NotificationsQuery {
         status: Option<DeliveryStatus>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<i64>, Delivery>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<i64, Delivery>> {
         require_reader(&actor(ctx)?, "deliveries")?;
-        let first = page_size(first)?;
-        let after = decode_after::<i64>(after)?;
-        let limit = u32::try_from(first + 1).unwrap_or(u32::MAX);
-        let mut rows = app(ctx)
+        let slice = Paging::new(first, after, last, before).decode::<i64>()?;
+        let rows = app(ctx)
             .outbox
-            .list(status.map(Into::into), after, limit)
+            .list_window(status.map(Into::into), slice.window())
             .await
             .gql()?;
-        let more = rows.len() > first;
-        rows.truncate(first);
-        let mut connection = Connection::new(after.is_some(), more);
-        connection.edges = rows
-            .into_iter()
-            .map(|row| Edge::new(OpaqueCursor(row.id), Delivery(row)))
-            .collect();
-        Ok(connection)
+        Ok(slice.connection(
+            rows.into_iter()
+                .map(|row| (row.id, Delivery(row)))
+                .collect(),
+        ))
     }
 }
 

@@ -1,9 +1,8 @@
 //! The query root.
 
-use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Object, ID};
 
-use super::connection::page;
+use super::connection::{page, Paged, Paging};
 use super::error::{actor, not_found, GqlResult, OrGraphql};
 use super::types::{app, Group, Person, Team};
 use super::views::{self, AdviceRequestItem};
@@ -38,7 +37,9 @@ impl OrganisationQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Team>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Team>> {
         actor(ctx)?;
         let items = app(ctx)
             .read
@@ -46,7 +47,7 @@ impl OrganisationQuery {
             .teams()
             .map(|t| (t.formed_position, Team(t.clone())))
             .collect();
-        page(items, first, after)
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// One team.
@@ -68,7 +69,9 @@ impl OrganisationQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Group>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Group>> {
         actor(ctx)?;
         let items = app(ctx)
             .read
@@ -76,7 +79,7 @@ impl OrganisationQuery {
             .groups()
             .map(|g| (g.formed_position, Group(g.clone())))
             .collect();
-        page(items, first, after)
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// Open requests for advice to me or to any team I am in, oldest first.
@@ -85,13 +88,18 @@ impl OrganisationQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, AdviceRequestItem>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, AdviceRequestItem>> {
         let me = actor(ctx)?;
-        views::my_advice_requests(ctx, me.person, first, after).await
+        let paging = Paging::new(first, after, last, before);
+        views::my_advice_requests(ctx, me.person, paging).await
     }
 
     /// Adopted decisions whose review date has come, soonest first; all of
     /// them, or one team's or group's.
+    // A connection's four paging arguments and the two owner filters.
+    #[allow(clippy::too_many_arguments)]
     async fn due_for_review(
         &self,
         ctx: &Context<'_>,
@@ -99,6 +107,8 @@ impl OrganisationQuery {
         group_id: Option<ID>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> GqlResult<views::DueForReview> {
         actor(ctx)?;
         let owner = match (team_id, group_id) {
@@ -111,7 +121,7 @@ impl OrganisationQuery {
                 ))
             }
         };
-        views::due_for_review(ctx, owner, first, after).await
+        views::due_for_review(ctx, owner, Paging::new(first, after, last, before)).await
     }
 
     /// One cross-team group.

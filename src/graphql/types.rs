@@ -5,8 +5,9 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 
-use async_graphql::connection::{Connection, OpaqueCursor};
+use super::connection::{page, Paged, Paging};
 
+use super::budget::Budget;
 use super::error::{actor, forbidden, GqlResult, OrGraphql};
 use super::proposal::{Proposal, ProposalStateKind};
 use super::views;
@@ -44,7 +45,7 @@ pub struct Person(pub PersonView);
 #[Object]
 impl Person {
     /// Their id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
@@ -92,7 +93,8 @@ impl Person {
         self.0.registered_at
     }
 
-    /// The teams they are in now, with their role in each.
+    /// The teams they are in now, with their role in each: a list, not
+    /// paged (one entry per team they belong to).
     async fn teams(&self, ctx: &Context<'_>) -> Vec<Membership> {
         let directory = app(ctx).read.directory();
         directory
@@ -156,7 +158,7 @@ pub struct Team(pub TeamView);
 #[Object]
 impl Team {
     /// Its id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
@@ -177,16 +179,26 @@ impl Team {
         self.0.formed_at
     }
 
-    /// Its members and coaches. With `includeFormer`, also every earlier
-    /// spell of people who left (history is never overwritten).
-    async fn members(&self, #[graphql(default = false)] include_former: bool) -> Vec<Membership> {
-        self.0
+    /// Its members and coaches, in the order they joined. With
+    /// `includeFormer`, also every earlier spell of people who left (history
+    /// is never overwritten).
+    async fn members(
+        &self,
+        #[graphql(default = false)] include_former: bool,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<usize, Membership>> {
+        let items = self
+            .0
             .memberships
             .iter()
-            .filter(|m| include_former || m.left_at.is_none())
-            .cloned()
-            .map(Membership)
-            .collect()
+            .enumerate()
+            .filter(|(_, m)| include_former || m.left_at.is_none())
+            .map(|(i, m)| (i, Membership(m.clone())))
+            .collect();
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// The team's proposals, newest first, optionally only those in `state`.
@@ -196,13 +208,14 @@ impl Team {
         state: Option<ProposalStateKind>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Proposal>> {
         views::owner_proposals(
             ctx,
             Owner::Team(self.0.id),
             state.map(ProposalStateKind::as_str),
-            first,
-            after,
+            Paging::new(first, after, last, before),
         )
         .await
     }
@@ -213,8 +226,11 @@ impl Team {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
-        views::owner_decisions(ctx, Owner::Team(self.0.id), first, after).await
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Proposal>> {
+        let paging = Paging::new(first, after, last, before);
+        views::owner_decisions(ctx, Owner::Team(self.0.id), paging).await
     }
 
     /// How the team decides, in numbers.
@@ -222,7 +238,8 @@ impl Team {
         views::owner_stats(ctx, Owner::Team(self.0.id)).await
     }
 
-    /// The cross-team groups this team belongs to.
+    /// The cross-team groups this team belongs to: a list, not paged (one
+    /// entry per group it is in).
     async fn groups(&self, ctx: &Context<'_>) -> Vec<Group> {
         let directory = app(ctx).read.directory();
         directory
@@ -240,7 +257,7 @@ pub struct Group(pub GroupView);
 #[Object]
 impl Group {
     /// Its id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
@@ -261,7 +278,8 @@ impl Group {
         self.0.formed_at
     }
 
-    /// Its member teams.
+    /// Its member teams, in the order they joined: a list, not paged (one
+    /// entry per member team).
     async fn teams(&self, ctx: &Context<'_>) -> Vec<Team> {
         let directory = app(ctx).read.directory();
         self.0
@@ -279,13 +297,14 @@ impl Group {
         state: Option<ProposalStateKind>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Proposal>> {
         views::owner_proposals(
             ctx,
             Owner::Group(self.0.id),
             state.map(ProposalStateKind::as_str),
-            first,
-            after,
+            Paging::new(first, after, last, before),
         )
         .await
     }
@@ -296,8 +315,11 @@ impl Group {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
-        views::owner_decisions(ctx, Owner::Group(self.0.id), first, after).await
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Proposal>> {
+        let paging = Paging::new(first, after, last, before);
+        views::owner_decisions(ctx, Owner::Group(self.0.id), paging).await
     }
 
     /// How the group decides, in numbers.
@@ -308,7 +330,7 @@ impl Group {
     /// Its delegated budget: allocations, commitments, and the ledger.
     async fn budget(&self, ctx: &Context<'_>) -> GqlResult<Budget> {
         let (state, events) = app(ctx).load_budget(self.0.id).await.gql()?;
-        Ok(Budget { state, events })
+        Ok(Budget::new(state, events))
     }
 
     /// The decision areas its member teams delegated to it.
@@ -316,11 +338,19 @@ impl Group {
         &self.0.mandate
     }
 
-    /// Its current representatives: delegated by a member team and still a
-    /// `MEMBER` of that team.
-    async fn representatives(&self, ctx: &Context<'_>) -> Vec<Representative> {
+    /// Its current representatives, in the order they were delegated:
+    /// delegated by a member team and still a `MEMBER` of that team.
+    async fn representatives(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<RepresentativeKey, Representative>> {
         let directory = app(ctx).read.directory();
-        self.0
+        let mut items: Vec<_> = self
+            .0
             .representatives
             .iter()
             .filter(|r| {
@@ -328,11 +358,19 @@ impl Group {
                     && directory.team(r.team).and_then(|t| t.role_of(r.person))
                         == Some(crate::domain::TeamRole::Member)
             })
-            .cloned()
-            .map(Representative)
-            .collect()
+            .map(|r| {
+                let key = (r.since.timestamp_micros(), r.team.0, r.person.0);
+                (key, Representative(r.clone()))
+            })
+            .collect();
+        items.sort_by_key(|(key, _)| *key);
+        page(items, Paging::new(first, after, last, before))
     }
 }
+
+/// A representative's place in its group's list, stable while others come
+/// and go: when delegated (microseconds), the team, the person.
+type RepresentativeKey = (i64, uuid::Uuid, uuid::Uuid);
 
 /// A person delegated by a team to a group.
 pub struct Representative(pub RepresentativeView);
@@ -362,115 +400,5 @@ impl Representative {
     /// When they were delegated.
     async fn since(&self) -> DateTime<Utc> {
         self.0.since
-    }
-}
-
-/// A group's budget.
-pub struct Budget {
-    state: crate::domain::budget::BudgetState,
-    events: Vec<crate::app::organisation::LedgerEntry>,
-}
-
-#[Object]
-impl Budget {
-    /// Everything allocated, adjustments included (minor units).
-    async fn allocated(&self) -> i64 {
-        self.state.allocated
-    }
-
-    /// Spend committed by adopted decisions and not released.
-    async fn committed(&self) -> i64 {
-        self.state.committed
-    }
-
-    /// What is left to commit: allocated minus committed, never negative.
-    async fn remaining(&self) -> i64 {
-        self.state.remaining()
-    }
-
-    /// The ledger, oldest first: each allocation, commitment and release.
-    async fn entries(&self) -> Vec<BudgetEntry> {
-        self.events.iter().cloned().map(BudgetEntry).collect()
-    }
-}
-
-/// What a ledger entry records.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-pub enum BudgetEntryKind {
-    /// Money allocated (or, negative, taken back) by an admin.
-    Allocation,
-    /// Spend committed by an adopted decision.
-    Commitment,
-    /// A commitment released by revoking its decision.
-    Release,
-}
-
-/// One entry of a group's budget ledger.
-pub struct BudgetEntry(crate::app::organisation::LedgerEntry);
-
-#[Object]
-impl BudgetEntry {
-    /// Its log position.
-    async fn position(&self) -> u64 {
-        self.0.stored.position
-    }
-
-    /// Allocation, commitment or release.
-    async fn kind(&self) -> Option<BudgetEntryKind> {
-        use crate::domain::budget::BudgetEvent as E;
-        Some(match self.0.event {
-            E::BudgetAllocated { .. } => BudgetEntryKind::Allocation,
-            E::SpendCommitted { .. } => BudgetEntryKind::Commitment,
-            E::SpendReleased { .. } => BudgetEntryKind::Release,
-        })
-    }
-
-    /// Its effect on the remaining budget, in minor units (a commitment is negative).
-    async fn amount(&self) -> i64 {
-        use crate::domain::budget::BudgetEvent as E;
-        match self.0.event {
-            E::BudgetAllocated { amount, .. } | E::SpendReleased { amount, .. } => amount,
-            E::SpendCommitted { amount, .. } => -amount,
-        }
-    }
-
-    /// The period label of an allocation.
-    async fn period(&self) -> Option<&str> {
-        match &self.0.event {
-            crate::domain::budget::BudgetEvent::BudgetAllocated { period, .. } => period.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// Why, where given.
-    async fn reason(&self) -> Option<&str> {
-        self.0.metadata.reason.as_deref()
-    }
-
-    /// The decision that committed or released the spend.
-    async fn proposal(&self, ctx: &Context<'_>) -> GqlResult<Option<super::proposal::Proposal>> {
-        use crate::domain::budget::BudgetEvent as E;
-        let id = match self.0.event {
-            E::SpendCommitted { proposal_id, .. } | E::SpendReleased { proposal_id, .. } => {
-                proposal_id
-            }
-            E::BudgetAllocated { .. } => return Ok(None),
-        };
-        let loaded = app(ctx).load_proposal(id, None).await.gql()?;
-        Ok(Some(super::proposal::Proposal::new(
-            loaded,
-            app(ctx).clock.now(),
-        )))
-    }
-
-    /// Who caused it.
-    async fn by(&self, ctx: &Context<'_>) -> Option<Person> {
-        let id = self.0.metadata.actor?;
-        app(ctx).read.directory().person(id).cloned().map(Person)
-    }
-
-    /// When.
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.stored.recorded_at
     }
 }

@@ -6,15 +6,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::connection::{
-    Connection, ConnectionNameType, Edge, EdgeNameType, EmptyFields, OpaqueCursor,
-};
+use async_graphql::connection::{ConnectionNameType, EdgeNameType};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Object, OutputType, SimpleObject, ID};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
-use super::connection::{decode_after, page_size};
+use super::connection::{Paged, Paging};
 use super::error::{GqlResult, OrGraphql};
 use super::proposal::{AdviceReason, Proposal};
 use super::types::{app, Person, Team};
@@ -22,8 +18,9 @@ use crate::app::proposals::LoadedProposal;
 use crate::app::App;
 use crate::domain::proposal::{Adviser, Owner, ProposalId};
 use crate::projection::projected::{median_seconds, ProjectedProposal};
-use crate::projection::rows::{Page, RequestRow, StatsRow};
+use crate::projection::rows::{RequestRow, StatsRow};
 use crate::store::StoreError;
+use crate::window::Window;
 
 /// Loads many proposals from the log in one query.
 pub struct ProposalLoader(pub Arc<App>);
@@ -116,39 +113,18 @@ impl EdgeNameType for DueForReviewEdge {
 }
 
 /// Decisions due for review, ordered by (review date, raise position).
-pub type DueForReview = Connection<
-    OpaqueCursor<(i64, u64)>,
-    Proposal,
-    EmptyFields,
-    EmptyFields,
-    DueForReviewConnection,
-    DueForReviewEdge,
->;
+pub type DueForReview = Paged<(i64, u64), Proposal, DueForReviewConnection, DueForReviewEdge>;
 
-/// A connection of proposals from read models fetched one past the page.
-fn proposal_connection<K, N, E>(
+/// The proposals of rows read through a slice's window, keyed by `key`.
+fn keyed<K>(
     ctx: &Context<'_>,
     rows: &[ProjectedProposal],
-    first: usize,
-    had_cursor: bool,
     key: impl Fn(&ProjectedProposal) -> K,
-) -> Connection<OpaqueCursor<K>, Proposal, EmptyFields, EmptyFields, N, E>
-where
-    K: Serialize + DeserializeOwned + Send + Sync,
-    N: ConnectionNameType,
-    E: EdgeNameType,
-{
+) -> Vec<(K, Proposal)> {
     let now = app(ctx).clock.now();
-    let mut connection = Connection::new(had_cursor, rows.len() > first);
-    connection.edges.extend(rows.iter().take(first).map(|row| {
-        let cursor = OpaqueCursor(key(row));
-        Edge::new(cursor, Proposal::projected(row.clone(), now))
-    }));
-    connection
-}
-
-fn limit(first: usize) -> u32 {
-    u32::try_from(first + 1).unwrap_or(u32::MAX)
+    rows.iter()
+        .map(|row| (key(row), Proposal::projected(row.clone(), now)))
+        .collect()
 }
 
 /// An owner's proposals, newest first, optionally in one state.
@@ -156,103 +132,74 @@ pub async fn owner_proposals(
     ctx: &Context<'_>,
     owner: Owner,
     state: Option<&str>,
-    first: Option<i32>,
-    after: Option<String>,
-) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
-    let first = page_size(first)?;
-    let after = decode_after::<u64>(after)?;
+    paging: Paging,
+) -> GqlResult<Paged<u64, Proposal>> {
+    let slice = paging.decode::<u64>()?;
     let rows = app(ctx)
         .projector
         .views()
-        .proposals(
-            owner,
-            state,
-            Page {
-                after,
-                limit: limit(first),
-            },
-        )
+        .proposals(owner, state, slice.window())
         .await
         .gql()?;
-    Ok(proposal_connection(
-        ctx,
-        &rows,
-        first,
-        after.is_some(),
-        |r| r.raised_position,
-    ))
+    Ok(slice.connection(keyed(ctx, &rows, |r| r.raised_position)))
 }
 
 /// An owner's decisions, newest first.
 pub async fn owner_decisions(
     ctx: &Context<'_>,
     owner: Owner,
-    first: Option<i32>,
-    after: Option<String>,
-) -> GqlResult<Connection<OpaqueCursor<u64>, Proposal>> {
-    let first = page_size(first)?;
-    let after = decode_after::<u64>(after)?;
+    paging: Paging,
+) -> GqlResult<Paged<u64, Proposal>> {
+    let slice = paging.decode::<u64>()?;
     let rows = app(ctx)
         .projector
-        .decisions(
-            owner,
-            Page {
-                after,
-                limit: limit(first),
-            },
-        )
+        .decisions(owner, slice.window())
         .await
         .gql()?;
-    Ok(proposal_connection(
-        ctx,
-        &rows,
-        first,
-        after.is_some(),
-        |r| r.decided_position.unwrap_or(0),
-    ))
+    Ok(slice.connection(keyed(ctx, &rows, |r| r.decided_position.unwrap_or(0))))
+}
+
+/// A due-for-review cursor's key (review date in microseconds, raise
+/// position) as the read models compare it.
+fn review_key(key: Option<(i64, u64)>) -> GqlResult<Option<(chrono::DateTime<chrono::Utc>, u64)>> {
+    key.map(|(micros, position)| {
+        chrono::DateTime::from_timestamp_micros(micros)
+            .map(|t| (t, position))
+            .ok_or_else(|| super::error::invalid_input("not a cursor of this list".into()))
+    })
+    .transpose()
 }
 
 /// Adopted decisions due for review by now, soonest first.
 pub async fn due_for_review(
     ctx: &Context<'_>,
     owner: Option<Owner>,
-    first: Option<i32>,
-    after: Option<String>,
+    paging: Paging,
 ) -> GqlResult<DueForReview> {
-    let first = page_size(first)?;
-    let after = decode_after::<(i64, u64)>(after)?;
-    let after = after.and_then(|(micros, position)| {
-        chrono::DateTime::from_timestamp_micros(micros).map(|t| (t, position))
-    });
+    let slice = paging.decode::<(i64, u64)>()?;
+    let window = slice.window();
+    let window = Window {
+        after: review_key(window.after)?,
+        before: review_key(window.before)?,
+        limit: window.limit,
+        from_end: window.from_end,
+    };
     let now = app(ctx).clock.now();
     let rows = app(ctx)
         .projector
         .views()
-        .due_for_review(
-            now,
-            owner,
-            Page {
-                after,
-                limit: limit(first),
-            },
-        )
+        .due_for_review(now, owner, window)
         .await
         .gql()?;
-    Ok(proposal_connection(
-        ctx,
-        &rows,
-        first,
-        after.is_some(),
-        |r| {
-            (
-                r.state
-                    .next_review_by()
-                    .map(|t| t.timestamp_micros())
-                    .unwrap_or(0),
-                r.raised_position,
-            )
-        },
-    ))
+    Ok(slice.connection(keyed(ctx, &rows, |r| {
+        (
+            r.state
+                .next_review_by()
+                .map(|t| t.timestamp_micros())
+                .unwrap_or(0),
+            r.raised_position,
+        )
+    })))
 }
 
 /// A team's or group's decision statistics.
@@ -353,11 +300,9 @@ impl AdviceRequestItem {
 pub async fn my_advice_requests(
     ctx: &Context<'_>,
     me: crate::domain::PersonId,
-    first: Option<i32>,
-    after: Option<String>,
-) -> GqlResult<Connection<OpaqueCursor<u64>, AdviceRequestItem>> {
-    let first = page_size(first)?;
-    let after = decode_after::<u64>(after)?;
+    paging: Paging,
+) -> GqlResult<Paged<u64, AdviceRequestItem>> {
+    let slice = paging.decode::<u64>()?;
     let mut advisers = vec![me.0];
     advisers.extend(
         app(ctx)
@@ -367,34 +312,26 @@ pub async fn my_advice_requests(
             .iter()
             .map(|t| t.id.0),
     );
-    let mut rows = app(ctx)
+    let rows = app(ctx)
         .projector
         .views()
-        .pending_requests(
-            &advisers,
-            Page {
-                after,
-                limit: limit(first),
-            },
-        )
+        .pending_requests(&advisers, slice.window())
         .await
         .gql()?;
-    let has_next = rows.len() > first;
-    rows.truncate(first);
     let loaded = proposals_of(ctx, rows.iter().map(|r| r.proposal)).await?;
     let now = app(ctx).clock.now();
-    let mut connection = Connection::new(after.is_some(), has_next);
-    for row in rows {
-        if let Some(proposal) = loaded.get(&row.proposal).cloned() {
-            let cursor = OpaqueCursor(row.requested_position);
-            connection.edges.push(Edge::new(
-                cursor,
+    let items = rows
+        .into_iter()
+        .filter_map(|row| {
+            let proposal = loaded.get(&row.proposal).cloned()?;
+            Some((
+                row.requested_position,
                 AdviceRequestItem {
                     row,
                     proposal: Proposal::new(proposal, now),
                 },
-            ));
-        }
-    }
-    Ok(connection)
+            ))
+        })
+        .collect();
+    Ok(slice.connection(items))
 }

@@ -1,10 +1,9 @@
 //! `myWork`: what waits for the caller now, across their teams and groups.
 
-use async_graphql::connection::{Connection, Edge, OpaqueCursor};
 use async_graphql::{Context, Enum, Object};
 use chrono::{DateTime, Utc};
 
-use super::connection::{decode_after, page_size};
+use super::connection::{page, Paged, Paging};
 use super::error::{actor, GqlResult, OrGraphql};
 use super::proposal::Proposal;
 use super::types::app;
@@ -65,33 +64,24 @@ impl WorkQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-    ) -> GqlResult<Connection<OpaqueCursor<usize>, WorkItem>> {
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<usize, WorkItem>> {
         let me = actor(ctx)?.person;
-        let first = page_size(first)?;
-        let skip = decode_after::<usize>(after)?.map_or(0, |last| last + 1);
+        let paging = Paging::new(first, after, last, before);
+        // Checked before the work is gathered, so a bad request costs nothing.
+        paging.clone().decode::<usize>()?;
         let now = app(ctx).clock.now();
         let items = app(ctx).my_work(me, now).await.gql()?;
-        let total = items.len();
-        let mut connection = Connection::new(skip > 0, total > skip + first);
-        connection
-            .edges
-            .extend(
-                items
-                    .into_iter()
-                    .enumerate()
-                    .skip(skip)
-                    .take(first)
-                    .map(|(i, item)| {
-                        Edge::new(
-                            OpaqueCursor(i),
-                            WorkItem {
-                                kind: item.kind.into(),
-                                proposal: Proposal::projected(item.proposal, now),
-                                due_at: item.due_at,
-                            },
-                        )
-                    }),
-            );
-        Ok(connection)
+        let items = items
+            .into_iter()
+            .map(|item| WorkItem {
+                kind: item.kind.into(),
+                proposal: Proposal::projected(item.proposal, now),
+                due_at: item.due_at,
+            })
+            .enumerate()
+            .collect();
+        page(items, paging)
     }
 }

@@ -170,6 +170,15 @@ pub trait Outbox: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Notification>, StoreError>;
 
+    /// A window on the rows, newest first (its keys are row ids): all, or
+    /// those with `status`; from the window's end (oldest first) when
+    /// `window.from_end`.
+    async fn list_window(
+        &self,
+        status: Option<Status>,
+        window: crate::window::Window<i64>,
+    ) -> Result<Vec<Notification>, StoreError>;
+
     /// How many rows stand where, at `now`.
     async fn counts(&self, now: DateTime<Utc>) -> Result<Counts, StoreError>;
 

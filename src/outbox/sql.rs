@@ -272,6 +272,30 @@ macro_rules! outbox_for {
                 rows.iter().map(|row| read_row!(row)).collect()
             }
 
+            async fn list_window(
+                &self,
+                status: Option<Status>,
+                window: crate::window::Window<i64>,
+            ) -> Result<Vec<Notification>, StoreError> {
+                let mut query = QueryBuilder::<$db>::new(format!(
+                    "SELECT {COLUMNS} FROM notification_outbox WHERE id < "
+                ));
+                query.push_bind(window.after.unwrap_or(i64::MAX));
+                query.push(" AND id > ").push_bind(window.before.unwrap_or(i64::MIN));
+                if let Some(status) = status {
+                    let status: &'static str = status.into();
+                    query.push(" AND status = ").push_bind(status);
+                }
+                query.push(if window.from_end {
+                    " ORDER BY id ASC LIMIT "
+                } else {
+                    " ORDER BY id DESC LIMIT "
+                });
+                query.push_bind(i64::from(window.limit));
+                let rows = query.build().fetch_all(&self.read).await?;
+                rows.iter().map(|row| read_row!(row)).collect()
+            }
+
             async fn counts(&self, now: DateTime<Utc>) -> Result<Counts, StoreError> {
                 let now = millis(now);
                 let mut query = QueryBuilder::<$db>::new(

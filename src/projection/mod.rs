@@ -21,9 +21,10 @@ use tokio::task::JoinHandle;
 use crate::domain::proposal::{Owner, ProposalId};
 pub use crate::store::feed::Stall;
 use crate::store::{Feed, RecordedEvent, StoreError};
+use crate::window::Window;
 use cache::{PageCache, CACHED_ROWS};
 use projected::ProjectedProposal;
-use rows::{Page, RequestRow, SearchText};
+use rows::{RequestRow, SearchText};
 pub use store::ViewStore;
 
 /// The projector's name in `projection_checkpoints`.
@@ -149,9 +150,9 @@ impl Projector {
     pub async fn decisions(
         &self,
         owner: Owner,
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Arc<Vec<ProjectedProposal>>, StoreError> {
-        let first_page = page.after.is_none() && page.limit <= CACHED_ROWS;
+        let first_page = page.is_head() && page.limit <= CACHED_ROWS;
         if first_page {
             if let Some(rows) = self.pages.get(owner, page.limit) {
                 return Ok(rows);
@@ -159,7 +160,11 @@ impl Projector {
         }
         let generation = self.pages.generation();
         let limit = if first_page { CACHED_ROWS } else { page.limit };
-        let rows = Arc::new(self.views.decisions(owner, Page { limit, ..page }).await?);
+        let rows = Arc::new(
+            self.views
+                .decisions(owner, Window { limit, ..page })
+                .await?,
+        );
         if first_page {
             self.pages.insert(generation, owner, limit, rows.clone());
         }

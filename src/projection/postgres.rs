@@ -23,6 +23,7 @@ use super::store::ViewStore;
 use super::{document, UPSERT_PROPOSAL, UPSERT_REQUEST};
 use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::{from_i64, to_i64, StoreError};
+use crate::window::Window;
 
 /// The PostgreSQL read models.
 pub struct PgViews {
@@ -75,13 +76,14 @@ impl Dialect for PgViews {
         query.push_bind(text.to_owned());
     }
 
-    fn push_after_review(
+    fn push_review_bound(
         query: &mut QueryBuilder<'_, Postgres>,
+        op: &str,
         review_by: DateTime<Utc>,
         raised_position: i64,
     ) {
         query
-            .push(" AND (review_by, raised_position) > (")
+            .push(format!(" AND (review_by, raised_position) {op} ("))
             .push_bind(review_by)
             .push(", ")
             .push_bind(raised_position)
@@ -287,7 +289,7 @@ impl ViewStore for PgViews {
         &self,
         owner: Owner,
         state: Option<&str>,
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let mut query = sql::proposals_query::<Self>(owner, state, page);
         documents(&query.build().fetch_all(&self.pool).await?)
@@ -296,7 +298,7 @@ impl ViewStore for PgViews {
     async fn decisions(
         &self,
         owner: Owner,
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let mut query = sql::decisions_query::<Self>(owner, page);
         documents(&query.build().fetch_all(&self.pool).await?)
@@ -305,7 +307,7 @@ impl ViewStore for PgViews {
     async fn pending_requests(
         &self,
         advisers: &[Uuid],
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Vec<RequestRow>, StoreError> {
         let Some(mut query) = sql::pending_query::<Self>(advisers, page) else {
             return Ok(Vec::new());
@@ -323,7 +325,7 @@ impl ViewStore for PgViews {
         &self,
         now: DateTime<Utc>,
         owner: Option<Owner>,
-        page: Page<(DateTime<Utc>, u64)>,
+        page: Window<(DateTime<Utc>, u64)>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let mut query = sql::due_query::<Self>(now, owner, page);
         documents(&query.build().fetch_all(&self.pool).await?)

@@ -12,11 +12,12 @@ use uuid::Uuid;
 
 use super::projected::ProjectedProposal;
 use super::rows::{
-    adviser_from, owner_columns, owner_from, Page, ProposalRow, RequestRow, SearchHit, StatsRow,
+    adviser_from, owner_columns, owner_from, ProposalRow, RequestRow, SearchHit, StatsRow,
 };
 use super::NAME;
 use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::{from_i64, to_i64, StoreError};
+use crate::window::Window;
 
 /// The columns of `proposal_view` but its document, in insert order.
 pub(super) const PROPOSAL_COLUMNS: &str = "proposal_id, owner_kind, owner_id, title, rule, \
@@ -57,10 +58,11 @@ pub(super) trait Dialect {
     fn push_int(query: &mut QueryBuilder<'_, Self::Db>, number: i64);
     /// Binds text.
     fn push_text(query: &mut QueryBuilder<'_, Self::Db>, text: &str);
-    /// Pushes the condition for rows after `(review_by, raised_position)`
-    /// in the order of reviews due.
-    fn push_after_review(
+    /// Pushes the condition for rows after (`op` is `>`) or before (`<`)
+    /// `(review_by, raised_position)` in the order of reviews due.
+    fn push_review_bound(
         query: &mut QueryBuilder<'_, Self::Db>,
+        op: &str,
         review_by: DateTime<Utc>,
         raised_position: i64,
     );
@@ -98,7 +100,7 @@ pub(super) fn load_query<D: Dialect>(ids: &[ProposalId]) -> QueryBuilder<'static
 pub(super) fn proposals_query<D: Dialect>(
     owner: Owner,
     state: Option<&str>,
-    page: Page<u64>,
+    page: Window<u64>,
 ) -> QueryBuilder<'static, D::Db> {
     let mut query = QueryBuilder::new("SELECT doc FROM proposal_view WHERE owner_id = ");
     D::push_id(&mut query, owner_columns(owner).1);
@@ -106,30 +108,46 @@ pub(super) fn proposals_query<D: Dialect>(
         query.push(" AND state = ");
         D::push_text(&mut query, state);
     }
-    if let Some(after) = page.after {
-        query.push(" AND raised_position < ");
-        D::push_int(&mut query, to_i64(after));
-    }
-    query.push(" ORDER BY raised_position DESC LIMIT ");
-    D::push_int(&mut query, i64::from(page.limit));
+    push_window::<D>(&mut query, "raised_position", true, &page);
     query
+}
+
+/// Bounds a list ordered by `column` (newest first when `descending`) to
+/// the window, then orders it from the window's end and limits it.
+fn push_window<D: Dialect>(
+    query: &mut QueryBuilder<'static, D::Db>,
+    column: &str,
+    descending: bool,
+    window: &Window<u64>,
+) {
+    let (after, before) = if descending { ("<", ">") } else { (">", "<") };
+    if let Some(key) = window.after {
+        query.push(format!(" AND {column} {after} "));
+        D::push_int(query, to_i64(key));
+    }
+    if let Some(key) = window.before {
+        query.push(format!(" AND {column} {before} "));
+        D::push_int(query, to_i64(key));
+    }
+    let order = if descending == window.from_end {
+        "ASC"
+    } else {
+        "DESC"
+    };
+    query.push(format!(" ORDER BY {column} {order} LIMIT "));
+    D::push_int(query, i64::from(window.limit));
 }
 
 /// The documents of an owner's decisions, newest first.
 pub(super) fn decisions_query<D: Dialect>(
     owner: Owner,
-    page: Page<u64>,
+    page: Window<u64>,
 ) -> QueryBuilder<'static, D::Db> {
     let mut query = QueryBuilder::new(
         "SELECT doc FROM proposal_view WHERE decided_position IS NOT NULL AND owner_id = ",
     );
     D::push_id(&mut query, owner_columns(owner).1);
-    if let Some(after) = page.after {
-        query.push(" AND decided_position < ");
-        D::push_int(&mut query, to_i64(after));
-    }
-    query.push(" ORDER BY decided_position DESC LIMIT ");
-    D::push_int(&mut query, i64::from(page.limit));
+    push_window::<D>(&mut query, "decided_position", true, &page);
     query
 }
 
@@ -137,7 +155,7 @@ pub(super) fn decisions_query<D: Dialect>(
 /// oldest first; `None` when there are no advisers (there is nothing to ask).
 pub(super) fn pending_query<D: Dialect>(
     advisers: &[Uuid],
-    page: Page<u64>,
+    page: Window<u64>,
 ) -> Option<QueryBuilder<'static, D::Db>> {
     if advisers.is_empty() {
         return None;
@@ -147,12 +165,7 @@ pub(super) fn pending_query<D: Dialect>(
         D::PENDING
     ));
     D::push_in(&mut query, advisers);
-    if let Some(after) = page.after {
-        query.push(" AND requested_position > ");
-        D::push_int(&mut query, to_i64(after));
-    }
-    query.push(" ORDER BY requested_position LIMIT ");
-    D::push_int(&mut query, i64::from(page.limit));
+    push_window::<D>(&mut query, "requested_position", false, &page);
     Some(query)
 }
 
@@ -161,7 +174,7 @@ pub(super) fn pending_query<D: Dialect>(
 pub(super) fn due_query<D: Dialect>(
     now: DateTime<Utc>,
     owner: Option<Owner>,
-    page: Page<(DateTime<Utc>, u64)>,
+    page: Window<(DateTime<Utc>, u64)>,
 ) -> QueryBuilder<'static, D::Db> {
     let mut query = QueryBuilder::new(format!(
         "SELECT doc FROM proposal_view WHERE outcome = 'ADOPTED' AND {} \
@@ -174,9 +187,16 @@ pub(super) fn due_query<D: Dialect>(
         D::push_id(&mut query, owner_columns(owner).1);
     }
     if let Some((review_by, position)) = page.after {
-        D::push_after_review(&mut query, review_by, to_i64(position));
+        D::push_review_bound(&mut query, ">", review_by, to_i64(position));
     }
-    query.push(" ORDER BY review_by, raised_position LIMIT ");
+    if let Some((review_by, position)) = page.before {
+        D::push_review_bound(&mut query, "<", review_by, to_i64(position));
+    }
+    query.push(if page.from_end {
+        " ORDER BY review_by DESC, raised_position DESC LIMIT "
+    } else {
+        " ORDER BY review_by, raised_position LIMIT "
+    });
     D::push_int(&mut query, i64::from(page.limit));
     query
 }

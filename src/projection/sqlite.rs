@@ -25,6 +25,7 @@ use super::{document, UPSERT_PROPOSAL, UPSERT_REQUEST};
 use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::canonical::format_time;
 use crate::store::{from_i64, to_i64, StoreError};
+use crate::window::Window;
 
 /// The SQLite read models.
 pub struct SqliteViews {
@@ -106,17 +107,18 @@ impl Dialect for SqliteViews {
         query.push_bind(text.to_owned());
     }
 
-    fn push_after_review(
+    fn push_review_bound(
         query: &mut QueryBuilder<'_, Sqlite>,
+        op: &str,
         review_by: DateTime<Utc>,
         raised_position: i64,
     ) {
         query
-            .push(" AND (review_by > ")
+            .push(format!(" AND (review_by {op} "))
             .push_bind(time(&review_by))
             .push(" OR (review_by = ")
             .push_bind(time(&review_by))
-            .push(" AND raised_position > ")
+            .push(format!(" AND raised_position {op} "))
             .push_bind(raised_position)
             .push("))");
     }
@@ -290,7 +292,7 @@ impl ViewStore for SqliteViews {
         &self,
         owner: Owner,
         state: Option<&str>,
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let mut query = sql::proposals_query::<Self>(owner, state, page);
         documents(&query.build().fetch_all(&self.reader).await?)
@@ -299,7 +301,7 @@ impl ViewStore for SqliteViews {
     async fn decisions(
         &self,
         owner: Owner,
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let mut query = sql::decisions_query::<Self>(owner, page);
         documents(&query.build().fetch_all(&self.reader).await?)
@@ -308,7 +310,7 @@ impl ViewStore for SqliteViews {
     async fn pending_requests(
         &self,
         advisers: &[Uuid],
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Vec<RequestRow>, StoreError> {
         let Some(mut query) = sql::pending_query::<Self>(advisers, page) else {
             return Ok(Vec::new());
@@ -326,7 +328,7 @@ impl ViewStore for SqliteViews {
         &self,
         now: DateTime<Utc>,
         owner: Option<Owner>,
-        page: Page<(DateTime<Utc>, u64)>,
+        page: Window<(DateTime<Utc>, u64)>,
     ) -> Result<Vec<ProjectedProposal>, StoreError> {
         let mut query = sql::due_query::<Self>(now, owner, page);
         documents(&query.build().fetch_all(&self.reader).await?)

@@ -11,6 +11,7 @@ use super::rows::{
 };
 use crate::domain::proposal::{Owner, ProposalId};
 use crate::store::StoreError;
+use crate::window::Window;
 
 /// The read-model tables.
 #[async_trait]
@@ -40,36 +41,38 @@ pub trait ViewStore: Send + Sync {
     /// Empties every read model and sets the checkpoint to 0, for a rebuild.
     async fn reset(&self) -> Result<(), StoreError>;
 
-    /// An owner's proposals, newest first; `page.after` is a raise position.
+    /// An owner's proposals, newest first; the window's keys are raise positions.
     async fn proposals(
         &self,
         owner: Owner,
         state: Option<&str>,
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError>;
 
-    /// An owner's decisions, newest first; `page.after` is a decision position.
+    /// An owner's decisions, newest first; the window's keys are decision
+    /// positions.
     async fn decisions(
         &self,
         owner: Owner,
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Vec<ProjectedProposal>, StoreError>;
 
     /// Unanswered requests of open proposals for any of these advisers
-    /// (people or teams), oldest first; `page.after` is a request position.
+    /// (people or teams), oldest first; the window's keys are request positions.
     async fn pending_requests(
         &self,
         advisers: &[Uuid],
-        page: Page<u64>,
+        page: Window<u64>,
     ) -> Result<Vec<RequestRow>, StoreError>;
 
     /// Adopted, unrevoked decisions due for review by `now`, soonest first,
-    /// optionally of one owner; `page.after` is (review date, raise position).
+    /// optionally of one owner; the window's keys are (review date, raise
+    /// position).
     async fn due_for_review(
         &self,
         now: DateTime<Utc>,
         owner: Option<Owner>,
-        page: Page<(DateTime<Utc>, u64)>,
+        page: Window<(DateTime<Utc>, u64)>,
     ) -> Result<Vec<ProjectedProposal>, StoreError>;
 
     /// An owner's statistics.

@@ -86,6 +86,13 @@ pub trait EventStore: Send + Sync {
     /// Up to `limit` events after global position `after`, in order.
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// The events of a window on the log in position order (from its end,
+    /// in reverse order, when `window.from_end`); its keys are positions.
+    async fn read_window(
+        &self,
+        window: crate::window::Window<u64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
     /// The position of the last stored event, read from the database.
     async fn head(&self) -> Result<u64, StoreError>;
 

@@ -193,6 +193,24 @@ impl EventStore for PostgresStore {
         rows.iter().map(decode).collect()
     }
 
+    async fn read_window(
+        &self,
+        window: crate::window::Window<u64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let order = if window.from_end { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE position > $1 AND position < $2 \
+             ORDER BY position {order} LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(to_i64(window.after.unwrap_or(0)))
+            .bind(window.before.map_or(i64::MAX, to_i64))
+            .bind(i64::from(window.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
     async fn head(&self) -> Result<u64, StoreError> {
         read_head(&self.pool).await
     }

@@ -217,6 +217,24 @@ impl EventStore for SqliteStore {
         rows.iter().map(decode).collect()
     }
 
+    async fn read_window(
+        &self,
+        window: crate::window::Window<u64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let order = if window.from_end { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM events WHERE position > ? AND position < ? \
+             ORDER BY position {order} LIMIT ?"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(to_i64(window.after.unwrap_or(0)))
+            .bind(window.before.map_or(i64::MAX, to_i64))
+            .bind(i64::from(window.limit))
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
     async fn head(&self) -> Result<u64, StoreError> {
         read_head(&self.reader).await
     }

@@ -19,10 +19,10 @@ on_both_backends! {
         assert!(app.app.wait_for(head, std::time::Duration::from_secs(10)).await);
 
         let overview = app.ok(&tokens.member, "{ teams { edges { node { name
-            open: proposals(state: OPEN) { edges { node { title rule compliance { missingAdvisers { id } openObjections { id } } amendments { reason } } } }
+            open: proposals(state: OPEN) { edges { node { title rule compliance { missingAdvisers { id } openObjections { id } } amendments { nodes { reason } } } } }
             decisions { edges { node { title decision { outcome } } } }
             withdrawn: proposals(state: WITHDRAWN) { edges { node { title } } } } } }
-          groups { edges { node { name representatives { person { name } } budget { allocated committed remaining }
+          groups { edges { node { name representatives { nodes { person { name } } } budget { allocated committed remaining }
             proposals { edges { node { title state spend } } } } } }
           dueForReview { edges { node { title } } } }", json!({})).await;
         let teams = overview["teams"]["edges"].as_array().expect("teams");
@@ -30,7 +30,7 @@ on_both_backends! {
         let all_open: Vec<&serde_json::Value> = teams.iter().flat_map(|t| t["node"]["open"]["edges"].as_array().expect("open")).collect();
         assert!(all_open.iter().any(|p| !p["node"]["compliance"]["missingAdvisers"].as_array().expect("missing").is_empty()), "one waits for advice");
         assert!(all_open.iter().any(|p| !p["node"]["compliance"]["openObjections"].as_array().expect("objections").is_empty()
-            && !p["node"]["amendments"].as_array().expect("amendments").is_empty()), "an objection is being integrated");
+            && !p["node"]["amendments"]["nodes"].as_array().expect("amendments").is_empty()), "an objection is being integrated");
         let decided: usize = teams.iter().map(|t| t["node"]["decisions"]["edges"].as_array().expect("d").len()).sum();
         assert!(decided >= 3, "decisions were made");
         let withdrawn: usize = teams.iter().map(|t| t["node"]["withdrawn"]["edges"].as_array().expect("w").len()).sum();
@@ -38,7 +38,7 @@ on_both_backends! {
         let due: Vec<&str> = overview["dueForReview"]["edges"].as_array().expect("due").iter().map(|e| e["node"]["title"].as_str().expect("title")).collect();
         assert!(due.contains(&"Winter rota: swap Friday nights"), "a decision is due for review: {due:?}");
         let group = &overview["groups"]["edges"][0]["node"];
-        assert_eq!(group["representatives"].as_array().expect("reps").len(), 3);
+        assert_eq!(group["representatives"]["nodes"].as_array().expect("reps").len(), 3);
         assert_eq!(group["budget"], json!({"allocated": 1_200_000, "committed": 450_000, "remaining": 750_000}));
         let states: Vec<&str> = group["proposals"]["edges"].as_array().expect("p").iter().map(|e| e["node"]["state"].as_str().expect("s")).collect();
         assert!(states.contains(&"OPEN") && states.contains(&"DECIDED"));
@@ -58,10 +58,10 @@ on_both_backends! {
         app.ok(&tokens.member, raise, json!({"t": team_id})).await;
 
         // E-mail addresses and the raw log: admins and auditors only; the auditor writes nothing.
-        let emails = "{ teams { edges { node { members { person { email } } } } } }";
+        let emails = "{ teams { edges { node { members { nodes { person { email } } } } } } }";
         for token in [&tokens.admin, &tokens.auditor] {
             let data = app.ok(token, emails, json!({})).await;
-            assert!(data["teams"]["edges"][0]["node"]["members"][0]["person"]["email"].as_str().expect("email").ends_with("example.nhs.uk"));
+            assert!(data["teams"]["edges"][0]["node"]["members"]["nodes"][0]["person"]["email"].as_str().expect("email").ends_with("example.nhs.uk"));
             app.ok(token, "{ events(first: 5) { edges { node { position } } } }", json!({})).await;
         }
         for token in [&tokens.member, &tokens.coach] {
@@ -139,7 +139,7 @@ on_both_backends! {
             proposal {{ id state eligibleMembers }} position }} }}"), json!({})).await;
         assert_eq!(raised["raiseProposal"]["proposal"]["eligibleMembers"], 4);
         let id = raised["raiseProposal"]["proposal"]["id"].as_str().expect("id").to_string();
-        let vote = format!("mutation {{ castVote(input: {{ proposalId: \"{id}\", agree: true }}) {{ proposal {{ votes {{ agree by {{ name }} }} }} }} }}");
+        let vote = format!("mutation {{ castVote(input: {{ proposalId: \"{id}\", agree: true }}) {{ proposal {{ votes {{ nodes {{ agree by {{ name }} }} }} }} }} }}");
         let decide = format!("mutation {{ decide(input: {{ proposalId: \"{id}\", outcome: ADOPTED, rationale: \"Half the team agrees.\" }}) {{
             proposal {{ state decision {{ outcome agreeVotes requiredVotes }} }} }} }}");
         app.ok(sam, &vote, json!({})).await;
@@ -147,7 +147,7 @@ on_both_backends! {
         assert_eq!(error_code(&body), Some("THRESHOLD_NOT_MET"), "Sam's vote alone is not enough: {body}");
         // As Priya, the second member.
         let votes = app.ok(priya, &vote, json!({})).await;
-        assert_eq!(votes["castVote"]["proposal"]["votes"].as_array().expect("votes").len(), 2);
+        assert_eq!(votes["castVote"]["proposal"]["votes"]["nodes"].as_array().expect("votes").len(), 2);
         let decided = app.ok(sam, &decide, json!({})).await;
         assert_eq!(decided["decide"]["proposal"]["state"], "DECIDED");
         assert_eq!(decided["decide"]["proposal"]["decision"], json!({"outcome": "ADOPTED", "agreeVotes": 2, "requiredVotes": 2}));

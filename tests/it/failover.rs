@@ -252,7 +252,7 @@ pub async fn post(
 pub const RAISE: &str =
     "mutation($i: RaiseProposalInput!) { raiseProposal(input: $i) { proposal { id } position } }";
 const READ: &str = "query($p: ID!) { proposal(id: $p) { id title } }";
-const LIST: &str = "query($t: ID!) { team(id: $t) { proposals(first: 200) { edges { node { id title advisers { id } } } }
+const LIST: &str = "query($t: ID!) { team(id: $t) { proposals(first: 200) { edges { node { id title advisers { nodes { id } } } } }
     stats { proposalsRaised decisionsMade } } }";
 
 /// Raises a proposal on `writer`, then reads it on `reader` at once with the

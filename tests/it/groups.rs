@@ -105,9 +105,9 @@ async fn training(db: &TestDb, budget: i64) -> Training {
     }
 }
 
-const RAISE: &str = "mutation($i: RaiseProposalInput!) { raiseProposal(input: $i) { proposal { id area spend group { id } advisers { team { id } reason } } } }";
+const RAISE: &str = "mutation($i: RaiseProposalInput!) { raiseProposal(input: $i) { proposal { id area spend group { id } advisers { nodes { team { id } reason } } } } }";
 const DECIDE: &str = "mutation($p: ID!) { decide(input: {proposalId: $p, outcome: ADOPTED, rationale: \"Within budget\"}) { position } }";
-const BUDGET: &str = "query($g: ID!) { group(id: $g) { budget { allocated committed remaining entries { kind amount period reason by { id } proposal { id } } } } }";
+const BUDGET: &str = "query($g: ID!) { group(id: $g) { budget { allocated committed remaining entries { nodes { kind amount period reason by { id } proposal { id } } } } } }";
 
 /// `advisers` answer for their teams (the proposer's own advice answers
 /// nothing) and `consenting` representatives consent.
@@ -175,7 +175,7 @@ on_both_backends! {
 
         let budget = &t.app.ok(&t.admin, BUDGET, json!({"g": t.group})).await["group"]["budget"];
         assert_eq!((budget["allocated"].clone(), budget["committed"].clone(), budget["remaining"].clone()), (json!(100_000), json!(100_000), json!(0)));
-        let entries = budget["entries"].as_array().expect("entries");
+        let entries = budget["entries"]["nodes"].as_array().expect("entries");
         assert_eq!(entries.iter().filter(|e| e["kind"] == "COMMITMENT").count(), 10);
         let mut running = 0i64;
         for entry in entries {
@@ -219,9 +219,9 @@ on_both_backends! {
 
         let raised = t.app.ok(&t.rep_nursing.token, RAISE, raise_input(&t, json!({"spend": 20_000, "area": "Courses"}))).await;
         let proposal = &raised["raiseProposal"]["proposal"];
-        let asked: std::collections::BTreeSet<&str> = proposal["advisers"].as_array().expect("advisers").iter().map(|a| a["team"]["id"].as_str().expect("team")).collect();
+        let asked: std::collections::BTreeSet<&str> = proposal["advisers"]["nodes"].as_array().expect("advisers").iter().map(|a| a["team"]["id"].as_str().expect("team")).collect();
         assert_eq!(asked, [t.nursing.as_str(), t.station.as_str()].into(), "every member team is asked for advice");
-        assert!(proposal["advisers"].as_array().expect("advisers").iter().all(|a| a["reason"] == "AFFECTED"));
+        assert!(proposal["advisers"]["nodes"].as_array().expect("advisers").iter().all(|a| a["reason"] == "AFFECTED"));
         let id = proposal["id"].as_str().expect("id").to_string();
 
         // Consent listens to the member teams: the nurse was asked through her team and may object.
@@ -243,11 +243,11 @@ on_both_backends! {
         assert_eq!(names, ["ADVISERS_HEARD", "OBJECTION_WINDOW", "OBJECTIONS_RESOLVED", "FAIR_WINDOW", "VIEWS_WEIGHED", "WITHIN_MANDATE", "WITHIN_BUDGET"]);
 
         // The station team leaves the group: its representative no longer acts for it.
-        t.app.ok(&t.rep_station.token, "mutation($g: ID!, $t: ID!) { leaveGroup(input: {groupId: $g, teamId: $t}) { group { teams { id } representatives { person { id } } } } }", json!({"g": t.group, "t": t.station})).await;
+        t.app.ok(&t.rep_station.token, "mutation($g: ID!, $t: ID!) { leaveGroup(input: {groupId: $g, teamId: $t}) { group { teams { id } representatives { nodes { person { id } } } } } }", json!({"g": t.group, "t": t.station})).await;
         refused(&t.rep_station, raise_input(&t, json!({})), "FORBIDDEN").await;
-        let group = t.app.ok(&t.admin, "query($g: ID!) { group(id: $g) { teams { id } representatives { person { id } } } }", json!({"g": t.group})).await;
+        let group = t.app.ok(&t.admin, "query($g: ID!) { group(id: $g) { teams { id } representatives { nodes { person { id } } } } }", json!({"g": t.group})).await;
         assert_eq!(group["group"]["teams"], json!([{"id": t.nursing}]));
-        assert_eq!(group["group"]["representatives"], json!([{"person": {"id": t.rep_nursing.id}}]));
+        assert_eq!(group["group"]["representatives"]["nodes"], json!([{"person": {"id": t.rep_nursing.id}}]));
 
         // One representative cannot revoke the group's decision alone: a
         // review only keeps it; changing it is a superseding decision.
@@ -267,7 +267,7 @@ on_both_backends! {
         assert_eq!(types, ["DecisionSuperseded", "ProposalDecided", "SpendCommitted", "SpendReleased"]);
         let budget = &t.app.ok(&t.admin, BUDGET, json!({"g": t.group})).await["group"]["budget"];
         assert_eq!((budget["committed"].clone(), budget["remaining"].clone()), (json!(5_000), json!(45_000)));
-        let kinds: Vec<&str> = budget["entries"].as_array().expect("entries").iter().map(|e| e["kind"].as_str().expect("kind")).collect();
+        let kinds: Vec<&str> = budget["entries"]["nodes"].as_array().expect("entries").iter().map(|e| e["kind"].as_str().expect("kind")).collect();
         assert_eq!(kinds, ["ALLOCATION", "COMMITMENT", "RELEASE", "COMMITMENT"]);
         let old = t.app.ok(&t.admin, "query($p: ID!) { proposal(id: $p) { supersededBy { id title } } }", json!({"p": id})).await;
         assert_eq!(old["proposal"]["supersededBy"], json!({"id": smaller, "title": "One trainer instead"}));
@@ -299,8 +299,8 @@ on_both_backends! {
         let cut = t.app.ok(&t.admin, allocate, json!({"g": t.group, "a": -4_000, "r": "Mid-year cut"})).await;
         assert_eq!(cut["allocateBudget"]["group"]["budget"]["remaining"], 6_000);
         let budget = &t.app.ok(&t.rep_station.token, BUDGET, json!({"g": t.group})).await["group"]["budget"];
-        assert_eq!(budget["entries"][0]["period"], "2026/27");
-        assert_eq!(budget["entries"][1]["reason"], "Mid-year cut");
+        assert_eq!(budget["entries"]["nodes"][0]["period"], "2026/27");
+        assert_eq!(budget["entries"]["nodes"][1]["reason"], "Mid-year cut");
         t.app.stop().await;
     }
 }

@@ -91,9 +91,9 @@ on_both_backends! {
         assert_eq!(me["me"]["notificationPreference"], "DAILY");
         app.ok(&noor_token, SET, json!({"input": {"frequency": "OFF"}})).await;
 
-        let members = "query($id: ID!) { team(id: $id) { members { person { name notificationPreference } } } }";
+        let members = "query($id: ID!) { team(id: $id) { members { nodes { person { name notificationPreference } } } } }";
         let seen = app.ok(&admin, members, json!({"id": team})).await;
-        assert_eq!(seen["team"]["members"][0]["person"], json!({"name": "Noor Nurse", "notificationPreference": "OFF"}), "an admin sees it");
+        assert_eq!(seen["team"]["members"]["nodes"][0]["person"], json!({"name": "Noor Nurse", "notificationPreference": "OFF"}), "an admin sees it");
         let (_, body) = app.graphql_as(Some(&pat_token), members, json!({"id": team})).await;
         assert_eq!(codes(&body), vec!["FORBIDDEN"], "another member does not: {body}");
 

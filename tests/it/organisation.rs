@@ -9,11 +9,11 @@ use crate::support::{error_code, TestApp, TestDb};
 const REGISTER: &str = "mutation($input: RegisterPersonInput!) { registerPerson(input: $input) { person { id name email orgRole } position replayed } }";
 const ISSUE: &str = "mutation($input: IssueTokenInput!) { issueToken(input: $input) { person { id } tokenId token position replayed } }";
 const FORM_TEAM: &str = "mutation($input: FormTeamInput!) { formTeam(input: $input) { team { id name } position replayed } }";
-const JOIN: &str = "mutation($input: JoinTeamInput!) { joinTeam(input: $input) { team { id members { person { id } role } } position } }";
+const JOIN: &str = "mutation($input: JoinTeamInput!) { joinTeam(input: $input) { team { id members { nodes { person { id } role } } } position } }";
 const LEAVE: &str =
     "mutation($input: LeaveTeamInput!) { leaveTeam(input: $input) { team { id } position } }";
 const FORM_GROUP: &str = "mutation($input: FormGroupInput!) { formGroup(input: $input) { group { id name mandate teams { id } } position } }";
-const DELEGATE: &str = "mutation($input: DelegateRepresentativeInput!) { delegateRepresentative(input: $input) { group { representatives { person { id } team { id } } } position } }";
+const DELEGATE: &str = "mutation($input: DelegateRepresentativeInput!) { delegateRepresentative(input: $input) { group { representatives { nodes { person { id } team { id } } } } position } }";
 
 fn id(value: &Value) -> String {
     value.as_str().expect("an id").to_string()
@@ -132,18 +132,18 @@ on_both_backends! {
 
         // Everyone authenticated reads every team and group.
         for token in [&org.admin, &org.nurse.1, &org.coach.1, &org.auditor.1, &org.paramedic.1] {
-            let data = app.ok(token, "{ teams { edges { node { name members { person { name } role } } } } groups { edges { node { name mandate teams { name } representatives { person { name } team { name } } } } } }", json!({})).await;
+            let data = app.ok(token, "{ teams { edges { node { name members { nodes { person { name } role } } } } } groups { edges { node { name mandate teams { name } representatives { nodes { person { name } team { name } } } } } } }", json!({})).await;
             assert_eq!(
                 data["teams"]["edges"].as_array().expect("edges").iter().map(|e| e["node"]["name"].clone()).collect::<Vec<_>>(),
                 vec![json!("Community nursing"), json!("North ambulance station")]
             );
-            assert_eq!(data["teams"]["edges"][0]["node"]["members"], json!([
+            assert_eq!(data["teams"]["edges"][0]["node"]["members"]["nodes"], json!([
                 {"person": {"name": "Noor Nurse"}, "role": "MEMBER"},
                 {"person": {"name": "Cas Coach"}, "role": "COACH"},
             ]));
             let group = &data["groups"]["edges"][0]["node"];
             assert_eq!(group["mandate"], json!(["training", "courses"]));
-            assert_eq!(group["representatives"], json!([
+            assert_eq!(group["representatives"]["nodes"], json!([
                 {"person": {"name": "Noor Nurse"}, "team": {"name": "Community nursing"}},
                 {"person": {"name": "Pat Paramedic"}, "team": {"name": "North ambulance station"}},
             ]));
@@ -154,15 +154,15 @@ on_both_backends! {
         assert_eq!(me["me"], json!({"id": org.coach.0, "name": "Cas Coach", "email": "cas@example.org", "orgRole": null, "teams": [{"team": {"name": "Community nursing"}, "role": "COACH"}]}));
 
         // E-mail addresses of others: admins and auditors only.
-        let query = "query($id: ID!) { team(id: $id) { members { person { name email } } } }";
+        let query = "query($id: ID!) { team(id: $id) { members { nodes { person { name email } } } } }";
         for token in [&org.admin, &org.auditor.1] {
             let data = app.ok(token, query, json!({"id": org.station})).await;
-            assert_eq!(data["team"]["members"][0]["person"]["email"], "pat@example.org");
+            assert_eq!(data["team"]["members"]["nodes"][0]["person"]["email"], "pat@example.org");
         }
         for token in [&org.nurse.1, &org.coach.1] {
             let (_, body) = app.graphql_as(Some(token), query, json!({"id": org.station})).await;
             assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
-            let person = &body["data"]["team"]["members"][0]["person"];
+            let person = &body["data"]["team"]["members"]["nodes"][0]["person"];
             assert_eq!(person["name"], "Pat Paramedic", "the rest of the answer stands");
             assert_eq!(person["email"], Value::Null);
         }
@@ -204,14 +204,14 @@ on_both_backends! {
         let org = organisation(&db).await;
         let app = &org.app;
         app.ok(&org.nurse.1, LEAVE, json!({"input": {"teamId": org.nursing, "personId": org.nurse.0}})).await;
-        let data = app.ok(&org.coach.1, "query($t: ID!, $g: ID!) { team(id: $t) { now: members { person { name } } all: members(includeFormer: true) { person { name } role leftAt } } group(id: $g) { representatives { person { name } } } }", json!({"t": org.nursing, "g": org.training})).await;
-        assert_eq!(data["team"]["now"], json!([{"person": {"name": "Cas Coach"}}]));
-        let all = data["team"]["all"].as_array().expect("spells");
+        let data = app.ok(&org.coach.1, "query($t: ID!, $g: ID!) { team(id: $t) { now: members { nodes { person { name } } } all: members(includeFormer: true) { nodes { person { name } role leftAt } } } group(id: $g) { representatives { nodes { person { name } } } } }", json!({"t": org.nursing, "g": org.training})).await;
+        assert_eq!(data["team"]["now"]["nodes"], json!([{"person": {"name": "Cas Coach"}}]));
+        let all = data["team"]["all"]["nodes"].as_array().expect("spells");
         assert_eq!(all.len(), 2);
         assert_eq!(all[0]["person"]["name"], "Noor Nurse");
         assert!(all[0]["leftAt"].is_string(), "the spell that ended says when");
         assert!(all[1]["leftAt"].is_null());
-        assert_eq!(data["group"]["representatives"], json!([{"person": {"name": "Pat Paramedic"}}]));
+        assert_eq!(data["group"]["representatives"]["nodes"], json!([{"person": {"name": "Pat Paramedic"}}]));
         // A former member can no longer delegate for the team.
         let (_, body) = app.graphql_as(Some(&org.nurse.1), DELEGATE, json!({"input": {"groupId": org.training, "teamId": org.nursing, "personId": org.nurse.0}})).await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");

@@ -19,13 +19,13 @@ const FORM_TEAM: &str =
 const JOIN: &str = "mutation($input: JoinTeamInput!) { joinTeam(input: $input) { position } }";
 
 const PROPOSAL_FIELDS: &str = "id state rule threshold eligibleMembers version body originalBody reviewBy
-    advisers { id person { id } team { id } reason answered }
-    advice { id stance text by { id } }
-    objections { id state reason by { id } resolutionNote validityTest }
-    amendments { version body reason }
-    votes { agree by { id } }
+    advisers { nodes { id person { id } team { id } reason answered } }
+    advice { nodes { id stance text by { id } } }
+    objections { nodes { id state reason by { id } resolutionNote validityTest } }
+    amendments { nodes { version body reason } }
+    votes { nodes { agree by { id } } }
     decision { outcome rationale notes { refId note } missingAdvisers { id } agreeVotes requiredVotes by { id } }
-    reviews { outcome note nextReviewBy by { id } }
+    reviews { nodes { outcome note nextReviewBy by { id } } }
     revoked
     trail { position eventType at actor { id } role reason }
     compliance { adviceProcessFollowed checks { name passed detail } missingAdvisers { id } openObjections { id } }";
@@ -264,7 +264,7 @@ on_both_backends! {
         assert_eq!(decided["decision"]["missingAdvisers"], json!([{"id": bob_request}]), "the record names who never answered");
         assert_eq!(decided["compliance"]["adviceProcessFollowed"], true);
         assert_eq!(decided["compliance"]["missingAdvisers"], json!([{"id": bob_request}]));
-        let advisers = decided["advisers"].as_array().expect("advisers");
+        let advisers = decided["advisers"]["nodes"].as_array().expect("advisers");
         assert_eq!(advisers.iter().map(|a| a["answered"].as_bool().expect("bool")).collect::<Vec<_>>(), vec![true, true, false]);
         assert_eq!(advisers[1]["team"]["id"], json!(s.nursing), "a team counts as answered once one of its people advises");
 
@@ -284,7 +284,7 @@ on_both_backends! {
         s.refused(&s.coach, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "ok"}), "FORBIDDEN").await;
         let next = (s.clock_now() + Duration::days(90)).to_rfc3339();
         let kept = s.ok(&s.bob, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "Nights are covered.", "nextReviewBy": next})).await["proposal"].clone();
-        assert_eq!(kept["reviews"][0]["by"]["id"], json!(s.bob.id));
+        assert_eq!(kept["reviews"]["nodes"][0]["by"]["id"], json!(s.bob.id));
         assert!(kept["reviewBy"].is_string());
         // Revoking is a decision too: a review that revokes is refused.
         s.refused(&s.ann, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "REVOKE", "note": "Fatigue incidents rose."}), "INVALID_INPUT").await;
@@ -339,11 +339,11 @@ on_both_backends! {
         decide["notes"] = json!(weighed);
         let decided = s.ok(&s.ann, "decide", "DecideInput", decide).await["proposal"].clone();
         assert_eq!(decided["decision"]["outcome"], "ADOPTED");
-        let states: Vec<&str> = decided["objections"].as_array().expect("objections").iter().map(|o| o["state"].as_str().expect("state")).collect();
+        let states: Vec<&str> = decided["objections"]["nodes"].as_array().expect("objections").iter().map(|o| o["state"].as_str().expect("state")).collect();
         assert_eq!(states, ["INTEGRATED", "RULED_INVALID", "WITHDRAWN"]);
-        assert_eq!(decided["objections"][1]["validityTest"], "NO_HARM_SHOWN");
+        assert_eq!(decided["objections"]["nodes"][1]["validityTest"], "NO_HARM_SHOWN");
         assert_eq!(decided["compliance"]["openObjections"], json!([]));
-        assert_eq!(decided["amendments"][0]["reason"], "Meets Bob's objection.");
+        assert_eq!(decided["amendments"]["nodes"][0]["reason"], "Meets Bob's objection.");
         assert_eq!(decided["originalBody"], "Move one paramedic from days to nights on Fridays.");
         let trail = &decided["trail"];
         assert_eq!(types(trail), ["ProposalRaised", "ObjectionRaised", "VoteCast", "VoteCast", "VoteCast", "ProposalAmended", "ObjectionResolved", "ObjectionRaised", "ObjectionResolved", "ObjectionRaised", "ObjectionResolved", "ProposalDecided"]);
@@ -351,7 +351,7 @@ on_both_backends! {
         assert_eq!(decided["compliance"]["adviceProcessFollowed"], true, "{}", decided["compliance"]);
         s.refused(&s.cat, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "AMEND", "note": "Saturday cover needs a second look."}), "INVALID_INPUT").await;
         let reviewed = s.ok(&s.cat, "reviewDecision", "ReviewDecisionInput", json!({"proposalId": id, "outcome": "KEEP", "note": "Saturday cover holds.", "nextReviewBy": (s.clock_now() + Duration::days(60)).to_rfc3339()})).await["proposal"].clone();
-        assert_eq!(reviewed["reviews"][0]["outcome"], "KEEP");
+        assert_eq!(reviewed["reviews"]["nodes"][0]["outcome"], "KEEP");
         assert_eq!(reviewed["revoked"], false);
         s.app.stop().await;
     }
@@ -379,7 +379,7 @@ on_both_backends! {
         s.refused(&s.ann, "decide", "DecideInput", decide.clone(), "THRESHOLD_NOT_MET").await;
         let voted = s.ok(&s.cat, "castVote", "CastVoteInput", vote(true)).await["proposal"].clone();
         assert_eq!(voted["eligibleMembers"], 4, "four MEMBERs when raised; the coach does not count");
-        assert_eq!(voted["votes"].as_array().expect("votes").len(), 3, "one latest vote per member");
+        assert_eq!(voted["votes"]["nodes"].as_array().expect("votes").len(), 3, "one latest vote per member");
 
         let decided = s.ok(&s.ann, "decide", "DecideInput", decide).await["proposal"].clone();
         assert_eq!(decided["decision"]["agreeVotes"], 2);

@@ -12,7 +12,7 @@ use crate::support::{TestApp, TestDb};
 const RAISE: &str =
     "mutation($i: RaiseProposalInput!) { raiseProposal(input: $i) { proposal { id } position } }";
 const ASK: &str = "mutation($i: RequestAdviceInput!) { requestAdvice(input: $i) { position } }";
-const LIST: &str = "query($t: ID!) { team(id: $t) { proposals(first: 100) { edges { node { id title advisers { id } } } }
+const LIST: &str = "query($t: ID!) { team(id: $t) { proposals(first: 100) { edges { node { id title advisers { nodes { id } } } } }
     stats { proposalsRaised decisionsMade } } }";
 
 /// Waits until `app`'s read models have applied everything in the log.
@@ -36,10 +36,10 @@ async fn postgres_two_servers_apply_each_event_once_and_answer_alike() {
         .app
         .ok(
             &team.admin,
-            "query($t: ID!) { team(id: $t) { members { person { id } } } }",
+            "query($t: ID!) { team(id: $t) { members { nodes { person { id } } } } }",
             json!({"t": team.team}),
         )
-        .await["team"]["members"]
+        .await["team"]["members"]["nodes"]
         .as_array()
         .expect("members")
         .iter()
@@ -85,7 +85,7 @@ async fn postgres_two_servers_apply_each_event_once_and_answer_alike() {
     assert_eq!(edges.len(), ids.len());
     for edge in edges {
         assert_eq!(
-            edge["node"]["advisers"].as_array().map(Vec::len),
+            edge["node"]["advisers"]["nodes"].as_array().map(Vec::len),
             Some(1),
             "no adviser twice: {edge}"
         );

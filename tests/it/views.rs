@@ -540,7 +540,7 @@ on_both_backends! {
         let last = org.app.request_advice(&asker, proposal, Adviser::Person(org.coach), AdviceReason::Expert, None).await.expect("ask coach");
         assert!(org.app.wait_for(last.outcome.position, std::time::Duration::from_secs(5)).await);
         let views = org.app.projector.views();
-        let page = advice_log::projection::rows::Page { after: None, limit: 10 };
+        let page = advice_log::window::Window::first(None, 10);
         let for_outsider = views.pending_requests(&[org.outsider.0, org.other_team.0], page).await.expect("requests");
         assert_eq!(for_outsider.len(), 1, "the outsider's team was asked");
         let advice = org.app.give_advice(&as_person(org.outsider), proposal, Stance::Support, "fine").await.expect("advise");

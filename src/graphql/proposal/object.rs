@@ -13,6 +13,7 @@ use crate::app::proposals::LoadedProposal;
 use crate::domain::metadata::Metadata;
 use crate::domain::proposal::{self, ProposalId, ProposalState, Status};
 use crate::domain::PersonId;
+use crate::graphql::connection::{page, Paged, Paging};
 use crate::graphql::error::GqlResult;
 use crate::graphql::types::{app, Person, Team};
 use crate::projection::projected::ProjectedProposal;
@@ -52,10 +53,15 @@ impl Proposal {
     }
 }
 
+/// The items of a list that only grows, keyed by their index in it.
+fn indexed<S, T>(list: &[S], item: impl Fn(&S) -> T) -> Vec<(usize, T)> {
+    list.iter().map(item).enumerate().collect()
+}
+
 #[Object]
 impl Proposal {
     /// Its id.
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ID(self.id.to_string())
     }
 
@@ -159,48 +165,70 @@ impl Proposal {
         self.state.next_review_by()
     }
 
-    /// Who was asked for advice, why, and whether they answered.
-    async fn advisers(&self) -> Vec<AdviserEntry> {
-        self.state
-            .requests
-            .iter()
-            .cloned()
-            .map(AdviserEntry)
-            .collect()
+    /// Who was asked for advice, why, and whether they answered, in the
+    /// order they were asked.
+    async fn advisers(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<usize, AdviserEntry>> {
+        let items = indexed(&self.state.requests, |r| AdviserEntry(r.clone()));
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// Every piece of advice, in order.
-    async fn advice(&self) -> Vec<Advice> {
-        self.state.advice.iter().cloned().map(Advice).collect()
+    async fn advice(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<usize, Advice>> {
+        let items = indexed(&self.state.advice, |a| Advice(a.clone()));
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// Every objection, in order.
-    async fn objections(&self) -> Vec<Objection> {
-        self.state
-            .objections
-            .iter()
-            .cloned()
-            .map(Objection)
-            .collect()
+    async fn objections(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<usize, Objection>> {
+        let items = indexed(&self.state.objections, |o| Objection(o.clone()));
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// Every amendment, in order (the original body is `originalBody`).
-    async fn amendments(&self) -> Vec<Amendment> {
-        self.state
-            .amendments
-            .iter()
-            .map(|a| Amendment {
-                version: a.version,
-                body: a.body.clone(),
-                reason: a.reason.clone(),
-                at: a.at,
-            })
-            .collect()
+    async fn amendments(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<usize, Amendment>> {
+        let items = indexed(&self.state.amendments, |a| Amendment {
+            version: a.version,
+            body: a.body.clone(),
+            reason: a.reason.clone(),
+            at: a.at,
+        });
+        page(items, Paging::new(first, after, last, before))
     }
 
-    /// Each voter's latest vote.
-    async fn votes(&self) -> Vec<Vote> {
-        self.state.votes.iter().cloned().map(Vote).collect()
+    /// Each voter's latest vote, in the order they first voted.
+    async fn votes(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<usize, Vote>> {
+        let items = indexed(&self.state.votes, |v| Vote(v.clone()));
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// The decision, once made.
@@ -228,14 +256,23 @@ impl Proposal {
     }
 
     /// Reviews of the decision, in order.
-    async fn reviews(&self) -> Vec<Review> {
-        self.state
+    async fn reviews(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<usize, Review>> {
+        let items = self
+            .state
             .reviews
             .iter()
             .cloned()
             .zip(self.reviewed_by.iter().copied())
             .map(|(review, by)| Review { review, by })
-            .collect()
+            .enumerate()
+            .collect();
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// Whether a review revoked the decision (it stays in the record).
@@ -243,7 +280,8 @@ impl Proposal {
         self.state.revoked()
     }
 
-    /// Every event of the proposal, in order, with actor, role, time and reason.
+    /// Every event of the proposal, in order, with actor, role, time and
+    /// reason: a list, not paged (the whole record, as audits read it).
     async fn trail(&self, ctx: &Context<'_>) -> GqlResult<Vec<TrailEntry>> {
         let events = match &self.events {
             Some(events) => events.clone(),

@@ -21,7 +21,6 @@ use crate::pages::error::PageError;
 use crate::pages::forms::{parse_local, parse_pounds};
 use crate::pages::session::{CsrfForm, SignedIn};
 use crate::pages::{Chrome, FormErrors, PagesState, SelectOption};
-use crate::projection::rows::Page;
 
 /// The most adopted decisions offered to supersede.
 const DECISIONS: u32 = 200;
@@ -225,13 +224,7 @@ async fn render(
                 .app
                 .projector
                 .views()
-                .decisions(
-                    owner,
-                    Page {
-                        after: None,
-                        limit: DECISIONS,
-                    },
-                )
+                .decisions(owner, crate::window::Window::first(None, DECISIONS))
                 .await?;
             let mut supersedes = vec![SelectOption::new(
                 "",

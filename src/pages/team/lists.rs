@@ -12,8 +12,8 @@ use crate::domain::proposal::compliance::compliance_named;
 use crate::domain::proposal::rules::CheckName;
 use crate::domain::proposal::{Outcome, Owner, Rule};
 use crate::projection::projected::ProjectedProposal;
-use crate::projection::rows::Page;
 use crate::read::directory::Directory;
+use crate::window::Window;
 
 /// How many open proposals a page lists.
 const OPEN_ROWS: u32 = 200;
@@ -180,14 +180,7 @@ pub async fn open_by_stage(
         .app
         .projector
         .views()
-        .proposals(
-            owner,
-            Some("OPEN"),
-            Page {
-                after: None,
-                limit: OPEN_ROWS,
-            },
-        )
+        .proposals(owner, Some("OPEN"), Window::first(None, OPEN_ROWS))
         .await?;
     let directory = state.app.read.directory();
     let name = |id| any_name(&directory, id);
@@ -238,13 +231,7 @@ pub async fn decisions(
     let rows = state
         .app
         .projector
-        .decisions(
-            owner,
-            Page {
-                after: None,
-                limit: DECISION_ROWS,
-            },
-        )
+        .decisions(owner, Window::first(None, DECISION_ROWS))
         .await?;
     Ok(rows
         .iter()

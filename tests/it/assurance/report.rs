@@ -170,18 +170,18 @@ async fn record(db: &TestDb) -> Record {
     let views = app
         .ok(
             &nell.token,
-            "query($p: ID!) { proposal(id: $p) { advice { id stance } objections { id } } }",
+            "query($p: ID!) { proposal(id: $p) { advice { nodes { id stance } } objections { nodes { id } } } }",
             json!({"p": rota}),
         )
         .await;
-    let concern = views["proposal"]["advice"]
+    let concern = views["proposal"]["advice"]["nodes"]
         .as_array()
         .expect("advice")
         .iter()
         .find(|a| a["stance"] == "CONCERN")
         .expect("the concern")["id"]
         .clone();
-    let objection = views["proposal"]["objections"][0]["id"].clone();
+    let objection = views["proposal"]["objections"]["nodes"][0]["id"].clone();
     act(&app, &rena, "resolveObjection", json!({"proposalId": rota, "objectionId": objection, "resolution": "INTEGRATED", "note": "Two on Fridays meets it."})).await;
     for (voter, agree) in [(&nell, true), (&rena, true), (&tariq, false)] {
         act(
