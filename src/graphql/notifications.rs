@@ -10,6 +10,7 @@ use super::connection::{decode_after, page_size};
 use super::error::{actor, forbidden, invalid_input, not_found, GqlResult, OrGraphql};
 use super::mutation::{command_meta, PersonPayload};
 use super::proposal::Proposal;
+use super::scalars::Position;
 use super::types::{app, Group, Person, Team};
 use super::WebhookAddresses;
 use crate::domain::webhook::Scope;
@@ -228,8 +229,8 @@ impl Delivery {
     }
 
     /// How many times sending it was tried.
-    async fn attempts(&self) -> u32 {
-        self.0.attempts
+    async fn attempts(&self) -> i32 {
+        super::scalars::count(self.0.attempts)
     }
 
     /// Whether it waits for its person's daily digest.
@@ -371,7 +372,7 @@ pub struct RegisterWebhookPayload {
     /// command.
     pub secret: Option<String>,
     /// The log position of the last event appended.
-    pub position: u64,
+    pub position: Position,
     /// True when this repeats an earlier command id.
     pub replayed: bool,
 }
@@ -382,7 +383,7 @@ pub struct WebhookPayload {
     /// The webhook.
     pub webhook: Webhook,
     /// The log position of the last event appended.
-    pub position: u64,
+    pub position: Position,
     /// True when this repeats an earlier command id.
     pub replayed: bool,
 }
@@ -426,7 +427,7 @@ impl NotificationsMutation {
         Ok(RegisterWebhookPayload {
             webhook: Webhook::load(ctx, WebhookId(outcome.subject)).await?,
             secret: (!outcome.replayed).then_some(secret),
-            position: outcome.position,
+            position: outcome.position.into(),
             replayed: outcome.replayed,
         })
     }
@@ -442,7 +443,7 @@ impl NotificationsMutation {
         let outcome = app(ctx).delete_webhook(&meta, id).await.gql()?;
         Ok(WebhookPayload {
             webhook: Webhook::load(ctx, id).await?,
-            position: outcome.position,
+            position: outcome.position.into(),
             replayed: outcome.replayed,
         })
     }

@@ -9,6 +9,7 @@ use async_graphql::connection::{Connection, OpaqueCursor};
 
 use super::error::{actor, forbidden, GqlResult, OrGraphql};
 use super::proposal::{Proposal, ProposalStateKind};
+use super::scalars::{Money, Position};
 use super::views;
 use crate::app::App;
 use crate::domain::proposal::Owner;
@@ -161,10 +162,12 @@ impl Team {
     }
 
     /// The shortest fair time to answer its requests for advice, in hours.
-    async fn advice_window_hours(&self) -> u32 {
-        self.0
-            .advice_window_hours
-            .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS)
+    async fn advice_window_hours(&self) -> i32 {
+        super::scalars::count(
+            self.0
+                .advice_window_hours
+                .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS),
+        )
     }
 
     /// Its name.
@@ -245,10 +248,12 @@ impl Group {
     }
 
     /// The shortest fair time to answer its requests for advice, in hours.
-    async fn advice_window_hours(&self) -> u32 {
-        self.0
-            .advice_window_hours
-            .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS)
+    async fn advice_window_hours(&self) -> i32 {
+        super::scalars::count(
+            self.0
+                .advice_window_hours
+                .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS),
+        )
     }
 
     /// Its name.
@@ -374,18 +379,18 @@ pub struct Budget {
 #[Object]
 impl Budget {
     /// Everything allocated, adjustments included (minor units).
-    async fn allocated(&self) -> i64 {
-        self.state.allocated
+    async fn allocated(&self) -> Money {
+        Money(self.state.allocated)
     }
 
     /// Spend committed by adopted decisions and not released.
-    async fn committed(&self) -> i64 {
-        self.state.committed
+    async fn committed(&self) -> Money {
+        Money(self.state.committed)
     }
 
     /// What is left to commit: allocated minus committed, never negative.
-    async fn remaining(&self) -> i64 {
-        self.state.remaining()
+    async fn remaining(&self) -> Money {
+        Money(self.state.remaining())
     }
 
     /// The ledger, oldest first: each allocation, commitment and release.
@@ -411,8 +416,8 @@ pub struct BudgetEntry(crate::app::organisation::LedgerEntry);
 #[Object]
 impl BudgetEntry {
     /// Its log position.
-    async fn position(&self) -> u64 {
-        self.0.stored.position
+    async fn position(&self) -> Position {
+        Position(self.0.stored.position)
     }
 
     /// Allocation, commitment or release.
@@ -426,12 +431,12 @@ impl BudgetEntry {
     }
 
     /// Its effect on the remaining budget, in minor units (a commitment is negative).
-    async fn amount(&self) -> i64 {
+    async fn amount(&self) -> Money {
         use crate::domain::budget::BudgetEvent as E;
-        match self.0.event {
+        Money(match self.0.event {
             E::BudgetAllocated { amount, .. } | E::SpendReleased { amount, .. } => amount,
             E::SpendCommitted { amount, .. } => -amount,
-        }
+        })
     }
 
     /// The period label of an allocation.

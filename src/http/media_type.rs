@@ -84,9 +84,9 @@ impl MediaType {
         {
             return None;
         }
-        let offered = match (mime.type_().as_str(), mime.subtype().as_str()) {
-            ("application", "graphql-response+json") => MediaType::GraphqlResponse,
-            ("application", "json") | ("application", "*") | ("*", "*") => MediaType::Json,
+        let offered = match mime.essence_str() {
+            Self::GRAPHQL_RESPONSE => MediaType::GraphqlResponse,
+            Self::JSON | "application/*" | "*/*" => MediaType::Json,
             _ => return None,
         };
         Some((quality, offered))

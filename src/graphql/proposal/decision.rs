@@ -91,13 +91,13 @@ impl Decision {
     }
 
     /// For `THRESHOLD`: agree votes counted.
-    async fn agree_votes(&self) -> u32 {
-        self.record.agree_votes
+    async fn agree_votes(&self) -> i32 {
+        crate::graphql::scalars::count(self.record.agree_votes)
     }
 
     /// For `THRESHOLD`: agree votes needed.
-    async fn required_votes(&self) -> u32 {
-        self.record.required_votes
+    async fn required_votes(&self) -> i32 {
+        crate::graphql::scalars::count(self.record.required_votes)
     }
 
     /// Who recorded it.
