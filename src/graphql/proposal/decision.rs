@@ -15,7 +15,7 @@ use crate::graphql::types::Person;
 #[derive(SimpleObject)]
 pub struct Amendment {
     /// The version it made.
-    pub(super) version: u32,
+    pub(super) version: i32,
     /// The new body.
     pub(super) body: String,
     /// Why.

@@ -190,7 +190,7 @@ impl Proposal {
             .amendments
             .iter()
             .map(|a| Amendment {
-                version: a.version,
+                version: crate::graphql::scalars::count(a.version),
                 body: a.body.clone(),
                 reason: a.reason.clone(),
                 at: a.at,
