@@ -117,7 +117,9 @@ mod tests {
     fn money_is_signed_and_json_safe() {
         assert!(Money::is_valid(&number(-MAX_SAFE_INTEGER)));
         assert!(!Money::is_valid(&number(-MAX_SAFE_INTEGER - 1)));
-        assert!(!Money::is_valid(&Value::Number(Number::from_f64(1.5).expect("finite"))));
+        assert!(!Money::is_valid(&Value::Number(
+            Number::from_f64(1.5).expect("finite")
+        )));
         assert!(Money::parse(number(MAX_SAFE_INTEGER + 1)).is_err());
         assert_eq!(Money(-250).to_value(), number(-250i64));
     }

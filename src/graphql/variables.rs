@@ -94,7 +94,11 @@ fn selected<'a>(
 fn ints_in_range(name: &str, ty: &Type, value: &ConstValue) -> Result<(), VariableError> {
     match (&ty.base, value) {
         (BaseType::Named(named), ConstValue::Number(number)) if named.as_str() == "Int" => {
-            if number.as_i64().and_then(|n| i32::try_from(n).ok()).is_none() {
+            if number
+                .as_i64()
+                .and_then(|n| i32::try_from(n).ok())
+                .is_none()
+            {
                 return Err(VariableError::IntRange {
                     name: name.to_string(),
                     value: number.to_string(),
@@ -132,14 +136,20 @@ mod tests {
             Err(VariableError::Null { .. })
         ));
         assert_eq!(check(query, serde_json::json!({ "id": "x" })), Ok(()));
-        assert_eq!(check("query($id: ID! = \"x\") { a }", serde_json::json!({})), Ok(()));
+        assert_eq!(
+            check("query($id: ID! = \"x\") { a }", serde_json::json!({})),
+            Ok(())
+        );
         assert_eq!(check("query($id: ID) { a }", serde_json::json!({})), Ok(()));
     }
 
     #[test]
     fn ints_are_32_bit() {
         let query = "query($n: Int, $ns: [Int!]) { a }";
-        assert_eq!(check(query, serde_json::json!({ "n": 2_147_483_647 })), Ok(()));
+        assert_eq!(
+            check(query, serde_json::json!({ "n": 2_147_483_647 })),
+            Ok(())
+        );
         assert!(matches!(
             check(query, serde_json::json!({ "n": 2_147_483_648_i64 })),
             Err(VariableError::IntRange { .. })

@@ -10,8 +10,8 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Request, State, WebSocketUpgrade};
-use axum::http::header::{ALLOW, AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::header::UPGRADE;
+use axum::http::header::{ALLOW, AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -71,7 +71,11 @@ pub async fn post(
     let request = match request_body::parse(&body) {
         Ok(request) => request,
         Err(error) => {
-            return media.error(StatusCode::BAD_REQUEST, REQUEST_ERROR_CODE, error.to_string())
+            return media.error(
+                StatusCode::BAD_REQUEST,
+                REQUEST_ERROR_CODE,
+                error.to_string(),
+            )
         }
     };
     if let Err(response) = read_your_writes(&state, &headers, media).await {

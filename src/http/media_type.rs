@@ -189,7 +189,10 @@ mod tests {
     fn accept(values: &[&str]) -> Result<MediaType, NotAcceptable> {
         let mut headers = HeaderMap::new();
         for value in values {
-            headers.append(ACCEPT, HeaderValue::from_str(value).expect("a header value"));
+            headers.append(
+                ACCEPT,
+                HeaderValue::from_str(value).expect("a header value"),
+            );
         }
         MediaType::negotiate(&headers)
     }
@@ -238,8 +241,7 @@ mod tests {
 
     #[test]
     fn request_errors_lose_data_and_field_errors_keep_it() {
-        let refused =
-            GqlResponse::from_errors(vec![async_graphql::ServerError::new("no", None)]);
+        let refused = GqlResponse::from_errors(vec![async_graphql::ServerError::new("no", None)]);
         assert!(is_request_error(&refused));
         assert_eq!(body(refused).get("data"), None);
 

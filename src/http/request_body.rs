@@ -14,7 +14,9 @@ pub enum BodyError {
     #[error("the request body is not JSON: {0}")]
     NotJson(serde_json::Error),
     /// The JSON is not a request object or a non-empty array of them.
-    #[error("the request body must be a JSON object with a `query` (or a non-empty array of them)")]
+    #[error(
+        "the request body must be a JSON object with a `query` (or a non-empty array of them)"
+    )]
     NotARequest,
     /// `query` is missing or not a string.
     #[error("the request must have a `query` that is a string of GraphQL")]
@@ -51,13 +53,16 @@ pub fn parse(body: &[u8]) -> Result<BatchRequest, BodyError> {
     serde_json::from_value(value).map_err(BodyError::Request)
 }
 
+/// An optional parameter: its name, what it must be, and the test of that.
+type Parameter = (&'static str, &'static str, fn(&Value) -> bool);
+
 /// Checks one request's parameters, dropping those that are null (the same
 /// as absent).
 fn well_formed(mut request: Map<String, Value>) -> Result<Map<String, Value>, BodyError> {
     if !matches!(request.get("query"), Some(Value::String(_))) {
         return Err(BodyError::Query);
     }
-    let checks: [(&'static str, &'static str, fn(&Value) -> bool); 3] = [
+    let checks: [Parameter; 3] = [
         ("operationName", "a string", Value::is_string),
         ("variables", "an object", Value::is_object),
         ("extensions", "an object", Value::is_object),
@@ -86,11 +91,15 @@ mod tests {
     #[test]
     fn a_request_and_a_batch_are_read() {
         assert!(matches!(
-            read(r#"{"query": "{ a }", "operationName": null, "variables": null, "extensions": null}"#),
+            read(
+                r#"{"query": "{ a }", "operationName": null, "variables": null, "extensions": null}"#
+            ),
             Ok(BatchRequest::Single(_))
         ));
         assert!(matches!(
-            read(r#"{"query": "query Q { a }", "operationName": "Q", "variables": {"x": 1}, "extensions": {"e": 1}}"#),
+            read(
+                r#"{"query": "query Q { a }", "operationName": "Q", "variables": {"x": 1}, "extensions": {"e": 1}}"#
+            ),
             Ok(BatchRequest::Single(_))
         ));
         assert!(matches!(
@@ -105,7 +114,11 @@ mod tests {
         assert!(matches!(read(""), Err(BodyError::NotJson(_))));
         assert!(matches!(read("[]"), Err(BodyError::NotARequest)));
         assert!(matches!(read("3"), Err(BodyError::NotARequest)));
-        for query in [r#"{"qeury": "{ a }"}"#, r#"{"query": 0}"#, r#"{"query": ["x"]}"#] {
+        for query in [
+            r#"{"qeury": "{ a }"}"#,
+            r#"{"query": 0}"#,
+            r#"{"query": ["x"]}"#,
+        ] {
             assert!(matches!(read(query), Err(BodyError::Query)), "{query}");
         }
         for (body, name) in [

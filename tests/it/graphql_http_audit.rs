@@ -21,17 +21,19 @@ const ALLOWED: &[(&str, &str)] = &[];
 async fn audit(app: &TestApp) -> Vec<Value> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/standards/audit.mjs");
     let url = format!("{}/graphql", app.base);
-    let output = tokio::task::spawn_blocking(move || Command::new("node").args([script, &url]).output())
-        .await
-        .expect("join")
-        .expect("node runs (install Node.js; scripts/test installs the packages)");
+    let output =
+        tokio::task::spawn_blocking(move || Command::new("node").args([script, &url]).output())
+            .await
+            .expect("join")
+            .expect("node runs (install Node.js; scripts/test installs the packages)");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
         "the audit did not run: {stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("the audit's JSON, not {stdout:?}: {e}"))
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("the audit's JSON, not {stdout:?}: {e}"))
 }
 
 on_both_backends! {
