@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 
 use super::error::{actor, forbidden, invalid_input, to_graphql, GqlResult, OrGraphql};
+use super::scalars::Position;
 use super::types::app;
 use crate::app::AppError;
 use crate::assurance::service::Assurance;
@@ -38,7 +39,7 @@ fn internal(error: AssuranceError) -> async_graphql::Error {
 #[derive(SimpleObject)]
 pub struct SignedCheckpoint {
     /// How many events the tree covers.
-    pub tree_size: u64,
+    pub tree_size: Position,
     /// Its root hash, base64.
     pub root_hash: String,
     /// The signed note, exactly as signed.
@@ -50,7 +51,7 @@ pub struct SignedCheckpoint {
 impl From<StoredCheckpoint> for SignedCheckpoint {
     fn from(c: StoredCheckpoint) -> Self {
         SignedCheckpoint {
-            tree_size: c.tree_size,
+            tree_size: c.tree_size.into(),
             root_hash: BASE64.encode(c.root),
             note: c.note,
             issued_at: c.issued_at,
@@ -62,13 +63,13 @@ impl From<StoredCheckpoint> for SignedCheckpoint {
 #[derive(SimpleObject)]
 pub struct InclusionProof {
     /// The event's position.
-    pub position: u64,
+    pub position: Position,
     /// Its leaf index (position - 1).
-    pub leaf_index: u64,
+    pub leaf_index: Position,
     /// Its leaf hash, base64.
     pub leaf_hash: String,
     /// The tree size.
-    pub tree_size: u64,
+    pub tree_size: Position,
     /// The root of that tree, base64.
     pub root_hash: String,
     /// The proof's hashes, base64, leaf to root.
@@ -79,9 +80,9 @@ pub struct InclusionProof {
 #[derive(SimpleObject)]
 pub struct ConsistencyProof {
     /// The old size.
-    pub from: u64,
+    pub from: Position,
     /// The new size.
-    pub to: u64,
+    pub to: Position,
     /// The old root, base64.
     pub from_root: String,
     /// The new root, base64.
@@ -121,9 +122,10 @@ impl AssuranceQuery {
     async fn inclusion_proof(
         &self,
         ctx: &Context<'_>,
-        position: u64,
-        tree_size: u64,
+        position: Position,
+        tree_size: Position,
     ) -> GqlResult<InclusionProof> {
+        let (Position(position), Position(tree_size)) = (position, tree_size);
         actor(ctx)?;
         let assurance = assurance(ctx)?;
         if position == 0 || position > tree_size {
@@ -145,10 +147,10 @@ impl AssuranceQuery {
         let root = assurance.tree.root(tree_size).await.map_err(internal)?;
         let leaf = app(ctx).store.leaf_hashes(position - 1, 1).await.gql()?;
         Ok(InclusionProof {
-            position,
-            leaf_index: position - 1,
+            position: position.into(),
+            leaf_index: (position - 1).into(),
             leaf_hash: leaf.first().map(|h| BASE64.encode(h)).unwrap_or_default(),
-            tree_size,
+            tree_size: tree_size.into(),
             root_hash: BASE64.encode(root),
             hashes: encode(&hashes),
         })
@@ -158,9 +160,10 @@ impl AssuranceQuery {
     async fn consistency_proof(
         &self,
         ctx: &Context<'_>,
-        from: u64,
-        to: u64,
+        from: Position,
+        to: Position,
     ) -> GqlResult<ConsistencyProof> {
+        let (Position(from), Position(to)) = (from, to);
         actor(ctx)?;
         let assurance = assurance(ctx)?;
         let head = app(ctx).store.head().await.gql()?;
@@ -175,13 +178,32 @@ impl AssuranceQuery {
             .await
             .map_err(internal)?;
         Ok(ConsistencyProof {
-            from,
-            to,
+            from: from.into(),
+            to: to.into(),
             from_root: BASE64.encode(assurance.tree.root(from).await.map_err(internal)?),
             to_root: BASE64.encode(assurance.tree.root(to).await.map_err(internal)?),
             hashes: encode(&hashes),
         })
     }
+}
+
+/// `issueCheckpoint` input. Issuing needs nothing but the caller's role;
+/// it is idempotent by nature (for a log that has not grown it answers the
+/// checkpoint already issued), so a repeated `commandId` answers the same.
+#[derive(InputObject, Default)]
+pub struct IssueCheckpointInput {
+    /// Your id for this command, accepted like every mutation's.
+    pub command_id: Option<ID>,
+}
+
+/// `issueCheckpoint`'s answer: the checkpoint and the log size it covers.
+#[derive(SimpleObject)]
+pub struct IssueCheckpointPayload {
+    /// The signed checkpoint; null while the log is empty.
+    pub checkpoint: Option<SignedCheckpoint>,
+    /// The log size the checkpoint covers (its tree size; 0 while the log is
+    /// empty): ask queries for at least it.
+    pub position: Position,
 }
 
 /// Tamper-evidence mutations.
@@ -192,7 +214,12 @@ pub struct AssuranceMutation;
 impl AssuranceMutation {
     /// Signs and stores a checkpoint of the log as it is now (admins and
     /// auditors; an auditor may ask for one, it changes no decision).
-    async fn issue_checkpoint(&self, ctx: &Context<'_>) -> GqlResult<Option<SignedCheckpoint>> {
+    async fn issue_checkpoint(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<IssueCheckpointInput>,
+    ) -> GqlResult<IssueCheckpointPayload> {
+        let IssueCheckpointInput { command_id: _ } = input.unwrap_or_default();
         let viewer = actor(ctx)?;
         if !(viewer.is_admin() || viewer.is_auditor()) {
             return Err(forbidden(
@@ -200,10 +227,16 @@ impl AssuranceMutation {
             ));
         }
         let now = app(ctx).clock.now();
-        Ok(assurance(ctx)?
+        let checkpoint: Option<SignedCheckpoint> = assurance(ctx)?
             .issue(now)
             .await
             .map_err(internal)?
-            .map(Into::into))
+            .map(Into::into);
+        Ok(IssueCheckpointPayload {
+            position: checkpoint
+                .as_ref()
+                .map_or(Position(0), |checkpoint| checkpoint.tree_size),
+            checkpoint,
+        })
     }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::connection::{page, Paged, Paging};
 use super::error::{GqlResult, OrGraphql};
+use super::scalars::{Money, Position};
 use super::types::{app, Person};
 
 /// A group's budget.
@@ -27,18 +28,18 @@ impl Budget {
 #[Object]
 impl Budget {
     /// Everything allocated, adjustments included (minor units).
-    async fn allocated(&self) -> i64 {
-        self.state.allocated
+    async fn allocated(&self) -> Money {
+        Money(self.state.allocated)
     }
 
     /// Spend committed by adopted decisions and not released.
-    async fn committed(&self) -> i64 {
-        self.state.committed
+    async fn committed(&self) -> Money {
+        Money(self.state.committed)
     }
 
     /// What is left to commit: allocated minus committed, never negative.
-    async fn remaining(&self) -> i64 {
-        self.state.remaining()
+    async fn remaining(&self) -> Money {
+        Money(self.state.remaining())
     }
 
     /// The ledger, oldest first: each allocation, commitment and release.
@@ -75,8 +76,8 @@ pub struct BudgetEntry(crate::app::organisation::LedgerEntry);
 #[Object]
 impl BudgetEntry {
     /// Its log position.
-    async fn position(&self) -> u64 {
-        self.0.stored.position
+    async fn position(&self) -> Position {
+        Position(self.0.stored.position)
     }
 
     /// Allocation, commitment or release.
@@ -90,12 +91,12 @@ impl BudgetEntry {
     }
 
     /// Its effect on the remaining budget, in minor units (a commitment is negative).
-    async fn amount(&self) -> i64 {
+    async fn amount(&self) -> Money {
         use crate::domain::budget::BudgetEvent as E;
-        match self.0.event {
+        Money(match self.0.event {
             E::BudgetAllocated { amount, .. } | E::SpendReleased { amount, .. } => amount,
             E::SpendCommitted { amount, .. } => -amount,
-        }
+        })
     }
 
     /// The period label of an allocation.

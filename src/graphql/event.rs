@@ -7,6 +7,7 @@ use futures::{Stream, StreamExt};
 
 use super::connection::{page, Paged, Paging};
 use super::error::{actor, forbidden, not_found, to_graphql, Credential, GqlResult, OrGraphql};
+use super::scalars::Position;
 use super::types::app;
 use crate::app::{App, AppError};
 use crate::domain::proposal::Owner;
@@ -24,8 +25,8 @@ pub struct Event(pub RecordedEvent);
 #[Object]
 impl Event {
     /// Its global position (1..n, gap-free).
-    async fn position(&self) -> u64 {
-        self.0.position
+    async fn position(&self) -> Position {
+        Position(self.0.position)
     }
 
     /// Its id.
@@ -39,8 +40,8 @@ impl Event {
     }
 
     /// Its version within the stream.
-    async fn stream_version(&self) -> u64 {
-        self.0.stream_version
+    async fn stream_version(&self) -> Position {
+        Position(self.0.stream_version)
     }
 
     /// What happened.
@@ -167,8 +168,9 @@ impl Subscription {
         ctx: &Context<'_>,
         team_id: Option<ID>,
         group_id: Option<ID>,
-        #[graphql(default = 0)] after: u64,
+        #[graphql(default)] after: Position,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Event>>> {
+        let Position(after) = after;
         let viewer = actor(ctx)?;
         if !(viewer.is_admin() || viewer.is_auditor()) {
             return Err(forbidden(

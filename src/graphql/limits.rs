@@ -23,6 +23,7 @@ use async_graphql::{
 use futures::stream::{BoxStream, StreamExt};
 
 use super::request_errors::{self, EnumValues};
+use super::variables;
 use super::AppSchema;
 
 /// The most fields a request may select, counted after fragments are
@@ -222,16 +223,27 @@ impl LimitedSchema {
         }
     }
 
-    /// The fields `request` selects, or why it is refused. A document that
+    /// The fields `request` selects, or why it is refused (a limit, or a
+    /// variable that cannot be coerced: see [`variables`]). A document that
     /// does not parse is left for execution to report.
     fn admit(request: &Request) -> Result<u64, ServerError> {
-        match async_graphql::parser::parse_query(&request.query) {
-            Ok(document) => check(&document).map(|m| m.fields).map_err(|error| {
-                crate::metrics::error("INVALID_INPUT");
-                coded(error.to_string())
-            }),
-            Err(_) => Ok(0),
-        }
+        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+            return Ok(0);
+        };
+        let refuse = |message: String| {
+            crate::metrics::error("INVALID_INPUT");
+            coded(message)
+        };
+        let fields = check(&document)
+            .map(|m| m.fields)
+            .map_err(|error| refuse(error.to_string()))?;
+        variables::coerce(
+            &document,
+            request.operation_name.as_deref(),
+            &request.variables,
+        )
+        .map_err(|error| refuse(error.to_string()))?;
+        Ok(fields)
     }
 }
 

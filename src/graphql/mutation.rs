@@ -5,6 +5,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use uuid::Uuid;
 
 use super::error::{actor, invalid_input, not_found, GqlResult, OrGraphql};
+use super::scalars::{Money, Position};
 use super::types::{app, Group, OrgRole, Person, Team, TeamRole};
 use crate::app::{CommandMeta, Outcome};
 use crate::domain::{Caller, GroupId, PersonId, TeamId, TokenId};
@@ -132,7 +133,7 @@ pub struct SetAdviceWindowInput {
     pub group_id: Option<ID>,
     /// The shortest fair time to answer its requests for advice, in hours
     /// (1 to 720; 24 until set).
-    pub hours: u32,
+    pub hours: i32,
     /// Your id for this command.
     pub command_id: Option<ID>,
 }
@@ -145,7 +146,7 @@ pub struct AdviceWindowPayload {
     /// The group, if a group's window was set.
     pub group: Option<Group>,
     /// The log position of the last event appended.
-    pub position: u64,
+    pub position: Position,
     /// True when this repeats an earlier command id.
     pub replayed: bool,
 }
@@ -182,7 +183,7 @@ pub struct AllocateBudgetInput {
     /// The group.
     pub group_id: ID,
     /// Minor units (e.g. pence); negative for an adjustment down.
-    pub amount: i64,
+    pub amount: Money,
     /// Why (required for a negative adjustment).
     pub reason: Option<String>,
     /// A period label, such as a financial year.
@@ -208,7 +209,7 @@ pub struct PersonPayload {
     /// The person.
     pub person: Person,
     /// The log position of the last event appended; ask queries for at least it.
-    pub position: u64,
+    pub position: Position,
     /// True when this repeats an earlier command id and nothing new was written.
     pub replayed: bool,
 }
@@ -224,7 +225,7 @@ pub struct IssueTokenPayload {
     /// an earlier command (the secret is not kept).
     pub token: Option<String>,
     /// The log position of the last event appended.
-    pub position: u64,
+    pub position: Position,
     /// True when this repeats an earlier command id.
     pub replayed: bool,
 }
@@ -235,7 +236,7 @@ pub struct TeamPayload {
     /// The team.
     pub team: Team,
     /// The log position of the last event appended.
-    pub position: u64,
+    pub position: Position,
     /// True when this repeats an earlier command id.
     pub replayed: bool,
 }
@@ -246,7 +247,7 @@ pub struct GroupPayload {
     /// The group.
     pub group: Group,
     /// The log position of the last event appended.
-    pub position: u64,
+    pub position: Position,
     /// True when this repeats an earlier command id.
     pub replayed: bool,
 }
@@ -256,7 +257,7 @@ impl PersonPayload {
     pub(crate) fn of(ctx: &Context<'_>, outcome: &Outcome) -> GqlResult<Self> {
         Ok(PersonPayload {
             person: person(ctx, outcome)?,
-            position: outcome.position,
+            position: outcome.position.into(),
             replayed: outcome.replayed,
         })
     }
@@ -266,7 +267,7 @@ impl TeamPayload {
     fn of(ctx: &Context<'_>, outcome: &Outcome) -> GqlResult<Self> {
         Ok(TeamPayload {
             team: team(ctx, outcome)?,
-            position: outcome.position,
+            position: outcome.position.into(),
             replayed: outcome.replayed,
         })
     }
@@ -276,7 +277,7 @@ impl GroupPayload {
     fn of(ctx: &Context<'_>, outcome: &Outcome) -> GqlResult<Self> {
         Ok(GroupPayload {
             group: group(ctx, outcome)?,
-            position: outcome.position,
+            position: outcome.position.into(),
             replayed: outcome.replayed,
         })
     }
@@ -316,7 +317,7 @@ impl OrganisationMutation {
             person: person(ctx, &issued.outcome)?,
             token_id: ID(issued.token_id.to_string()),
             token: issued.token,
-            position: issued.outcome.position,
+            position: issued.outcome.position.into(),
             replayed: issued.outcome.replayed,
         })
     }
@@ -376,8 +377,10 @@ impl OrganisationMutation {
             }
             _ => return Err(invalid_input("name either teamId or groupId".into())),
         };
+        let hours = u32::try_from(input.hours)
+            .map_err(|_| invalid_input("hours must be from 1 to 720".into()))?;
         let outcome = app(ctx)
-            .set_advice_window(&meta, owner, input.hours)
+            .set_advice_window(&meta, owner, hours)
             .await
             .gql()?;
         let directory = app(ctx).read.directory();
@@ -392,7 +395,7 @@ impl OrganisationMutation {
         Ok(AdviceWindowPayload {
             team,
             group,
-            position: outcome.position,
+            position: outcome.position.into(),
             replayed: outcome.replayed,
         })
     }
@@ -426,7 +429,7 @@ impl OrganisationMutation {
         let meta = command_meta(ctx, input.command_id.as_ref())?;
         let group_id = GroupId::parse(&input.group_id).gql()?;
         let outcome = app(ctx)
-            .allocate_budget(&meta, group_id, input.amount, input.reason, input.period)
+            .allocate_budget(&meta, group_id, input.amount.0, input.reason, input.period)
             .await
             .gql()?;
         GroupPayload::of(ctx, &outcome)

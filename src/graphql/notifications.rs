@@ -9,6 +9,7 @@ use super::connection::{Paged, Paging};
 use super::error::{actor, forbidden, invalid_input, not_found, GqlResult, OrGraphql};
 use super::mutation::{command_meta, PersonPayload};
 use super::proposal::Proposal;
+use super::scalars::Position;
 use super::types::{app, Group, Person, Team};
 use super::WebhookAddresses;
 use crate::domain::webhook::Scope;
@@ -227,8 +228,8 @@ impl Delivery {
     }
 
     /// How many times sending it was tried.
-    async fn attempts(&self) -> u32 {
-        self.0.attempts
+    async fn attempts(&self) -> i32 {
+        super::scalars::count(self.0.attempts)
     }
 
     /// Whether it waits for its person's daily digest.
@@ -367,7 +368,7 @@ pub struct RegisterWebhookPayload {
     /// command.
     pub secret: Option<String>,
     /// The log position of the last event appended.
-    pub position: u64,
+    pub position: Position,
     /// True when this repeats an earlier command id.
     pub replayed: bool,
 }
@@ -378,7 +379,7 @@ pub struct WebhookPayload {
     /// The webhook.
     pub webhook: Webhook,
     /// The log position of the last event appended.
-    pub position: u64,
+    pub position: Position,
     /// True when this repeats an earlier command id.
     pub replayed: bool,
 }
@@ -422,7 +423,7 @@ impl NotificationsMutation {
         Ok(RegisterWebhookPayload {
             webhook: Webhook::load(ctx, WebhookId(outcome.subject)).await?,
             secret: (!outcome.replayed).then_some(secret),
-            position: outcome.position,
+            position: outcome.position.into(),
             replayed: outcome.replayed,
         })
     }
@@ -438,7 +439,7 @@ impl NotificationsMutation {
         let outcome = app(ctx).delete_webhook(&meta, id).await.gql()?;
         Ok(WebhookPayload {
             webhook: Webhook::load(ctx, id).await?,
-            position: outcome.position,
+            position: outcome.position.into(),
             replayed: outcome.replayed,
         })
     }

@@ -163,10 +163,12 @@ impl Team {
     }
 
     /// The shortest fair time to answer its requests for advice, in hours.
-    async fn advice_window_hours(&self) -> u32 {
-        self.0
-            .advice_window_hours
-            .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS)
+    async fn advice_window_hours(&self) -> i32 {
+        super::scalars::count(
+            self.0
+                .advice_window_hours
+                .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS),
+        )
     }
 
     /// Its name.
@@ -262,10 +264,12 @@ impl Group {
     }
 
     /// The shortest fair time to answer its requests for advice, in hours.
-    async fn advice_window_hours(&self) -> u32 {
-        self.0
-            .advice_window_hours
-            .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS)
+    async fn advice_window_hours(&self) -> i32 {
+        super::scalars::count(
+            self.0
+                .advice_window_hours
+                .unwrap_or(crate::domain::proposal::rules::MIN_WINDOW_HOURS),
+        )
     }
 
     /// Its name.

@@ -206,11 +206,11 @@ pub async fn due_for_review(
 #[derive(SimpleObject)]
 pub struct Stats {
     /// Proposals raised.
-    pub proposals_raised: u64,
+    pub proposals_raised: i32,
     /// Decisions made.
-    pub decisions_made: u64,
+    pub decisions_made: i32,
     /// Of which adopted.
-    pub adopted: u64,
+    pub adopted: i32,
     /// Median hours from raising a proposal to its decision.
     pub median_hours_to_decision: Option<f64>,
     /// Share of advice requests answered (0 to 1), if any were made.
@@ -218,9 +218,9 @@ pub struct Stats {
     /// Share of decisions whose advice process was followed (0 to 1), if any.
     pub advice_process_followed_share: Option<f64>,
     /// Objections raised.
-    pub objections_raised: u64,
+    pub objections_raised: i32,
     /// Objections integrated by an amendment.
-    pub objections_integrated: u64,
+    pub objections_integrated: i32,
 }
 
 fn share(part: u64, whole: u64) -> Option<f64> {
@@ -230,14 +230,14 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 impl From<StatsRow> for Stats {
     fn from(row: StatsRow) -> Self {
         Stats {
-            proposals_raised: row.proposals,
-            decisions_made: row.decisions,
-            adopted: row.adopted,
+            proposals_raised: super::scalars::count(row.proposals),
+            decisions_made: super::scalars::count(row.decisions),
+            adopted: super::scalars::count(row.adopted),
             median_hours_to_decision: median_seconds(row.seconds_to_decision).map(|s| s / 3600.0),
             advice_response_rate: share(row.requests_answered, row.requests),
             advice_process_followed_share: share(row.followed, row.decisions),
-            objections_raised: row.objections_raised,
-            objections_integrated: row.objections_integrated,
+            objections_raised: super::scalars::count(row.objections_raised),
+            objections_integrated: super::scalars::count(row.objections_integrated),
         }
     }
 }

@@ -3,7 +3,9 @@
 
 mod assets;
 mod graphql;
+mod media_type;
 mod metrics;
+mod request_body;
 mod websocket;
 
 use std::sync::Arc;

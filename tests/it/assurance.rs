@@ -148,10 +148,12 @@ on_both_backends! {
         let db = TestDb::new(backend).await;
         let app = TestApp::spawn(&db).await;
         let (admin, _) = history(&app).await;
-        let first = app.ok(&admin, "mutation { issueCheckpoint { treeSize rootHash note } }", json!({})).await["issueCheckpoint"].clone();
+        let issued = app.ok(&admin, "mutation { issueCheckpoint(input: {}) { checkpoint { treeSize rootHash note } position } }", json!({})).await["issueCheckpoint"].clone();
+        let first = issued["checkpoint"].clone();
         let size1 = first["treeSize"].as_u64().expect("size");
+        assert_eq!(issued["position"].as_u64(), Some(size1), "the payload's position is the size covered");
         app.ok(&admin, "mutation { formTeam(input: {name: \"Later\"}) { position } }", json!({})).await;
-        let latest = app.ok(&admin, "mutation { issueCheckpoint { treeSize rootHash note } }", json!({})).await["issueCheckpoint"].clone();
+        let latest = app.ok(&admin, "mutation { issueCheckpoint { checkpoint { treeSize rootHash note } } }", json!({})).await["issueCheckpoint"]["checkpoint"].clone();
         let size2 = latest["treeSize"].as_u64().expect("size");
         assert_eq!(size2, size1 + 1);
 
@@ -163,7 +165,7 @@ on_both_backends! {
         assert_eq!(BASE64.encode(opened.root), latest["rootHash"]);
 
         for position in 1..=size2 {
-            let proof = app.ok(&admin, "query($p: Int!, $s: Int!) { inclusionProof(position: $p, treeSize: $s) { leafHash rootHash hashes } }", json!({"p": position, "s": size2})).await["inclusionProof"].clone();
+            let proof = app.ok(&admin, "query($p: Position!, $s: Position!) { inclusionProof(position: $p, treeSize: $s) { leafHash rootHash hashes } }", json!({"p": position, "s": size2})).await["inclusionProof"].clone();
             let leaf = hash(&proof["leafHash"]).expect("leaf");
             verify_inclusion(&leaf, position - 1, size2, &hashes(&proof["hashes"]).expect("hashes"), &opened.root).expect("proves inclusion");
             if position > 1 {
@@ -172,7 +174,7 @@ on_both_backends! {
                 assert!(verify_inclusion(&other, position - 1, size2, &hashes(&proof["hashes"]).expect("hashes"), &opened.root).is_err());
             }
         }
-        let consistency = app.ok(&admin, "query($a: Int!, $b: Int!) { consistencyProof(from: $a, to: $b) { fromRoot toRoot hashes } }", json!({"a": size1, "b": size2})).await["consistencyProof"].clone();
+        let consistency = app.ok(&admin, "query($a: Position!, $b: Position!) { consistencyProof(from: $a, to: $b) { fromRoot toRoot hashes } }", json!({"a": size1, "b": size2})).await["consistencyProof"].clone();
         assert_eq!(consistency["fromRoot"], first["rootHash"]);
         verify_consistency(size1, size2, &hashes(&consistency["hashes"]).expect("hashes"), &hash(&first["rootHash"]).expect("root"), &opened.root).expect("consistent");
         let (_, body) = app.graphql_as(Some(&admin), "{ inclusionProof(position: 999, treeSize: 999) { rootHash } }", json!({})).await;
@@ -229,7 +231,7 @@ async fn verify_after(
     let (admin, _) = history(&app).await;
     app.ok(
         &admin,
-        "mutation { issueCheckpoint { treeSize } }",
+        "mutation { issueCheckpoint { position } }",
         json!({}),
     )
     .await;

@@ -90,7 +90,7 @@ async fn training(db: &TestDb, budget: i64) -> Training {
         app.ok(&admin, "mutation($g: ID!, $t: ID!, $p: ID!) { delegateRepresentative(input: {groupId: $g, teamId: $t, personId: $p}) { position } }",
             json!({"g": group, "t": team, "p": rep.id})).await;
     }
-    app.ok(&admin, "mutation($g: ID!, $a: Int!) { allocateBudget(input: {groupId: $g, amount: $a, period: \"2026/27\", reason: \"Annual training budget\"}) { position } }",
+    app.ok(&admin, "mutation($g: ID!, $a: Money!) { allocateBudget(input: {groupId: $g, amount: $a, period: \"2026/27\", reason: \"Annual training budget\"}) { position } }",
         json!({"g": group, "a": budget})).await;
     Training {
         app,
@@ -284,7 +284,7 @@ on_both_backends! {
     async fn budgets_are_allocated_by_admins_with_reasons_for_cuts(backend: Backend) {
         let db = TestDb::new(backend).await;
         let t = training(&db, 10_000).await;
-        let allocate = "mutation($g: ID!, $a: Int!, $r: String) { allocateBudget(input: {groupId: $g, amount: $a, reason: $r}) { group { budget { remaining } } } }";
+        let allocate = "mutation($g: ID!, $a: Money!, $r: String) { allocateBudget(input: {groupId: $g, amount: $a, reason: $r}) { group { budget { remaining } } } }";
         for (who, amount, reason, code) in [
             (&t.rep_nursing.token, 5_000, None, "FORBIDDEN"),
             (&t.admin, -1_000, None, "INVALID_INPUT"),

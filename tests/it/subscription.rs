@@ -172,7 +172,7 @@ on_both_backends! {
         send(&mut socket, json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {admin}")}})).await;
         assert_eq!(next(&mut socket).await.expect("ack")["type"], "connection_ack");
         send(&mut socket, json!({"id": "1", "type": "subscribe", "payload": {
-            "query": "subscription($team: ID!, $after: Int!) { events(teamId: $team, after: $after) { position streamId } }",
+            "query": "subscription($team: ID!, $after: Position!) { events(teamId: $team, after: $after) { position streamId } }",
             "variables": {"team": team, "after": after},
         }})).await;
         writer.await.expect("writer");

@@ -15,7 +15,7 @@ use crate::graphql::types::Person;
 #[derive(SimpleObject)]
 pub struct Amendment {
     /// The version it made.
-    pub(super) version: u32,
+    pub(super) version: i32,
     /// The new body.
     pub(super) body: String,
     /// Why.
@@ -91,13 +91,13 @@ impl Decision {
     }
 
     /// For `THRESHOLD`: agree votes counted.
-    async fn agree_votes(&self) -> u32 {
-        self.record.agree_votes
+    async fn agree_votes(&self) -> i32 {
+        crate::graphql::scalars::count(self.record.agree_votes)
     }
 
     /// For `THRESHOLD`: agree votes needed.
-    async fn required_votes(&self) -> u32 {
-        self.record.required_votes
+    async fn required_votes(&self) -> i32 {
+        crate::graphql::scalars::count(self.record.required_votes)
     }
 
     /// Who recorded it.

@@ -28,7 +28,7 @@ pub struct RaiseProposalInput {
     /// The decision area.
     pub area: Option<String>,
     /// Spend, in minor units (group proposals only).
-    pub spend: Option<i64>,
+    pub spend: Option<crate::graphql::scalars::Money>,
     /// When the decision should be reviewed.
     pub review_by: Option<DateTime<Utc>>,
     /// Who records the decision (a MEMBER), if not you.

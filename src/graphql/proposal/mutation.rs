@@ -15,6 +15,7 @@ use crate::domain::proposal::{self, ProposalId};
 use crate::domain::{GroupId, PersonId, TeamId};
 use crate::graphql::error::{invalid_input, GqlResult, OrGraphql};
 use crate::graphql::mutation::command_meta;
+use crate::graphql::scalars::Money;
 use crate::graphql::types::app;
 
 /// only if the client asks for it.
@@ -41,8 +42,8 @@ impl ProposalPayload {
     }
 
     /// The log position of the last event appended.
-    async fn position(&self) -> u64 {
-        self.position
+    async fn position(&self) -> crate::graphql::scalars::Position {
+        self.position.into()
     }
 
     /// True when this repeats an earlier command id.
@@ -95,7 +96,7 @@ impl ProposalMutation {
             threshold: input.threshold,
             advice_deadline: input.advice_deadline,
             area: input.area,
-            spend: input.spend,
+            spend: input.spend.map(|Money(amount)| amount),
             review_by: input.review_by,
             decider: input
                 .decider_id

@@ -81,8 +81,8 @@ impl Proposal {
     }
 
     /// The body's version: 1, plus one per amendment.
-    async fn version(&self) -> u32 {
-        self.state.version()
+    async fn version(&self) -> i32 {
+        crate::graphql::scalars::count(self.state.version())
     }
 
     /// `OPEN`, `DECIDED` or `WITHDRAWN`.
@@ -105,8 +105,8 @@ impl Proposal {
     }
 
     /// How many members were eligible when it was raised (coaches excluded).
-    async fn eligible_members(&self) -> usize {
-        self.state.eligible.len()
+    async fn eligible_members(&self) -> i32 {
+        crate::graphql::scalars::count(self.state.eligible.len())
     }
 
     /// The team it belongs to.
@@ -156,8 +156,8 @@ impl Proposal {
     }
 
     /// Spend against the owner group's budget, in minor units.
-    async fn spend(&self) -> Option<i64> {
-        self.state.spend
+    async fn spend(&self) -> Option<crate::graphql::scalars::Money> {
+        self.state.spend.map(Into::into)
     }
 
     /// When the decision is next due for review.
@@ -211,7 +211,7 @@ impl Proposal {
         before: Option<String>,
     ) -> GqlResult<Paged<usize, Amendment>> {
         let items = indexed(&self.state.amendments, |a| Amendment {
-            version: a.version,
+            version: crate::graphql::scalars::count(a.version),
             body: a.body.clone(),
             reason: a.reason.clone(),
             at: a.at,

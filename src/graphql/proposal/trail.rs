@@ -14,8 +14,8 @@ pub struct TrailEntry(pub(super) RecordedEvent, pub(super) Metadata);
 #[Object]
 impl TrailEntry {
     /// Its log position.
-    async fn position(&self) -> u64 {
-        self.0.position
+    async fn position(&self) -> crate::graphql::scalars::Position {
+        self.0.position.into()
     }
 
     /// What happened.
