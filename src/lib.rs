@@ -21,3 +21,4 @@ pub mod read;
 pub mod server;
 pub mod store;
 pub mod stored;
+pub mod telemetry;

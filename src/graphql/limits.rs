@@ -21,7 +21,9 @@ use async_graphql::{
     BatchRequest, BatchResponse, Data, Executor, Positioned, Request, Response, ServerError, Value,
 };
 use futures::stream::{BoxStream, StreamExt};
+use tracing::Instrument as _;
 
+use super::operation;
 use super::request_errors::{self, EnumValues};
 use super::AppSchema;
 
@@ -222,14 +224,18 @@ impl LimitedSchema {
         }
     }
 
-    /// The fields `request` selects, or why it is refused. A document that
-    /// does not parse is left for execution to report.
-    fn admit(request: &Request) -> Result<u64, ServerError> {
+    /// The fields `request` selects, or why it is refused, naming `span`
+    /// after the operation. A document that does not parse is left for
+    /// execution to report.
+    fn admit(request: &Request, span: &tracing::Span) -> Result<u64, ServerError> {
         match async_graphql::parser::parse_query(&request.query) {
-            Ok(document) => check(&document).map(|m| m.fields).map_err(|error| {
-                crate::metrics::error("INVALID_INPUT");
-                coded(error.to_string())
-            }),
+            Ok(document) => {
+                operation::record(span, &document, request.operation_name.as_deref());
+                check(&document).map(|m| m.fields).map_err(|error| {
+                    crate::metrics::error("INVALID_INPUT");
+                    coded(error.to_string())
+                })
+            }
             Err(_) => Ok(0),
         }
     }
@@ -237,19 +243,26 @@ impl LimitedSchema {
 
 impl Executor for LimitedSchema {
     async fn execute(&self, request: Request) -> Response {
-        if let Err(error) = Self::admit(&request) {
+        let span = operation::span(&request);
+        if let Err(error) = Self::admit(&request, &span) {
             return Response::from_errors(vec![error]);
         }
-        let response =
-            request_errors::explain(Executor::execute(&self.schema, request).await, &self.enums);
-        if json_size(&response.data, MAX_RESPONSE_BYTES) > MAX_RESPONSE_BYTES {
-            crate::metrics::error("INVALID_INPUT");
-            return Response::from_errors(vec![coded(format!(
-                "the answer would be larger than {} MB; ask for fewer fields or smaller pages",
-                MAX_RESPONSE_BYTES / (1024 * 1024)
-            ))]);
+        async move {
+            let response = request_errors::explain(
+                Executor::execute(&self.schema, request).await,
+                &self.enums,
+            );
+            if json_size(&response.data, MAX_RESPONSE_BYTES) > MAX_RESPONSE_BYTES {
+                crate::metrics::error("INVALID_INPUT");
+                return Response::from_errors(vec![coded(format!(
+                    "the answer would be larger than {} MB; ask for fewer fields or smaller pages",
+                    MAX_RESPONSE_BYTES / (1024 * 1024)
+                ))]);
+            }
+            response
         }
-        response
+        .instrument(span)
+        .await
     }
 
     async fn execute_batch(&self, batch: BatchRequest) -> BatchResponse {
@@ -271,7 +284,7 @@ impl Executor for LimitedSchema {
         }
         let mut fields: u64 = 0;
         for request in &requests {
-            match Self::admit(request) {
+            match Self::admit(request, &tracing::Span::none()) {
                 Ok(cost) => fields = fields.saturating_add(cost),
                 Err(error) => return BatchResponse::Single(Response::from_errors(vec![error])),
             }
@@ -291,7 +304,7 @@ impl Executor for LimitedSchema {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        if let Err(error) = Self::admit(&request) {
+        if let Err(error) = Self::admit(&request, &tracing::Span::none()) {
             return futures::stream::once(async move { Response::from_errors(vec![error]) })
                 .boxed();
         }

@@ -7,6 +7,7 @@ pub mod event;
 pub mod limits;
 pub mod mutation;
 pub mod notifications;
+pub mod operation;
 pub mod proposal;
 pub mod query;
 pub mod request_errors;
