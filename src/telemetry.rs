@@ -190,7 +190,15 @@ pub fn continue_from(span: &tracing::Span, headers: &http::HeaderMap) {
 /// `tracestate` if there is one); nothing when the span has no ids.
 pub fn inject(span: &tracing::Span, headers: &mut http::HeaderMap) {
     TraceContextPropagator::new().inject_context(&span.context(), &mut HeaderInjector(headers));
+    // The propagator writes an empty `tracestate` when there is none; W3C
+    // Trace Context asks that an empty one not be sent.
+    if headers.get(TRACESTATE).is_some_and(|v| v.is_empty()) {
+        headers.remove(TRACESTATE);
+    }
 }
+
+/// The header of vendor-specific trace state.
+const TRACESTATE: &str = "tracestate";
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
 //! Every request's id, span and log line. A request gets an `x-request-id`
 //! (the client's, or a new UUID) that its answer carries back; a span
-//! `request` with its method, path, route, id and status, which continues
+//! `request` with its method, path, route and id (and, traced, its status), which continues
 //! the client's W3C trace context (`traceparent`, `tracestate`) and is
 //! exported when tracing is configured; and one log line when it finishes,
 //! at INFO (ERROR for a 5xx), with its status and latency. Every line logged
@@ -67,7 +67,6 @@ fn request_span(request: &Request<Body>) -> Span {
         method = %method,
         path = %path,
         request_id = %request_id,
-        status = Empty,
     );
     span.set_attribute("http.request.method", method.to_string());
     span.set_attribute("url.path", path.to_string());
@@ -82,7 +81,6 @@ fn request_span(request: &Request<Body>) -> Span {
 fn finished(response: &Response<Body>, latency: Duration, span: &Span) {
     let status = response.status().as_u16();
     let latency_ms = latency.as_secs_f64() * 1000.0;
-    span.record("status", status);
     span.set_attribute("http.response.status_code", i64::from(status));
     if response.status().is_server_error() {
         span.record("otel.status_code", "ERROR");

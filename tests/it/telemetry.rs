@@ -206,6 +206,10 @@ async fn probe(url: &str) -> String {
         .await
         .expect("request");
     assert_eq!(response.status(), 200);
+    assert!(
+        response.headers().get("tracestate").is_none(),
+        "no empty tracestate"
+    );
     response
         .headers()
         .get("traceparent")
@@ -317,7 +321,7 @@ on_both_backends! {
             opentelemetry_proto::tonic::trace::v1::span::SpanKind::Server as i32
         );
         assert_eq!(string_attribute(&request.1.attributes, "http.route").as_deref(), Some("/graphql"));
-        assert_eq!(string_attribute(&request.1.attributes, "status").as_deref(), Some("200"));
+        assert_eq!(string_attribute(&request.1.attributes, "http.response.status_code").as_deref(), Some("200"));
         assert!(string_attribute(&request.1.attributes, "request_id").is_some());
 
         let operation = spans
