@@ -164,6 +164,13 @@ pub enum Command {
         /// How people and webhooks are told (e-mail, webhooks, retries).
         #[command(flatten)]
         notify: NotifyArgs,
+        /// Export traces over OTLP/HTTP to this collector (a base URL such as
+        /// `http://localhost:4318`; spans go to `/v1/traces` under it). Without
+        /// it, the standard `OTEL_EXPORTER_OTLP_ENDPOINT` or
+        /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is used; with neither, nothing
+        /// is exported.
+        #[arg(long, value_name = "URL")]
+        otlp_endpoint: Option<String>,
     },
     /// Recompute every leaf hash and the tree, and check every checkpoint,
     /// and that the log extends every trusted one.
@@ -271,6 +278,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             checkpoint_every_events,
             checkpoint_every_seconds,
             notify,
+            otlp_endpoint: _,
         } => {
             let (key, created) = LogKey::load_or_create(&cli.signing_key)?;
             if created {

@@ -21,4 +21,5 @@ pub mod read;
 pub mod server;
 pub mod store;
 pub mod stored;
+pub mod telemetry;
 pub mod window;

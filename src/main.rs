@@ -1,9 +1,9 @@
 //! The `advice-log` binary.
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
-use advice_log::cli::{run, Cli};
+use advice_log::cli::{run, Cli, Command};
+use advice_log::telemetry::{self, Export};
 
 /// mimalloc instead of the system allocator: under many concurrent requests
 /// glibc's malloc took a quarter of the server's time, much of it waiting on
@@ -14,17 +14,21 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let filter =
-        EnvFilter::try_from_env("ADVICE_LOG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if cli.log_json {
-        logs.json().init();
-    } else {
-        logs.init();
-    }
-    match run(cli).await {
+    // Only the server exports traces; the other commands serve no requests.
+    let export = match &cli.command {
+        Command::Serve { otlp_endpoint, .. } => Export::configured(otlp_endpoint.as_deref()),
+        _ => Export::Off,
+    };
+    let telemetry = match telemetry::init(cli.log_json, &export) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("advice-log: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = run(cli).await;
+    telemetry.shutdown().await;
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("advice-log: {error:#}");

@@ -21,7 +21,9 @@ use async_graphql::{
     BatchRequest, BatchResponse, Data, Executor, Positioned, Request, Response, ServerError, Value,
 };
 use futures::stream::{BoxStream, StreamExt};
+use tracing::Instrument as _;
 
+use super::operation;
 use super::request_errors::{self, EnumValues};
 use super::variables;
 use super::AppSchema;
@@ -224,12 +226,14 @@ impl LimitedSchema {
     }
 
     /// The fields `request` selects, or why it is refused (a limit, or a
-    /// variable that cannot be coerced: see [`variables`]). A document that
-    /// does not parse is left for execution to report.
-    fn admit(request: &Request) -> Result<u64, ServerError> {
+    /// variable that cannot be coerced: see [`variables`]), naming `span`
+    /// after the operation. A document that does not parse is left for
+    /// execution to report.
+    fn admit(request: &Request, span: &tracing::Span) -> Result<u64, ServerError> {
         let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
             return Ok(0);
         };
+        operation::record(span, &document, request.operation_name.as_deref());
         let refuse = |message: String| {
             crate::metrics::error("INVALID_INPUT");
             coded(message)
@@ -249,19 +253,26 @@ impl LimitedSchema {
 
 impl Executor for LimitedSchema {
     async fn execute(&self, request: Request) -> Response {
-        if let Err(error) = Self::admit(&request) {
+        let span = operation::span(&request);
+        if let Err(error) = Self::admit(&request, &span) {
             return Response::from_errors(vec![error]);
         }
-        let response =
-            request_errors::explain(Executor::execute(&self.schema, request).await, &self.enums);
-        if json_size(&response.data, MAX_RESPONSE_BYTES) > MAX_RESPONSE_BYTES {
-            crate::metrics::error("INVALID_INPUT");
-            return Response::from_errors(vec![coded(format!(
-                "the answer would be larger than {} MB; ask for fewer fields or smaller pages",
-                MAX_RESPONSE_BYTES / (1024 * 1024)
-            ))]);
+        async move {
+            let response = request_errors::explain(
+                Executor::execute(&self.schema, request).await,
+                &self.enums,
+            );
+            if json_size(&response.data, MAX_RESPONSE_BYTES) > MAX_RESPONSE_BYTES {
+                crate::metrics::error("INVALID_INPUT");
+                return Response::from_errors(vec![coded(format!(
+                    "the answer would be larger than {} MB; ask for fewer fields or smaller pages",
+                    MAX_RESPONSE_BYTES / (1024 * 1024)
+                ))]);
+            }
+            response
         }
-        response
+        .instrument(span)
+        .await
     }
 
     async fn execute_batch(&self, batch: BatchRequest) -> BatchResponse {
@@ -283,7 +294,7 @@ impl Executor for LimitedSchema {
         }
         let mut fields: u64 = 0;
         for request in &requests {
-            match Self::admit(request) {
+            match Self::admit(request, &tracing::Span::none()) {
                 Ok(cost) => fields = fields.saturating_add(cost),
                 Err(error) => return BatchResponse::Single(Response::from_errors(vec![error])),
             }
@@ -303,7 +314,7 @@ impl Executor for LimitedSchema {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        if let Err(error) = Self::admit(&request) {
+        if let Err(error) = Self::admit(&request, &tracing::Span::none()) {
             return futures::stream::once(async move { Response::from_errors(vec![error]) })
                 .boxed();
         }

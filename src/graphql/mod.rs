@@ -9,6 +9,7 @@ pub mod limits;
 pub mod mutation;
 pub mod node;
 pub mod notifications;
+pub mod operation;
 pub mod proposal;
 pub mod query;
 pub mod request_errors;

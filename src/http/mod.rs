@@ -1,5 +1,6 @@
 //! The HTTP surface: the web app's pages (at `/`), GraphQL at `/graphql`,
-//! GraphiQL at `/graphiql`, the static files and the health endpoints.
+//! GraphiQL at `/graphiql`, the static files and the health endpoints,
+//! each request with its id, span and log line ([`trace`]).
 
 mod assets;
 mod graphql;
@@ -7,6 +8,7 @@ mod media_type;
 mod metrics;
 mod request_body;
 mod websocket;
+mod trace;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,9 +19,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use crate::graphql::limits::LimitedSchema;
@@ -47,7 +47,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let body_limit = state.body_limit;
     let pages = pages::routes(state.pages.clone());
-    Router::new()
+    let routes = Router::new()
         .route("/graphiql", get(graphiql))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(healthz))
@@ -62,19 +62,8 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
-        ))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
-            }),
-        )
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        ));
+    trace::around(routes)
 }
 
 /// GraphiQL, served with its scripts from this server (no CDN needed).

@@ -20,6 +20,7 @@ use base64::Engine;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::Url;
 use sha2::{Digest, Sha512};
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use super::message::Hook;
@@ -454,9 +455,28 @@ impl WebhookSender {
     }
 
     /// Sends `hook` once. A 2xx answer is success; any other status, a
-    /// timeout or a network failure is an error.
+    /// timeout or a network failure is an error. The call has its span
+    /// (a child of the current one, if any) and carries its W3C
+    /// `traceparent`.
     pub async fn send(&self, hook: &Hook) -> Result<(), WebhookError> {
         let url = parse_url(&hook.url)?;
+        let span = tracing::info_span!(
+            "webhook",
+            otel.name = "POST webhook",
+            otel.kind = %"client",
+            otel.status_code = tracing::field::Empty,
+            server.address = %url.host_str().unwrap_or_default(),
+            status = tracing::field::Empty,
+        );
+        let sent = self.call(hook, url, &span).instrument(span.clone()).await;
+        if sent.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
+        sent
+    }
+
+    /// The call of [`WebhookSender::send`], inside `span`.
+    async fn call(&self, hook: &Hook, url: Url, span: &tracing::Span) -> Result<(), WebhookError> {
         if !self.allow_private {
             // The resolver is not asked for an address written as one.
             if let Some(ip) = literal_ip(&url) {
@@ -464,12 +484,15 @@ impl WebhookSender {
             }
         }
         let call = sign(hook)?;
-        let mut request = self.client.post(url);
+        let mut trace = reqwest::header::HeaderMap::new();
+        crate::telemetry::inject(span, &mut trace);
+        let mut request = self.client.post(url).headers(trace);
         for (name, value) in call.headers {
             request = request.header(name, value);
         }
         let response = request.body(call.body).send().await.map_err(send_error)?;
         let status = response.status();
+        span.record("status", status.as_u16());
         if status.is_success() {
             return Ok(());
         }

@@ -44,6 +44,7 @@ mod store_basics;
 mod store_concurrency;
 mod subscription;
 mod tamper;
+mod telemetry;
 mod verdict;
 mod views;
 mod webhook_receiver;
