@@ -7,8 +7,8 @@ mod graphql;
 mod media_type;
 mod metrics;
 mod request_body;
-mod websocket;
 mod trace;
+mod websocket;
 
 use std::sync::Arc;
 use std::time::Duration;
