@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, ID};
+use async_graphql::connection::{ConnectionNameType, EdgeNameType};
+use async_graphql::{Context, Enum, Object, OutputType, ID};
 use chrono::{DateTime, Utc};
 
 use super::connection::{page, Paged, Paging};
@@ -93,21 +94,56 @@ impl Person {
         self.0.registered_at
     }
 
-    /// The teams they are in now, with their role in each: a list, not
-    /// paged (one entry per team they belong to).
-    async fn teams(&self, ctx: &Context<'_>) -> Vec<Membership> {
+    /// The teams they are in now, with their role in each, in the order
+    /// the teams were formed.
+    async fn teams(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<PersonTeams> {
         let directory = app(ctx).read.directory();
-        directory
+        let items = directory
             .teams_of(self.0.id)
             .into_iter()
             .flat_map(|team| {
-                team.current_members()
-                    .filter(|m| m.person == self.0.id)
-                    .cloned()
+                team.memberships
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.person == self.0.id && m.left_at.is_none())
+                    .map(|(i, m)| ((team.formed_position, i), Membership(m.clone())))
                     .collect::<Vec<_>>()
             })
-            .map(Membership)
-            .collect()
+            .collect();
+        page(items, Paging::new(first, after, last, before))
+    }
+}
+
+/// A membership's place in a person's list of teams, stable while they join
+/// and leave others: the position of the team's founding event, and the
+/// spell's place among the team's memberships (as in `Team.members`).
+type MembershipKey = (u64, usize);
+
+/// A person's teams: memberships, named apart from `Team.members`.
+type PersonTeams = Paged<MembershipKey, Membership, PersonTeamConnection, PersonTeamEdge>;
+
+/// Names a person's list of teams apart from a team's list of members.
+pub struct PersonTeamConnection;
+
+impl ConnectionNameType for PersonTeamConnection {
+    fn type_name<T: OutputType>() -> String {
+        "PersonTeamConnection".into()
+    }
+}
+
+/// Names the edges of a person's list of teams.
+pub struct PersonTeamEdge;
+
+impl EdgeNameType for PersonTeamEdge {
+    fn type_name<T: OutputType>() -> String {
+        "PersonTeamEdge".into()
     }
 }
 
@@ -240,16 +276,23 @@ impl Team {
         views::owner_stats(ctx, Owner::Team(self.0.id)).await
     }
 
-    /// The cross-team groups this team belongs to: a list, not paged (one
-    /// entry per group it is in).
-    async fn groups(&self, ctx: &Context<'_>) -> Vec<Group> {
+    /// The cross-team groups this team belongs to, in the order they were
+    /// formed.
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<Paged<u64, Group>> {
         let directory = app(ctx).read.directory();
-        directory
+        let items = directory
             .groups_of(self.0.id)
             .into_iter()
-            .cloned()
-            .map(Group)
-            .collect()
+            .map(|g| (g.formed_position, Group(g.clone())))
+            .collect();
+        page(items, Paging::new(first, after, last, before))
     }
 }
 
@@ -282,16 +325,27 @@ impl Group {
         self.0.formed_at
     }
 
-    /// Its member teams, in the order they joined: a list, not paged (one
-    /// entry per member team).
-    async fn teams(&self, ctx: &Context<'_>) -> Vec<Team> {
+    /// Its member teams, in the order they joined.
+    async fn teams(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> GqlResult<GroupTeams> {
         let directory = app(ctx).read.directory();
-        self.0
+        let mut items: Vec<_> = self
+            .0
             .teams
             .iter()
-            .filter_map(|id| directory.team(*id).cloned())
-            .map(Team)
-            .collect()
+            .filter_map(|id| {
+                let key = self.0.team_places.get(id)?;
+                Some((*key, Team(directory.team(*id)?.clone())))
+            })
+            .collect();
+        items.sort_by_key(|(key, _)| *key);
+        page(items, Paging::new(first, after, last, before))
     }
 
     /// The group's proposals, newest first, optionally only those in `state`.
@@ -369,6 +423,32 @@ impl Group {
             .collect();
         items.sort_by_key(|(key, _)| *key);
         page(items, Paging::new(first, after, last, before))
+    }
+}
+
+/// A member team's place in its group's list, stable while others join
+/// and leave: the position of the event it joined by, and its place among
+/// the teams that event names.
+type GroupTeamKey = (u64, u32);
+
+/// A group's member teams, named apart from the list of every team.
+type GroupTeams = Paged<GroupTeamKey, Team, GroupTeamConnection, GroupTeamEdge>;
+
+/// Names a group's list of member teams apart from the list of every team.
+pub struct GroupTeamConnection;
+
+impl ConnectionNameType for GroupTeamConnection {
+    fn type_name<T: OutputType>() -> String {
+        "GroupTeamConnection".into()
+    }
+}
+
+/// Names the edges of a group's list of member teams.
+pub struct GroupTeamEdge;
+
+impl EdgeNameType for GroupTeamEdge {
+    fn type_name<T: OutputType>() -> String {
+        "GroupTeamEdge".into()
     }
 }
 

@@ -2,7 +2,7 @@
 //! built from the log in position order. Pure: [`Directory::apply`] takes one
 //! stored event at a time.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -134,8 +134,12 @@ pub struct GroupView {
     pub formed_at: DateTime<Utc>,
     /// The position of its founding event (its place in lists).
     pub formed_position: u64,
-    /// Its member teams.
+    /// Its member teams, in the order they joined.
     pub teams: Vec<TeamId>,
+    /// Each member team's place in its lists, stable while others come and
+    /// go: the position of the event it joined by, and its place among the
+    /// teams that event names.
+    pub team_places: BTreeMap<TeamId, (u64, u32)>,
     /// The decision areas delegated to it.
     pub mandate: Vec<String>,
     /// Every delegation, in order.
@@ -148,7 +152,7 @@ pub struct GroupView {
 /// What a stored snapshot of the directory must say it is to be read:
 /// change it whenever the directory's fields or their meaning change, and
 /// every server builds its directory from the log once more.
-pub const SNAPSHOT_FORMAT: &str = "directory/4 (JSON)";
+pub const SNAPSHOT_FORMAT: &str = "directory/5 (JSON)";
 
 /// Why a snapshot of the directory cannot be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -453,6 +457,10 @@ impl Directory {
                         name,
                         formed_at: at,
                         formed_position: position,
+                        team_places: (0..)
+                            .zip(&team_ids)
+                            .map(|(i, t)| (*t, (position, i)))
+                            .collect(),
                         teams: team_ids,
                         mandate,
                         representatives: Vec::new(),
@@ -473,11 +481,13 @@ impl Directory {
             GroupEvent::TeamJoinedGroup { team_id } => {
                 if let Some(group) = self.groups.get_mut(&id) {
                     group.teams.push(team_id);
+                    group.team_places.insert(team_id, (position, 0));
                 }
             }
             GroupEvent::TeamLeftGroup { team_id } => {
                 if let Some(group) = self.groups.get_mut(&id) {
                     group.teams.retain(|t| *t != team_id);
+                    group.team_places.remove(&team_id);
                     group.representatives.retain(|r| r.team != team_id);
                 }
             }

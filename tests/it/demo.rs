@@ -50,7 +50,7 @@ on_both_backends! {
         assert_eq!(tokens.people.len(), 14, "a sign-in line per person");
         assert_eq!(tokens.people.last().map(|p| p.token.as_str()), Some(tokens.admin.as_str()), "the admin last");
         assert!(!asked["myAdviceRequests"]["edges"].as_array().expect("requests").is_empty());
-        let team_id = app.ok(&tokens.member, "{ me { teams { team { id } } } }", json!({})).await["me"]["teams"][0]["team"]["id"].clone();
+        let team_id = app.ok(&tokens.member, "{ me { teams { edges { node { team { id } } } } } }", json!({})).await["me"]["teams"]["edges"][0]["node"]["team"]["id"].clone();
         let raise = "mutation($t: ID!) { raiseProposal(input: {teamId: $t, title: \"T\", body: \"B\", rule: CONSENT}) { position } }";
         let (_, body) = app.graphql_as(Some(&tokens.coach), raise, json!({"t": team_id})).await;
         assert_eq!(error_code(&body), Some("FORBIDDEN"));
@@ -126,13 +126,13 @@ on_both_backends! {
         }
 
         // As Sam: the README's first query, then the threshold walk.
-        let me = app.ok(sam, "{ me { name teams { team { id name } role } }
+        let me = app.ok(sam, "{ me { name teams { edges { node { team { id name } role } } } }
             myAdviceRequests { edges { node { proposal { title } reason } } }
             dueForReview { edges { node { title reviewBy decision { outcome rationale } } } } }", json!({})).await;
         let due: Vec<&str> = me["dueForReview"]["edges"].as_array().expect("due").iter().map(|e| e["node"]["title"].as_str().expect("title")).collect();
         assert!(due.contains(&"Winter rota: swap Friday nights"), "a decision is due for review: {me}");
-        let station = me["me"]["teams"].as_array().expect("teams").iter()
-            .find(|t| t["team"]["name"] == "North Station Ambulance Team").expect("Sam's station")["team"]["id"]
+        let station = me["me"]["teams"]["edges"].as_array().expect("teams").iter()
+            .find(|t| t["node"]["team"]["name"] == "North Station Ambulance Team").expect("Sam's station")["node"]["team"]["id"]
             .as_str().expect("id").to_string();
         let raised = app.ok(sam, &format!("mutation {{ raiseProposal(input: {{ teamId: \"{station}\", title: \"Bank holiday cover\",
             body: \"Add a fourth crew on bank holidays.\", rule: THRESHOLD, threshold: 0.5 }}) {{
@@ -154,10 +154,10 @@ on_both_backends! {
 
         // The handover really waits for advice: its deadline is ahead, and
         // Noor cannot decide it yet.
-        let open = app.ok(noor, "{ me { teams { team { proposals(state: OPEN) { edges { node { id title adviceDeadline
-            compliance { missingAdvisers { id } } } } } } } } }", json!({})).await;
-        let handover = open["me"]["teams"].as_array().expect("teams").iter()
-            .flat_map(|t| t["team"]["proposals"]["edges"].as_array().expect("edges").iter())
+        let open = app.ok(noor, "{ me { teams { edges { node { team { proposals(state: OPEN) { edges { node { id title adviceDeadline
+            compliance { missingAdvisers { id } } } } } } } } } } }", json!({})).await;
+        let handover = open["me"]["teams"]["edges"].as_array().expect("teams").iter()
+            .flat_map(|t| t["node"]["team"]["proposals"]["edges"].as_array().expect("edges").iter())
             .find(|e| e["node"]["title"] == "Move morning handover to 07:45").expect("the handover is open")["node"].clone();
         let deadline: chrono::DateTime<chrono::Utc> = handover["adviceDeadline"].as_str().expect("a deadline").parse().expect("RFC 3339");
         assert!(deadline > chrono::Utc::now() + chrono::Duration::days(1), "the deadline is ahead: {deadline}");

@@ -243,10 +243,10 @@ on_both_backends! {
         assert_eq!(names, ["ADVISERS_HEARD", "OBJECTION_WINDOW", "OBJECTIONS_RESOLVED", "FAIR_WINDOW", "VIEWS_WEIGHED", "WITHIN_MANDATE", "WITHIN_BUDGET"]);
 
         // The station team leaves the group: its representative no longer acts for it.
-        t.app.ok(&t.rep_station.token, "mutation($g: ID!, $t: ID!) { leaveGroup(input: {groupId: $g, teamId: $t}) { group { teams { id } representatives { nodes { person { id } } } } } }", json!({"g": t.group, "t": t.station})).await;
+        t.app.ok(&t.rep_station.token, "mutation($g: ID!, $t: ID!) { leaveGroup(input: {groupId: $g, teamId: $t}) { group { teams { edges { node { id } } } representatives { nodes { person { id } } } } } }", json!({"g": t.group, "t": t.station})).await;
         refused(&t.rep_station, raise_input(&t, json!({})), "FORBIDDEN").await;
-        let group = t.app.ok(&t.admin, "query($g: ID!) { group(id: $g) { teams { id } representatives { nodes { person { id } } } } }", json!({"g": t.group})).await;
-        assert_eq!(group["group"]["teams"], json!([{"id": t.nursing}]));
+        let group = t.app.ok(&t.admin, "query($g: ID!) { group(id: $g) { teams { edges { node { id } } } representatives { nodes { person { id } } } } }", json!({"g": t.group})).await;
+        assert_eq!(group["group"]["teams"]["edges"], json!([{"node": {"id": t.nursing}}]));
         assert_eq!(group["group"]["representatives"]["nodes"], json!([{"person": {"id": t.rep_nursing.id}}]));
 
         // One representative cannot revoke the group's decision alone: a

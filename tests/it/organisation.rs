@@ -12,7 +12,7 @@ const FORM_TEAM: &str = "mutation($input: FormTeamInput!) { formTeam(input: $inp
 const JOIN: &str = "mutation($input: JoinTeamInput!) { joinTeam(input: $input) { team { id members { nodes { person { id } role } } } position } }";
 const LEAVE: &str =
     "mutation($input: LeaveTeamInput!) { leaveTeam(input: $input) { team { id } position } }";
-const FORM_GROUP: &str = "mutation($input: FormGroupInput!) { formGroup(input: $input) { group { id name mandate teams { id } } position } }";
+const FORM_GROUP: &str = "mutation($input: FormGroupInput!) { formGroup(input: $input) { group { id name mandate teams { edges { node { id } } } } position } }";
 const DELEGATE: &str = "mutation($input: DelegateRepresentativeInput!) { delegateRepresentative(input: $input) { group { representatives { nodes { person { id } team { id } } } } position } }";
 
 fn id(value: &Value) -> String {
@@ -132,7 +132,7 @@ on_both_backends! {
 
         // Everyone authenticated reads every team and group.
         for token in [&org.admin, &org.nurse.1, &org.coach.1, &org.auditor.1, &org.paramedic.1] {
-            let data = app.ok(token, "{ teams { edges { node { name members { nodes { person { name } role } } } } } groups { edges { node { name mandate teams { name } representatives { nodes { person { name } team { name } } } } } } }", json!({})).await;
+            let data = app.ok(token, "{ teams { edges { node { name members { nodes { person { name } role } } } } } groups { edges { node { name mandate teams { edges { node { name } } } representatives { nodes { person { name } team { name } } } } } } }", json!({})).await;
             assert_eq!(
                 data["teams"]["edges"].as_array().expect("edges").iter().map(|e| e["node"]["name"].clone()).collect::<Vec<_>>(),
                 vec![json!("Community nursing"), json!("North ambulance station")]
@@ -143,6 +143,7 @@ on_both_backends! {
             ]));
             let group = &data["groups"]["edges"][0]["node"];
             assert_eq!(group["mandate"], json!(["training", "courses"]));
+            assert_eq!(group["teams"]["edges"], json!([{"node": {"name": "Community nursing"}}, {"node": {"name": "North ambulance station"}}]));
             assert_eq!(group["representatives"]["nodes"], json!([
                 {"person": {"name": "Noor Nurse"}, "team": {"name": "Community nursing"}},
                 {"person": {"name": "Pat Paramedic"}, "team": {"name": "North ambulance station"}},
@@ -150,8 +151,8 @@ on_both_backends! {
         }
 
         // me: each person sees themselves, their own e-mail and their teams.
-        let me = app.ok(&org.coach.1, "{ me { id name email orgRole teams { team { name } role } } }", json!({})).await;
-        assert_eq!(me["me"], json!({"id": org.coach.0, "name": "Cas Coach", "email": "cas@example.org", "orgRole": null, "teams": [{"team": {"name": "Community nursing"}, "role": "COACH"}]}));
+        let me = app.ok(&org.coach.1, "{ me { id name email orgRole teams { edges { node { team { name } role } } } } }", json!({})).await;
+        assert_eq!(me["me"], json!({"id": org.coach.0, "name": "Cas Coach", "email": "cas@example.org", "orgRole": null, "teams": {"edges": [{"node": {"team": {"name": "Community nursing"}, "role": "COACH"}}]}}));
 
         // E-mail addresses of others: admins and auditors only.
         let query = "query($id: ID!) { team(id: $id) { members { nodes { person { name email } } } } }";
@@ -191,9 +192,9 @@ on_both_backends! {
         }
 
         // A single team and group by id.
-        let data = app.ok(&org.paramedic.1, "query($t: ID!, $g: ID!) { team(id: $t) { name groups { name } } group(id: $g) { name teams { id } } }", json!({"t": org.nursing, "g": org.training})).await;
-        assert_eq!(data["team"], json!({"name": "Community nursing", "groups": [{"name": "Staff training"}]}));
-        assert_eq!(data["group"]["teams"], json!([{"id": org.nursing}, {"id": org.station}]));
+        let data = app.ok(&org.paramedic.1, "query($t: ID!, $g: ID!) { team(id: $t) { name groups { edges { node { name } } } } group(id: $g) { name teams { edges { node { id } } } } }", json!({"t": org.nursing, "g": org.training})).await;
+        assert_eq!(data["team"], json!({"name": "Community nursing", "groups": {"edges": [{"node": {"name": "Staff training"}}]}}));
+        assert_eq!(data["group"]["teams"]["edges"], json!([{"node": {"id": org.nursing}}, {"node": {"id": org.station}}]));
         org.app.stop().await;
     }
 }

@@ -160,3 +160,78 @@ on_both_backends! {
         s.app.stop().await;
     }
 }
+
+/// The selection of a connection's page, with the paging variables.
+const PAGE: &str = "(first: $first, after: $after, last: $last, before: $before) { edges { cursor node { %s } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }";
+const VARS: &str = "$first: Int, $after: String, $last: Int, $before: String";
+
+/// The names of `teams` given as `[{"name": …}]` values.
+fn names(list: &[&str]) -> Vec<Value> {
+    list.iter().map(|n| json!({ "name": n })).collect()
+}
+
+on_both_backends! {
+    async fn directory_lists_page_both_ways_with_stable_cursors(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let s = station(&db).await;
+        let admin = s.admin.clone();
+        let mutate = |query: &'static str, input: Value| {
+            let admin = admin.clone();
+            let app = &s.app;
+            async move { app.ok(&admin, query, json!({ "input": input })).await }
+        };
+        let form_team = "mutation($input: FormTeamInput!) { formTeam(input: $input) { team { id } } }";
+        let join_team = "mutation($input: JoinTeamInput!) { joinTeam(input: $input) { position } }";
+        let leave_team = "mutation($input: LeaveTeamInput!) { leaveTeam(input: $input) { position } }";
+        let form_group = "mutation($input: FormGroupInput!) { formGroup(input: $input) { group { id } } }";
+        let join_group = "mutation($input: GroupTeamInput!) { joinGroup(input: $input) { position } }";
+        let leave_group = "mutation($input: GroupTeamInput!) { leaveGroup(input: $input) { position } }";
+
+        // The expert joins five new teams and leaves the second.
+        let mut teams = Vec::new();
+        for n in 1..=5 {
+            let id = mutate(form_team, json!({"name": format!("Team {n}")})).await["formTeam"]["team"]["id"].clone();
+            let role = if n == 3 { "COACH" } else { "MEMBER" };
+            mutate(join_team, json!({"teamId": id, "personId": s.expert.id, "role": role})).await;
+            teams.push(id);
+        }
+        mutate(leave_team, json!({"teamId": teams[1], "personId": s.expert.id})).await;
+        let query = format!("query({VARS}) {{ me {{ teams{} }} }}", PAGE.replace("%s", "team { name } role"));
+        let mine = walk(&s, &s.expert.token, &query, json!({}), &["me", "teams"], "team").await;
+        assert_eq!(mine, names(&["Team 1", "Team 3", "Team 4", "Team 5"]));
+        let roles = walk(&s, &s.expert.token, &query, json!({}), &["me", "teams"], "role").await;
+        assert_eq!(roles, ["MEMBER", "COACH", "MEMBER", "MEMBER"].map(|r| json!(r)));
+
+        // The station is in five groups; the first is formed with teams 1
+        // and 2 and the station, then teams 4 and 5 join.
+        let mut groups = Vec::new();
+        for n in 1..=5 {
+            let founders = if n == 1 { json!([teams[0], teams[1], s.team]) } else { json!([s.team]) };
+            let id = mutate(form_group, json!({"name": format!("Group {n}"), "teamIds": founders, "mandate": ["rota"]})).await["formGroup"]["group"]["id"].clone();
+            groups.push(id);
+        }
+        for team in [&teams[3], &teams[4]] {
+            mutate(join_group, json!({"groupId": groups[0], "teamId": team})).await;
+        }
+        let query = format!("query($t: ID!, {VARS}) {{ team(id: $t) {{ groups{} }} }}", PAGE.replace("%s", "name"));
+        let theirs = walk(&s, &admin, &query, json!({"t": s.team}), &["team", "groups"], "name").await;
+        assert_eq!(theirs, (1..=5).map(|n| json!(format!("Group {n}"))).collect::<Vec<_>>());
+
+        // The station's cursor in the first group's teams outlives team 2
+        // leaving before it and joining again after.
+        let query = format!("query($g: ID!, {VARS}) {{ group(id: $g) {{ teams{} }} }}", PAGE.replace("%s", "name"));
+        let all = s.app.ok(&admin, &query, json!({"g": groups[0]})).await;
+        let station = all["group"]["teams"]["edges"][2].clone();
+        assert_eq!(station["node"]["name"], "North ambulance station", "{all}");
+        mutate(leave_group, json!({"groupId": groups[0], "teamId": teams[1]})).await;
+        mutate(join_group, json!({"groupId": groups[0], "teamId": teams[1]})).await;
+        let after = s.app.ok(&admin, &query, json!({"g": groups[0], "first": 2, "after": station["cursor"]})).await;
+        assert_eq!(items(&after["group"]["teams"], "name"), ["Team 4", "Team 5"].map(|n| json!(n)));
+        let before = s.app.ok(&admin, &query, json!({"g": groups[0], "last": 5, "before": station["cursor"]})).await;
+        assert_eq!(items(&before["group"]["teams"], "name"), [json!("Team 1")]);
+        assert_eq!(before["group"]["teams"]["pageInfo"]["hasPreviousPage"], false);
+        let members = walk(&s, &admin, &query, json!({"g": groups[0]}), &["group", "teams"], "name").await;
+        assert_eq!(members, ["Team 1", "North ambulance station", "Team 4", "Team 5", "Team 2"].map(|n| json!(n)));
+        s.app.stop().await;
+    }
+}
