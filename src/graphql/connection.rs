@@ -24,6 +24,32 @@ pub const MAX_PAGE: usize = 500;
 pub type Paged<K, T, N = DefaultConnectionName, E = DefaultEdgeName> =
     Connection<OpaqueCursor<K>, T, EmptyFields, EmptyFields, N, E>;
 
+/// Declares the two marker types that name a connection and its edges in
+/// the schema (`<Name>Connection`, `<Name>Edge`), for a list whose item
+/// type is also listed elsewhere under the default names.
+#[macro_export]
+macro_rules! connection_names {
+    ($(#[$doc:meta])* $connection:ident, $edge:ident) => {
+        $(#[$doc])*
+        pub struct $connection;
+
+        impl async_graphql::connection::ConnectionNameType for $connection {
+            fn type_name<T: async_graphql::OutputType>() -> String {
+                stringify!($connection).into()
+            }
+        }
+
+        /// Names the edges of the connection of the same name.
+        pub struct $edge;
+
+        impl async_graphql::connection::EdgeNameType for $edge {
+            fn type_name<T: async_graphql::OutputType>() -> String {
+                stringify!($edge).into()
+            }
+        }
+    };
+}
+
 /// The paging arguments of a connection field, as the client sent them.
 #[derive(Debug, Clone, Default)]
 pub struct Paging {

@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::connection::{ConnectionNameType, EdgeNameType};
-use async_graphql::{Context, Enum, Object, OutputType, ID};
+use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 
 use super::connection::{page, Paged, Paging};
@@ -129,23 +128,11 @@ type MembershipKey = (u64, usize);
 /// A person's teams: memberships, named apart from `Team.members`.
 type PersonTeams = Paged<MembershipKey, Membership, PersonTeamConnection, PersonTeamEdge>;
 
-/// Names a person's list of teams apart from a team's list of members.
-pub struct PersonTeamConnection;
-
-impl ConnectionNameType for PersonTeamConnection {
-    fn type_name<T: OutputType>() -> String {
-        "PersonTeamConnection".into()
-    }
-}
-
-/// Names the edges of a person's list of teams.
-pub struct PersonTeamEdge;
-
-impl EdgeNameType for PersonTeamEdge {
-    fn type_name<T: OutputType>() -> String {
-        "PersonTeamEdge".into()
-    }
-}
+crate::connection_names!(
+    /// Names a person's list of teams apart from a team's list of members.
+    PersonTeamConnection,
+    PersonTeamEdge
+);
 
 /// One spell of a person in a team.
 pub struct Membership(pub MembershipView);
@@ -434,23 +421,11 @@ type GroupTeamKey = (u64, u32);
 /// A group's member teams, named apart from the list of every team.
 type GroupTeams = Paged<GroupTeamKey, Team, GroupTeamConnection, GroupTeamEdge>;
 
-/// Names a group's list of member teams apart from the list of every team.
-pub struct GroupTeamConnection;
-
-impl ConnectionNameType for GroupTeamConnection {
-    fn type_name<T: OutputType>() -> String {
-        "GroupTeamConnection".into()
-    }
-}
-
-/// Names the edges of a group's list of member teams.
-pub struct GroupTeamEdge;
-
-impl EdgeNameType for GroupTeamEdge {
-    fn type_name<T: OutputType>() -> String {
-        "GroupTeamEdge".into()
-    }
-}
+crate::connection_names!(
+    /// Names a group's list of member teams apart from the list of every team.
+    GroupTeamConnection,
+    GroupTeamEdge
+);
 
 /// A representative's place in its group's list, stable while others come
 /// and go: when delegated (microseconds), the team, the person.

@@ -6,9 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::connection::{ConnectionNameType, EdgeNameType};
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, Object, OutputType, SimpleObject, ID};
+use async_graphql::{Context, Object, SimpleObject, ID};
 
 use super::connection::{Paged, Paging};
 use super::error::{GqlResult, OrGraphql};
@@ -94,23 +93,11 @@ pub async fn proposal_by_id(ctx: &Context<'_>, id: ProposalId) -> GqlResult<Opti
         .map(|loaded| Proposal::new(loaded, now)))
 }
 
-/// Names the due-for-review list's types apart from the other proposal lists.
-pub struct DueForReviewConnection;
-
-impl ConnectionNameType for DueForReviewConnection {
-    fn type_name<T: OutputType>() -> String {
-        "DueForReviewConnection".into()
-    }
-}
-
-/// Names the due-for-review list's edges.
-pub struct DueForReviewEdge;
-
-impl EdgeNameType for DueForReviewEdge {
-    fn type_name<T: OutputType>() -> String {
-        "DueForReviewEdge".into()
-    }
-}
+crate::connection_names!(
+    /// Names the due-for-review list's types apart from the other proposal lists.
+    DueForReviewConnection,
+    DueForReviewEdge
+);
 
 /// Decisions due for review, ordered by (review date, raise position).
 pub type DueForReview = Paged<(i64, u64), Proposal, DueForReviewConnection, DueForReviewEdge>;

@@ -149,6 +149,16 @@ fn not_acceptable(refusal: NotAcceptable) -> Response {
 /// Whether a GET request names anything but a query. A document that does
 /// not parse is left for execution to report.
 fn changes_state(request: &async_graphql::Request) -> bool {
+    selects_any(request, |ty| ty != OperationType::Query)
+}
+
+/// Whether the operation `request` selects (its `operationName`, or every
+/// operation when it names none) is of a type `wanted` accepts. A document
+/// that does not parse selects nothing.
+pub(super) fn selects_any(
+    request: &async_graphql::Request,
+    wanted: impl Fn(OperationType) -> bool,
+) -> bool {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
         return false;
     };
@@ -158,7 +168,7 @@ fn changes_state(request: &async_graphql::Request) -> bool {
             (Some(_), None) => false,
             (None, _) => true,
         };
-        selected && operation.node.ty != OperationType::Query
+        selected && wanted(operation.node.ty)
     })
 }
 

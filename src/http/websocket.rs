@@ -429,17 +429,7 @@ fn refused(response: &Response, subscription: bool) -> bool {
 /// Whether the request's operation is a subscription. A document that does
 /// not parse is not (its errors belong to no field).
 fn is_subscription(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    document.operations.iter().any(|(name, operation)| {
-        let selected = match (&request.operation_name, name) {
-            (Some(wanted), Some(name)) => wanted.as_str() == name.as_str(),
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        selected && operation.node.ty == OperationType::Subscription
-    })
+    super::graphql::selects_any(request, |ty| ty == OperationType::Subscription)
 }
 
 /// A server message as JSON text, or a 4500 close if it cannot be written.

@@ -34,12 +34,12 @@ on_both_backends! {
         let team = app.ok(&admin, "mutation { formTeam(input: {name: \"Estates\"}) { team { id } } }", json!({})).await["formTeam"]["team"]["id"].clone();
         let group = app.ok(&admin, "mutation($t: [ID!]!) { formGroup(input: {name: \"Capital works\", teamIds: $t, mandate: [\"buildings\"]}) { group { id } } }",
             json!({ "t": [team] })).await["formGroup"]["group"]["id"].clone();
-        let allocate = "mutation($g: ID!, $a: Money!) { allocateBudget(input: {groupId: $g, amount: $a, reason: \"Capital plan\"}) { group { budget { allocated remaining entries { amount position } } } position } }";
+        let allocate = "mutation($g: ID!, $a: Money!) { allocateBudget(input: {groupId: $g, amount: $a, reason: \"Capital plan\"}) { group { budget { allocated remaining entries { edges { node { amount position } } } } } position } }";
         let big = 5_000_000_000_i64;
         let answer = app.ok(&admin, allocate, json!({ "g": group, "a": big })).await["allocateBudget"].clone();
         assert_eq!(answer["group"]["budget"]["allocated"], big);
-        assert_eq!(answer["group"]["budget"]["entries"][0]["amount"], big);
-        assert_eq!(answer["group"]["budget"]["entries"][0]["position"], answer["position"]);
+        assert_eq!(answer["group"]["budget"]["entries"]["edges"][0]["node"]["amount"], big);
+        assert_eq!(answer["group"]["budget"]["entries"]["edges"][0]["node"]["position"], answer["position"]);
         let head = app.store.head().await.expect("head");
         for bad in [json!(MAX_SAFE + 1), json!(-MAX_SAFE - 1), json!(1.5), json!("100")] {
             let (_, body) = app.graphql_as(Some(&admin), allocate, json!({ "g": group, "a": bad })).await;

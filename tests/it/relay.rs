@@ -103,6 +103,9 @@ on_both_backends! {
         s.ok(&s.expert, "giveAdvice", "GiveAdviceInput", json!({"proposalId": first, "stance": "CONCERN", "text": "Fatigue risk."})).await;
         s.ok(&s.cat, "raiseObjection", "RaiseObjectionInput", json!({"proposalId": first, "reason": "Clashes with school runs."})).await;
         let token = &s.coach.token;
+        // The team's proposal list is a read model: let it apply the writes.
+        let head = s.app.store.head().await.expect("head");
+        assert!(s.app.app.wait_for(head, std::time::Duration::from_secs(10)).await);
 
         // The first page, newest first, through the query with the fragment spread.
         let query = text(&operations, "TeamProposalsQuery");
