@@ -116,6 +116,9 @@ on_both_backends! {
             s.ok(who, "giveAdvice", "GiveAdviceInput", json!({"proposalId": first, "stance": "SUPPORT", "text": text})).await;
         }
         let admin = s.admin.clone();
+        // The lists below are read models: let them apply every write first.
+        let head = s.app.store.head().await.expect("head");
+        assert!(s.app.app.wait_for(head, std::time::Duration::from_secs(10)).await);
 
         // In the database: a team's proposals (newest first).
         let query = "query($t: ID!, $first: Int, $after: String, $last: Int, $before: String) { team(id: $t) { proposals(first: $first, after: $after, last: $last, before: $before) { edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }";
