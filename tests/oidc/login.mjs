@@ -12,7 +12,8 @@
 //
 // As a module: `signInAtProvider(page, login)` does the sign-in and consent
 // on a page that is showing the provider's login page, for a browser journey
-// that starts at the relying party.
+// that starts at the relying party; `signOutAtProvider(page)` confirms the
+// provider's RP-initiated logout page.
 import { pathToFileURL } from 'node:url';
 
 /** Fills the provider's login page as `login` (any password), then consents
@@ -37,6 +38,18 @@ export async function signInAtProvider(page, login) {
       page.click('button[type="submit"]'),
     ]);
   }
+}
+
+/** On the provider's sign-out page (its end_session_endpoint, opened by the
+ * relying party's RP-initiated logout), answers "Yes, sign me out"; the
+ * provider then ends its session and sends the browser to the relying
+ * party's post_logout_redirect_uri. */
+export async function signOutAtProvider(page) {
+  await page.waitForSelector('button[name="logout"][value="yes"]', { timeout: 15000 });
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'domcontentloaded' }),
+    page.click('button[name="logout"][value="yes"]'),
+  ]);
 }
 
 async function main() {
