@@ -22,6 +22,7 @@ mod layers;
 mod notifications;
 mod notify_api;
 mod notify_crash;
+mod oidc_provider;
 mod organisation;
 mod page_visitor;
 mod pages_notify;
