@@ -242,7 +242,10 @@ pub fn decide(
             let issuer = validate::issuer(&issuer)?;
             let subject = validate::subject(&subject)?;
             require_present(state, "be linked to an identity")?;
-            if state.identities.contains(&(issuer.clone(), subject.clone())) {
+            if state
+                .identities
+                .contains(&(issuer.clone(), subject.clone()))
+            {
                 return Err(DomainError::InvalidState(format!(
                     "{subject} at {issuer} is already linked to this person"
                 )));
@@ -256,7 +259,10 @@ pub fn decide(
             let role = caller.require_admin("unlink identities")?;
             require_registered(state)?;
             let (issuer, subject) = (issuer.trim().to_string(), subject.trim().to_string());
-            if !state.identities.contains(&(issuer.clone(), subject.clone())) {
+            if !state
+                .identities
+                .contains(&(issuer.clone(), subject.clone()))
+            {
                 return Err(DomainError::NotFound(format!(
                     "{subject} at {issuer} is not linked to this person"
                 )));
@@ -269,13 +275,14 @@ pub fn decide(
         PersonCommand::MarkLeft => {
             let role = caller.require_admin("mark people as left")?;
             require_present(state, "leave")?;
-            let revoked = state
-                .tokens
-                .iter()
-                .filter(|(_, token)| !token.revoked)
-                .map(|(token_id, _)| PersonEvent::TokenRevoked {
-                    token_id: *token_id,
-                });
+            let revoked =
+                state
+                    .tokens
+                    .iter()
+                    .filter(|(_, token)| !token.revoked)
+                    .map(|(token_id, _)| PersonEvent::TokenRevoked {
+                        token_id: *token_id,
+                    });
             let unlinked =
                 state
                     .identities
@@ -348,9 +355,7 @@ pub fn evolve(mut state: PersonState, event: &PersonEvent) -> PersonState {
             state.identities.insert((issuer.clone(), subject.clone()));
         }
         PersonEvent::IdentityUnlinked { issuer, subject } => {
-            state
-                .identities
-                .remove(&(issuer.clone(), subject.clone()));
+            state.identities.remove(&(issuer.clone(), subject.clone()));
         }
         PersonEvent::PersonLeft {} => state.left = true,
     }

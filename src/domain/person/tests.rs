@@ -84,8 +84,8 @@ fn when_the_name_is_empty_or_the_email_malformed_then_it_is_invalid_input() {
 
 #[test]
 fn given_a_registered_person_when_registering_again_then_it_is_invalid_state() {
-    let error = decide(&registered(), register("Ann", "ann@example.org"), &admin())
-        .expect_err("refused");
+    let error =
+        decide(&registered(), register("Ann", "ann@example.org"), &admin()).expect_err("refused");
     assert_eq!(error.code(), "INVALID_STATE");
 }
 
@@ -128,8 +128,8 @@ fn only_the_operator_or_an_admin_issues_tokens() {
 }
 
 #[test]
-fn given_an_issued_token_when_it_is_revoked_then_it_is_marked_revoked_and_cannot_be_revoked_again(
-) {
+fn given_an_issued_token_when_it_is_revoked_then_it_is_marked_revoked_and_cannot_be_revoked_again()
+{
     let token_id = TokenId::random();
     let owner = PersonId::random();
     let as_owner = Caller::Person(Actor {
@@ -361,8 +361,8 @@ fn given_tokens_and_links_when_the_person_leaves_then_live_tokens_are_revoked_an
 }
 
 #[test]
-fn given_a_person_who_left_when_leaving_again_issuing_a_token_or_linking_then_it_is_invalid_state(
-) {
+fn given_a_person_who_left_when_leaving_again_issuing_a_token_or_linking_then_it_is_invalid_state()
+{
     let state = with(registered(), &[PersonEvent::PersonLeft {}]);
     let commands = [
         PersonCommand::MarkLeft,
