@@ -214,3 +214,45 @@ on_both_backends! {
         app.stop().await;
     }
 }
+
+on_both_backends! {
+    async fn on_the_admin_page_an_admin_links_unlinks_and_marks_a_leaver(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        let (_, admin) = app.bootstrap().await;
+        let ann = register(&app, &admin, "Ann Lee", "ann@example.org", Value::Null).await;
+        let ann_token = token_for(&app, &admin, &ann).await;
+        let mut ann_browser = Visitor::new(&app);
+        ann_browser.sign_in(&ann_token).await;
+        let mut browser = Visitor::new(&app);
+        browser.sign_in(&admin).await;
+
+        // A subject left empty is answered beside its field, and nothing is linked.
+        let fields = [("link-person", ann.as_str()), ("link-issuer", ISSUER), ("link-subject", " ")];
+        let answer = browser.admin_post("/admin/identities", &fields).await;
+        assert_eq!(answer.status, 422, "{}", answer.body);
+        assert!(answer.body.contains("link-subject-error"), "{}", answer.body);
+
+        let fields = [("link-person", ann.as_str()), ("link-issuer", ISSUER), ("link-subject", "ann-sub-1")];
+        let answer = browser.admin_post("/admin/identities", &fields).await;
+        assert_eq!((answer.status, answer.location.as_deref()), (303, Some("/admin?done=identity-linked#identities")));
+        let page = browser.get("/admin?done=identity-linked").await.body;
+        assert!(page.contains("<code>ann-sub-1</code>") && page.contains("The identity is linked"), "{page}");
+        assert!(app.app.read.directory().person_by_identity(ISSUER, "ann-sub-1").is_some());
+
+        let fields = [("unlink-person", ann.as_str()), ("unlink-issuer", ISSUER), ("unlink-subject", "ann-sub-1")];
+        let answer = browser.admin_post("/admin/identities/unlink", &fields).await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        assert!(app.app.read.directory().person_by_identity(ISSUER, "ann-sub-1").is_none());
+        assert_eq!(ann_browser.get("/register").await.status, 200, "unlinking leaves her token session");
+
+        let fields = [("left-person", ann.as_str()), ("left-reason", "Retired")];
+        let answer = browser.admin_post("/admin/leavers", &fields).await;
+        assert_eq!((answer.status, answer.location.as_deref()), (303, Some("/admin?done=person-left#identities")));
+        let page = browser.get("/admin").await.body;
+        assert!(page.contains("Left on"), "{page}");
+        assert_eq!(ann_browser.get("/register").await.status, 303, "her session ended");
+        assert!(app.app.read.directory().person(id_of(&ann)).expect("kept").left());
+        app.stop().await;
+    }
+}
