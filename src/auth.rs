@@ -95,6 +95,9 @@ pub fn check(directory: &Directory, token: &str) -> TokenCheck {
         return TokenCheck::Invalid;
     }
     match directory.person(stored.person) {
+        // Leaving revokes every token in the same append; a person who left
+        // is refused here all the same.
+        Some(person) if person.left() => TokenCheck::Invalid,
         Some(person) => TokenCheck::Valid(Actor {
             person: person.id,
             org_role: person.org_role,

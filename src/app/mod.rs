@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod error;
 pub mod execute;
+pub mod identity;
 pub mod notifications;
 pub mod organisation;
 pub mod proposals;

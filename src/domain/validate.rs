@@ -64,6 +64,44 @@ pub fn items<T>(what: &str, list: &[T]) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// The longest subject of an identity accepted, in characters (what OpenID
+/// Connect itself allows a `sub`).
+pub const MAX_SUBJECT: usize = 255;
+
+/// An identity provider's issuer: an absolute `https` or `http` URL with a
+/// host, trimmed and otherwise kept exactly as given (OpenID Connect
+/// compares issuers as exact strings, so nothing is normalised).
+pub fn issuer(text: &str) -> Result<String, DomainError> {
+    let trimmed = text.trim();
+    let refuse = || {
+        DomainError::InvalidInput(format!(
+            "an identity provider's issuer must be an https or http URL, like https://login.example.org/tenant; {trimmed:?} is not"
+        ))
+    };
+    let parsed = url::Url::parse(trimmed).map_err(|_| refuse())?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+        return Err(refuse());
+    }
+    if trimmed.chars().count() > MAX_NAME * 5 {
+        return Err(DomainError::InvalidInput(format!(
+            "an identity provider's issuer must be at most {} characters",
+            MAX_NAME * 5
+        )));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// The subject a provider knows someone by: trimmed, non-empty, at most
+/// [`MAX_SUBJECT`] characters, no control characters.
+pub fn subject(text: &str) -> Result<String, DomainError> {
+    let what = "an identity's subject";
+    let trimmed = text.trim();
+    if let Some(bad) = trimmed.chars().find(|c| c.is_control()) {
+        return Err(control(what, bad));
+    }
+    bounded(what, trimmed, MAX_SUBJECT)
+}
+
 fn bounded(what: &str, text: &str, max: usize) -> Result<String, DomainError> {
     if text.is_empty() {
         return Err(DomainError::InvalidInput(format!(

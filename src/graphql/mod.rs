@@ -5,6 +5,7 @@ pub mod budget;
 pub mod connection;
 pub mod error;
 pub mod event;
+pub mod identity;
 pub mod limits;
 pub mod mutation;
 pub mod node;
@@ -47,6 +48,7 @@ pub struct Mutation(
     proposal::ProposalMutation,
     assurance::AssuranceMutation,
     notifications::NotificationsMutation,
+    identity::IdentityMutation,
 );
 
 /// The deepest query the server runs.

@@ -93,6 +93,24 @@ impl Person {
         self.0.registered_at
     }
 
+    /// The identities at the organisation's identity provider that sign
+    /// them in (a handful at most, so a plain list), in the order linked:
+    /// shown to admins, auditors and the person themselves; anyone else
+    /// gets `FORBIDDEN`.
+    async fn identities(&self, ctx: &Context<'_>) -> GqlResult<Vec<super::identity::Identity>> {
+        super::identity::identities_of(ctx, &self.0)
+    }
+
+    /// Whether they were marked as left: nothing signs them in any more.
+    async fn left(&self) -> bool {
+        self.0.left()
+    }
+
+    /// When they were marked as left, if they were.
+    async fn left_at(&self) -> Option<DateTime<Utc>> {
+        self.0.left_at
+    }
+
     /// The teams they are in now, with their role in each, in the order
     /// the teams were formed.
     async fn teams(

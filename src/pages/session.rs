@@ -79,7 +79,8 @@ impl Session {
     }
 
     /// The signed-in person as the directory knows them now, if the session
-    /// is still good: the person exists and the way in was not revoked.
+    /// is still good: the person exists, has not left, and the way in was
+    /// not revoked.
     pub fn actor(&self, directory: &Directory) -> Option<Actor> {
         let (person, how) = self.person?;
         match how {
@@ -91,6 +92,9 @@ impl Session {
             }
         }
         let view = directory.person(person)?;
+        if view.left() {
+            return None;
+        }
         Some(Actor {
             person,
             org_role: view.org_role,

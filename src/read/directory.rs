@@ -35,6 +35,31 @@ pub struct PersonView {
     /// How often they want to hear by e-mail.
     #[serde(default)]
     pub frequency: Frequency,
+    /// The identities at identity providers that sign them in, in the
+    /// order they were linked (a handful at most).
+    #[serde(default)]
+    pub identities: Vec<IdentityView>,
+    /// When they were marked as left, if they were: nothing signs them in.
+    #[serde(default)]
+    pub left_at: Option<DateTime<Utc>>,
+}
+
+impl PersonView {
+    /// Whether they were marked as left.
+    pub fn left(&self) -> bool {
+        self.left_at.is_some()
+    }
+}
+
+/// An identity at an organisation's identity provider, linked to a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityView {
+    /// The provider's issuer URL.
+    pub issuer: String,
+    /// The subject the provider knows the person by.
+    pub subject: String,
+    /// When it was linked.
+    pub linked_at: DateTime<Utc>,
 }
 
 /// A webhook as the directory knows it.
@@ -152,7 +177,7 @@ pub struct GroupView {
 /// What a stored snapshot of the directory must say it is to be read:
 /// change it whenever the directory's fields or their meaning change, and
 /// every server builds its directory from the log once more.
-pub const SNAPSHOT_FORMAT: &str = "directory/5 (JSON)";
+pub const SNAPSHOT_FORMAT: &str = "directory/6 (JSON)";
 
 /// Why a snapshot of the directory cannot be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -226,6 +251,26 @@ impl Directory {
         self.persons
             .values()
             .any(|p| p.email.eq_ignore_ascii_case(email.trim()))
+    }
+
+    /// The person an identity at a provider is linked to, whether or not
+    /// they have left (a person who left has no links, so this finds
+    /// nobody for them).
+    pub fn person_by_identity(&self, issuer: &str, subject: &str) -> Option<&PersonView> {
+        self.persons.values().find(|p| {
+            p.identities
+                .iter()
+                .any(|i| i.issuer == issuer && i.subject == subject)
+        })
+    }
+
+    /// The person registered with this e-mail address (any case, spaces
+    /// around it ignored), among the people who have not left.
+    pub fn person_by_verified_email(&self, email: &str) -> Option<&PersonView> {
+        let email = email.trim();
+        self.persons
+            .values()
+            .find(|p| !p.left() && p.email.eq_ignore_ascii_case(email))
     }
 
     /// A token by id.
@@ -348,8 +393,31 @@ impl Directory {
                         org_role,
                         registered_at: at,
                         frequency: Frequency::default(),
+                        identities: Vec::new(),
+                        left_at: None,
                     },
                 );
+            }
+            PersonEvent::IdentityLinked { issuer, subject } => {
+                if let Some(person) = self.persons.get_mut(&id) {
+                    person.identities.push(IdentityView {
+                        issuer,
+                        subject,
+                        linked_at: at,
+                    });
+                }
+            }
+            PersonEvent::IdentityUnlinked { issuer, subject } => {
+                if let Some(person) = self.persons.get_mut(&id) {
+                    person
+                        .identities
+                        .retain(|i| i.issuer != issuer || i.subject != subject);
+                }
+            }
+            PersonEvent::PersonLeft {} => {
+                if let Some(person) = self.persons.get_mut(&id) {
+                    person.left_at = Some(at);
+                }
             }
             PersonEvent::NotificationPreferenceSet { frequency } => {
                 if let Some(person) = self.persons.get_mut(&id) {

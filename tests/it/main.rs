@@ -16,6 +16,7 @@ mod graphql_ws;
 mod groups;
 mod hostile;
 mod http;
+mod identities;
 mod integers;
 mod journeys;
 mod layers;

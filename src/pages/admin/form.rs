@@ -20,6 +20,22 @@ pub struct AdminForm {
     pub token_person: String,
     /// Revoke a token: which (a token id).
     pub revoke_token: String,
+    /// Link an identity: to whom (a person id).
+    pub link_person: String,
+    /// The identity provider's issuer URL.
+    pub link_issuer: String,
+    /// The subject the provider knows them by.
+    pub link_subject: String,
+    /// Unlink an identity: whose (a person id).
+    pub unlink_person: String,
+    /// Its issuer.
+    pub unlink_issuer: String,
+    /// Its subject.
+    pub unlink_subject: String,
+    /// Mark as left: who (a person id).
+    pub left_person: String,
+    /// Why.
+    pub left_reason: String,
     /// Form a team: its name.
     pub team_name: String,
     /// Add a member: the team (an id).

@@ -1,5 +1,6 @@
 //! `/admin`: the organisation's admins register people, issue and revoke
-//! sign-in tokens, form teams and change who is in them, and form groups,
+//! sign-in tokens, link people to their identity provider's identities,
+//! mark leavers, form teams and change who is in them, and form groups,
 //! delegate representatives and allocate budgets. Anyone else is told, in
 //! plain words, that the page is not for them.
 //!
@@ -13,6 +14,7 @@
 pub mod deliveries;
 mod form;
 pub mod groups;
+pub mod identities;
 pub mod people;
 pub mod teams;
 mod view;
@@ -36,6 +38,13 @@ fn confirmation(key: &str) -> Option<&'static str> {
     Some(match key {
         "person-registered" => "The person is registered. Issue them a sign-in token below.",
         "token-revoked" => "The token is revoked: it no longer signs anyone in.",
+        "identity-linked" => "The identity is linked: it signs the person in.",
+        "identity-unlinked" => {
+            "The identity is unlinked: it no longer signs the person in. Their tokens are unchanged."
+        }
+        "person-left" => {
+            "The person is marked as left: their tokens are revoked, their identities unlinked and their sessions ended. Their part in the record stays."
+        }
         "team-formed" => "The team is formed. Add its members below.",
         "member-added" => "The person is added to the team.",
         "member-removed" => {

@@ -16,6 +16,8 @@ pub struct PersonRow {
     email: String,
     role: &'static str,
     teams: String,
+    /// Active, or when they left.
+    standing: String,
 }
 
 /// One token of one person.
@@ -62,6 +64,8 @@ pub struct AdminPage {
     form: AdminForm,
     people: Vec<PersonRow>,
     tokens: Vec<TokenRow>,
+    /// Linked identities and the link and leaving forms.
+    identities: super::identities::IdentitiesPart,
     teams: Vec<TeamRow>,
     groups: Vec<GroupRow>,
     person_options: Vec<SelectOption>,
@@ -144,8 +148,10 @@ impl AdminPage {
                         })
                         .collect(),
                 ),
+                standing: super::identities::standing(p, &f),
             })
             .collect();
+        let identities = super::identities::IdentitiesPart::build(&people, &form, page_id);
         let tokens = people
             .iter()
             .flat_map(|p| {
@@ -174,6 +180,7 @@ impl AdminPage {
             .collect();
         let token_person_options = people
             .iter()
+            .filter(|p| !p.left())
             .map(|p| {
                 SelectOption::new(
                     p.id.0.to_string(),
@@ -267,6 +274,7 @@ impl AdminPage {
         AdminPage {
             people: person_rows,
             tokens,
+            identities,
             teams: team_rows,
             groups: group_rows,
             person_options: with_placeholder(

@@ -1,7 +1,14 @@
-//! People and their API tokens. Personal data (name, e-mail) lives only in
-//! these events.
+//! People, their API tokens, the identities an organisation's identity
+//! provider knows them by, and their leaving. Personal data (name, e-mail)
+//! lives only in these events.
+//!
+//! Leaving is one decision of several events: every live token is revoked
+//! (`TokenRevoked`) and every identity unlinked (`IdentityUnlinked`) before
+//! `PersonLeft`, all in one append, so the log says each thing that ended
+//! and a reader needs no rule that `PersonLeft` implies them. A person who
+//! has left cannot be given a token, be linked, or leave again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +31,10 @@ pub struct PersonState {
     pub tokens: BTreeMap<TokenId, TokenState>,
     /// How often they want to hear by e-mail.
     pub frequency: Frequency,
+    /// The identities linked to them: `(issuer, subject)`.
+    pub identities: BTreeSet<(String, String)>,
+    /// Whether they were marked as left.
+    pub left: bool,
 }
 
 /// One token as the person's state knows it.
@@ -65,6 +76,25 @@ pub enum PersonEvent {
         /// Each notification, a daily digest, or none.
         frequency: Frequency,
     },
+    /// An identity at an organisation's identity provider now signs this
+    /// person in.
+    IdentityLinked {
+        /// The provider's issuer URL.
+        issuer: String,
+        /// The subject the provider knows them by.
+        subject: String,
+    },
+    /// An identity no longer signs this person in.
+    IdentityUnlinked {
+        /// The provider's issuer URL.
+        issuer: String,
+        /// The subject the provider knows them by.
+        subject: String,
+    },
+    /// The person left the organisation: nothing signs them in any more.
+    /// Their tokens were revoked and identities unlinked by the events
+    /// before it in the same append.
+    PersonLeft {},
 }
 
 impl DomainEvent for PersonEvent {}
@@ -102,6 +132,23 @@ pub enum PersonCommand {
         /// Each notification, a daily digest, or none.
         frequency: Frequency,
     },
+    /// Link an identity at an identity provider to this person (admin).
+    LinkIdentity {
+        /// The provider's issuer URL.
+        issuer: String,
+        /// The subject the provider knows them by.
+        subject: String,
+    },
+    /// Unlink an identity from this person (admin).
+    UnlinkIdentity {
+        /// The provider's issuer URL.
+        issuer: String,
+        /// The subject the provider knows them by.
+        subject: String,
+    },
+    /// Mark the person as left (admin): revokes their live tokens and
+    /// unlinks their identities in the same decision.
+    MarkLeft,
 }
 
 /// Decides a command against a person's state.
@@ -138,7 +185,7 @@ pub fn decide(
             secret_hash,
         } => {
             let role = caller.require_admin("issue tokens")?;
-            require_registered(state)?;
+            require_present(state, "be given a token")?;
             Ok(Decided::new(
                 role,
                 vec![PersonEvent::TokenIssued {
@@ -190,7 +237,79 @@ pub fn decide(
                 vec![PersonEvent::NotificationPreferenceSet { frequency }],
             ))
         }
+        PersonCommand::LinkIdentity { issuer, subject } => {
+            let role = caller.require_admin("link identities")?;
+            let issuer = validate::issuer(&issuer)?;
+            let subject = validate::subject(&subject)?;
+            require_present(state, "be linked to an identity")?;
+            if state
+                .identities
+                .contains(&(issuer.clone(), subject.clone()))
+            {
+                return Err(DomainError::InvalidState(format!(
+                    "{subject} at {issuer} is already linked to this person"
+                )));
+            }
+            Ok(Decided::new(
+                role,
+                vec![PersonEvent::IdentityLinked { issuer, subject }],
+            ))
+        }
+        PersonCommand::UnlinkIdentity { issuer, subject } => {
+            let role = caller.require_admin("unlink identities")?;
+            require_registered(state)?;
+            let (issuer, subject) = (issuer.trim().to_string(), subject.trim().to_string());
+            if !state
+                .identities
+                .contains(&(issuer.clone(), subject.clone()))
+            {
+                return Err(DomainError::NotFound(format!(
+                    "{subject} at {issuer} is not linked to this person"
+                )));
+            }
+            Ok(Decided::new(
+                role,
+                vec![PersonEvent::IdentityUnlinked { issuer, subject }],
+            ))
+        }
+        PersonCommand::MarkLeft => {
+            let role = caller.require_admin("mark people as left")?;
+            require_present(state, "leave")?;
+            let revoked =
+                state
+                    .tokens
+                    .iter()
+                    .filter(|(_, token)| !token.revoked)
+                    .map(|(token_id, _)| PersonEvent::TokenRevoked {
+                        token_id: *token_id,
+                    });
+            let unlinked =
+                state
+                    .identities
+                    .iter()
+                    .map(|(issuer, subject)| PersonEvent::IdentityUnlinked {
+                        issuer: issuer.clone(),
+                        subject: subject.clone(),
+                    });
+            let events = revoked
+                .chain(unlinked)
+                .chain([PersonEvent::PersonLeft {}])
+                .collect();
+            Ok(Decided::new(role, events))
+        }
     }
+}
+
+/// Refuses a person who does not exist (`NOT_FOUND`) or has left
+/// (`INVALID_STATE`, saying they cannot `what`).
+fn require_present(state: &PersonState, what: &str) -> Result<(), DomainError> {
+    require_registered(state)?;
+    if state.left {
+        return Err(DomainError::InvalidState(format!(
+            "this person has left the organisation and cannot {what}"
+        )));
+    }
+    Ok(())
 }
 
 fn require_registered(state: &PersonState) -> Result<(), DomainError> {
@@ -232,224 +351,16 @@ pub fn evolve(mut state: PersonState, event: &PersonEvent) -> PersonState {
             }
         }
         PersonEvent::NotificationPreferenceSet { frequency } => state.frequency = *frequency,
+        PersonEvent::IdentityLinked { issuer, subject } => {
+            state.identities.insert((issuer.clone(), subject.clone()));
+        }
+        PersonEvent::IdentityUnlinked { issuer, subject } => {
+            state.identities.remove(&(issuer.clone(), subject.clone()));
+        }
+        PersonEvent::PersonLeft {} => state.left = true,
     }
     state
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::Actor;
-
-    fn admin() -> Caller {
-        Caller::Person(Actor {
-            person: PersonId::random(),
-            org_role: Some(OrgRole::Admin),
-        })
-    }
-    fn auditor() -> Caller {
-        Caller::Person(Actor {
-            person: PersonId::random(),
-            org_role: Some(OrgRole::Auditor),
-        })
-    }
-    fn someone() -> Caller {
-        Caller::Person(Actor {
-            person: PersonId::random(),
-            org_role: None,
-        })
-    }
-    fn register(name: &str, email: &str) -> PersonCommand {
-        PersonCommand::Register {
-            name: name.into(),
-            email: email.into(),
-            org_role: None,
-        }
-    }
-    fn given(events: &[PersonEvent]) -> PersonState {
-        events.iter().fold(PersonState::default(), evolve)
-    }
-    fn registered() -> PersonState {
-        given(&[PersonEvent::PersonRegistered {
-            name: "Ann".into(),
-            email: "ann@example.org".into(),
-            org_role: None,
-        }])
-    }
-
-    #[test]
-    fn given_nobody_when_an_admin_registers_a_person_then_they_are_registered_trimmed() {
-        let decided = decide(
-            &PersonState::default(),
-            register(" Ann ", "ann@example.org"),
-            &admin(),
-        )
-        .expect("registered");
-        assert_eq!(decided.role, ActingRole::Admin);
-        assert_eq!(
-            decided.events,
-            vec![PersonEvent::PersonRegistered {
-                name: "Ann".into(),
-                email: "ann@example.org".into(),
-                org_role: None
-            }]
-        );
-    }
-
-    #[test]
-    fn when_a_non_admin_registers_a_person_then_it_is_forbidden() {
-        for caller in [auditor(), someone()] {
-            let error = decide(
-                &PersonState::default(),
-                register("Ann", "ann@example.org"),
-                &caller,
-            )
-            .expect_err("refused");
-            assert_eq!(error.code(), "FORBIDDEN");
-        }
-    }
-
-    #[test]
-    fn when_the_name_is_empty_or_the_email_malformed_then_it_is_invalid_input() {
-        for command in [
-            register("  ", "ann@example.org"),
-            register("Ann", "not-an-email"),
-        ] {
-            let error = decide(&PersonState::default(), command, &admin()).expect_err("refused");
-            assert_eq!(error.code(), "INVALID_INPUT");
-        }
-    }
-
-    #[test]
-    fn given_a_registered_person_when_registering_again_then_it_is_invalid_state() {
-        let error = decide(&registered(), register("Ann", "ann@example.org"), &admin())
-            .expect_err("refused");
-        assert_eq!(error.code(), "INVALID_STATE");
-    }
-
-    #[test]
-    fn given_nobody_when_issuing_a_token_then_it_is_not_found() {
-        let command = PersonCommand::IssueToken {
-            token_id: TokenId::random(),
-            secret_hash: "h".into(),
-        };
-        let error = decide(&PersonState::default(), command, &admin()).expect_err("refused");
-        assert_eq!(error.code(), "NOT_FOUND");
-    }
-
-    #[test]
-    fn only_the_operator_or_an_admin_issues_tokens() {
-        let command = PersonCommand::IssueToken {
-            token_id: TokenId::random(),
-            secret_hash: "h".into(),
-        };
-        assert_eq!(
-            decide(&registered(), command.clone(), &Caller::Operator)
-                .expect("operator")
-                .role,
-            ActingRole::Operator
-        );
-        assert_eq!(
-            decide(&registered(), command.clone(), &admin())
-                .expect("admin")
-                .role,
-            ActingRole::Admin
-        );
-        for caller in [auditor(), someone()] {
-            assert_eq!(
-                decide(&registered(), command.clone(), &caller)
-                    .expect_err("refused")
-                    .code(),
-                "FORBIDDEN"
-            );
-        }
-    }
-
-    #[test]
-    fn given_an_issued_token_when_it_is_revoked_then_it_is_marked_revoked_and_cannot_be_revoked_again(
-    ) {
-        let token_id = TokenId::random();
-        let owner = PersonId::random();
-        let as_owner = Caller::Person(Actor {
-            person: owner,
-            org_role: None,
-        });
-        let mut state = registered();
-        state = evolve(
-            state,
-            &PersonEvent::TokenIssued {
-                token_id,
-                secret_hash: "h".into(),
-            },
-        );
-        let error = decide(
-            &state,
-            PersonCommand::RevokeToken { owner, token_id },
-            &someone(),
-        )
-        .expect_err("not theirs");
-        assert_eq!(error.code(), "FORBIDDEN");
-        let decided = decide(
-            &state,
-            PersonCommand::RevokeToken { owner, token_id },
-            &as_owner,
-        )
-        .expect("revoked");
-        assert_eq!(decided.role, ActingRole::Person);
-        state = decided.events.iter().fold(state, evolve);
-        assert!(state.tokens[&token_id].revoked);
-        let error = decide(
-            &state,
-            PersonCommand::RevokeToken { owner, token_id },
-            &admin(),
-        )
-        .expect_err("again");
-        assert_eq!(error.code(), "INVALID_STATE");
-        let unknown = decide(
-            &state,
-            PersonCommand::RevokeToken {
-                owner,
-                token_id: TokenId::random(),
-            },
-            &admin(),
-        )
-        .expect_err("unknown");
-        assert_eq!(unknown.code(), "NOT_FOUND");
-    }
-
-    #[test]
-    fn auditors_cannot_revoke_tokens() {
-        let token_id = TokenId::random();
-        let state = evolve(
-            registered(),
-            &PersonEvent::TokenIssued {
-                token_id,
-                secret_hash: "h".into(),
-            },
-        );
-        let error = decide(
-            &state,
-            PersonCommand::RevokeToken {
-                owner: PersonId::random(),
-                token_id,
-            },
-            &auditor(),
-        )
-        .expect_err("refused");
-        assert_eq!(error.code(), "FORBIDDEN");
-    }
-
-    #[test]
-    fn events_round_trip_through_their_stored_form() {
-        let event = PersonEvent::TokenIssued {
-            token_id: TokenId::random(),
-            secret_hash: "ab".into(),
-        };
-        let (event_type, payload) = event.to_stored();
-        assert_eq!(event_type, "TokenIssued");
-        assert_eq!(
-            PersonEvent::decode(&event_type, 1, &payload),
-            Ok(Some(event))
-        );
-    }
-}
+mod tests;
