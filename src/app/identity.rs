@@ -90,8 +90,31 @@ impl App {
             let (state, version) = self.load(&person_id.stream(), person::evolve).await?;
             let decided = person::decide(&state, PersonCommand::MarkLeft, &meta.caller)?;
             validate::text("the reason they left", reason, MAX_REASON)?;
+            self.refuse_leaving_without_an_admin(person_id)?;
             Ok(Plan::default().write(person_id.stream(), version, decided))
         })
         .await
+    }
+
+    /// Refuses to mark the last admin still here as left: nobody could then
+    /// register people, issue tokens or link identities.
+    fn refuse_leaving_without_an_admin(&self, person_id: PersonId) -> Result<(), AppError> {
+        let directory = self.read.directory();
+        let is_admin = |p: &crate::read::directory::PersonView| {
+            p.org_role == Some(crate::domain::OrgRole::Admin) && !p.left()
+        };
+        let leaving_admin = directory.person(person_id).is_some_and(is_admin);
+        let others = directory
+            .people()
+            .filter(|p| p.id != person_id)
+            .any(is_admin);
+        if leaving_admin && !others {
+            return Err(DomainError::InvalidState(
+                "they are the only admin still here; register another admin before marking them as left"
+                    .into(),
+            )
+            .into());
+        }
+        Ok(())
     }
 }

@@ -256,3 +256,27 @@ on_both_backends! {
         app.stop().await;
     }
 }
+
+on_both_backends! {
+    async fn the_last_admin_still_here_cannot_be_marked_as_left(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let app = TestApp::spawn(&db).await;
+        let (first, admin) = app.bootstrap().await;
+        let first = first.to_string();
+        let leave = |id: &str| json!({ "input": { "personId": id, "reason": "Retired" } });
+
+        let head = app.store.head().await.expect("head");
+        let (_, body) = app.graphql_as(Some(&admin), LEAVE, leave(&first)).await;
+        assert_eq!(error_code(&body), Some("INVALID_STATE"), "{body}");
+        assert!(body.to_string().contains("only admin"), "{body}");
+        assert_eq!(app.store.head().await.expect("head"), head, "nothing is written");
+
+        // With a second admin, the first may leave; then the second is the last.
+        let second = register(&app, &admin, "Sam Ode", "sam@example.org", json!("ADMIN")).await;
+        let second_token = token_for(&app, &admin, &second).await;
+        app.ok(&admin, LEAVE, leave(&first)).await;
+        let (_, body) = app.graphql_as(Some(&second_token), LEAVE, leave(&second)).await;
+        assert_eq!(error_code(&body), Some("INVALID_STATE"), "{body}");
+        app.stop().await;
+    }
+}
