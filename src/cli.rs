@@ -166,7 +166,7 @@ pub enum Command {
         notify: NotifyArgs,
         /// Sign-in with the organisation's OpenID provider.
         #[command(flatten)]
-        oidc: crate::oidc::OidcArgs,
+        oidc: Box<crate::oidc::OidcArgs>,
         /// Export traces over OTLP/HTTP to this collector (a base URL such as
         /// `http://localhost:4318`; spans go to `/v1/traces` under it). Without
         /// it, the standard `OTEL_EXPORTER_OTLP_ENDPOINT` or
