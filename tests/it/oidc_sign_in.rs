@@ -361,3 +361,36 @@ async fn the_id_token_verifier_refuses_tampered_and_foreign_tokens() {
         "a token signed by a key no longer published is refused"
     );
 }
+
+on_both_backends! {
+    async fn serve_refuses_to_start_when_the_provider_cannot_be_reached(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let keys = tempfile::tempdir().expect("dir");
+        let serve = |extra: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_advice-log"))
+                .args(["serve", "--listen", "127.0.0.1:0"])
+                .args(extra)
+                .env("DATABASE_URL", db.raw_url())
+                .env("ADVICE_LOG_SIGNING_KEY", keys.path().join("signing.key"))
+                .env("ADVICE_LOG_OIDC_CLIENT_SECRET", "never-shown-secret")
+                .env("ADVICE_LOG_LOG", "warn")
+                .output()
+                .expect("run advice-log serve")
+        };
+        // Nothing listens on port 9 of this machine.
+        let unreachable = serve(&["--oidc-issuer", "http://127.0.0.1:9", "--oidc-client-id", "advice-log"]);
+        assert!(!unreachable.status.success(), "it does not start");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&unreachable.stdout),
+            String::from_utf8_lossy(&unreachable.stderr)
+        );
+        assert!(said.contains("http://127.0.0.1:9"), "names the issuer: {said}");
+        assert!(!said.contains("never-shown-secret"), "the secret is never shown: {said}");
+
+        let incomplete = serve(&["--oidc-issuer", "http://127.0.0.1:9"]);
+        let incomplete_said = String::from_utf8_lossy(&incomplete.stderr);
+        assert!(!incomplete.status.success());
+        assert!(incomplete_said.contains("--oidc-client-id"), "{incomplete_said}");
+    }
+}
