@@ -10,9 +10,8 @@ use openidconnect::core::{
 use openidconnect::{AuthUrl, TokenResponse};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndSessionUrl, IssuerUrl,
-    JsonWebKeySetUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
-    TokenUrl,
+    JsonWebKeySetUrl, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope, TokenUrl,
 };
 
 use super::{
@@ -179,7 +178,6 @@ impl RelyingParty {
             .await
             .map_err(|e| OidcError::Exchange(error_chain(&e)))?;
         // The access token is not kept: advice-log needs only who this is.
-        let _ = response.access_token();
         let id_token = response.id_token().ok_or(OidcError::NoIdToken)?;
         Ok(id_token.to_string())
     }
