@@ -186,10 +186,20 @@ impl RelyingParty {
     /// again once when it names a key not seen yet), issuer, audience (this
     /// client), expiry (with [`CLOCK_SKEW_SECONDS`]) and `nonce`.
     pub async fn verify(&self, raw: &str, nonce: &str) -> Result<Identity, OidcError> {
+        self.verify_at(raw, nonce, Utc::now()).await
+    }
+
+    /// [`RelyingParty::verify`] as if it were `now` (the expiry check).
+    pub async fn verify_at(
+        &self,
+        raw: &str,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Identity, OidcError> {
         let token: CoreIdToken = raw
             .parse()
             .map_err(|e: serde_json::Error| OidcError::Malformed(e.to_string()))?;
-        match self.check(&token, nonce) {
+        match self.check(&token, nonce, now) {
             Err(openidconnect::ClaimsVerificationError::SignatureVerification(
                 openidconnect::SignatureVerificationError::NoMatchingKey,
             )) => {
@@ -201,7 +211,7 @@ impl RelyingParty {
                     Ok(mut held) => *held = keys,
                     Err(poisoned) => *poisoned.into_inner() = keys,
                 }
-                self.check(&token, nonce)
+                self.check(&token, nonce, now)
             }
             other => other,
         }
@@ -212,6 +222,7 @@ impl RelyingParty {
         &self,
         token: &CoreIdToken,
         nonce: &str,
+        now: DateTime<Utc>,
     ) -> Result<Identity, openidconnect::ClaimsVerificationError> {
         let keys = self
             .keys
@@ -224,7 +235,7 @@ impl RelyingParty {
             self.issuer.clone(),
             keys,
         )
-        .set_time_fn(|| Utc::now() - Duration::seconds(CLOCK_SKEW_SECONDS));
+        .set_time_fn(move || now - Duration::seconds(CLOCK_SKEW_SECONDS));
         let claims = token.claims(&verifier, &Nonce::new(nonce.to_string()))?;
         Ok(Identity {
             issuer: claims.issuer().to_string(),
