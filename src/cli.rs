@@ -164,6 +164,9 @@ pub enum Command {
         /// How people and webhooks are told (e-mail, webhooks, retries).
         #[command(flatten)]
         notify: NotifyArgs,
+        /// Sign-in with the organisation's OpenID provider.
+        #[command(flatten)]
+        oidc: Box<crate::oidc::OidcArgs>,
         /// Export traces over OTLP/HTTP to this collector (a base URL such as
         /// `http://localhost:4318`; spans go to `/v1/traces` under it). Without
         /// it, the standard `OTEL_EXPORTER_OTLP_ENDPOINT` or
@@ -278,6 +281,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             checkpoint_every_events,
             checkpoint_every_seconds,
             notify,
+            oidc,
             otlp_endpoint: _,
         } => {
             let (key, created) = LogKey::load_or_create(&cli.signing_key)?;
@@ -333,10 +337,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     say!("  no mail server (--smtp-url): notifications are recorded, not e-mailed")
                 }
             }
+            let oidc = match oidc.settings(&notify.public_url)? {
+                Some(settings) => {
+                    let issuer = settings.issuer.clone();
+                    let redirect = settings.redirect_uri();
+                    let rp = crate::oidc::RelyingParty::discover(settings)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("cannot start: {e}"))?;
+                    say!(
+                        "  people sign in with their account at {issuer} (redirect URI {redirect})"
+                    );
+                    Some(Arc::new(rp))
+                }
+                None => None,
+            };
             let settings = Settings {
                 body_limit: max_body_bytes,
                 time_zone,
                 webhook_allow_private: notify.webhook_allow_private,
+                oidc,
             };
             let notifications = Notifications::start(app.clone(), notify)?;
             serve(listener, app, settings, shutdown_signal()).await?;

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod oidc;
 pub mod outbox;
 pub mod pages;
 pub mod projection;

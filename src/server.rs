@@ -9,12 +9,14 @@ use tokio::net::TcpListener;
 use crate::app::App;
 use crate::graphql;
 use crate::http::{router, AppState};
+use crate::oidc::RelyingParty;
 use crate::pages::PagesState;
 
 /// How the service is offered: the largest request body, the time zone
-/// the pages show times in, and whether webhooks may be registered on
-/// private or loopback addresses.
-#[derive(Debug, Clone, Copy)]
+/// the pages show times in, whether webhooks may be registered on
+/// private or loopback addresses, and the identity provider people may
+/// sign in with.
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
@@ -23,6 +25,9 @@ pub struct Settings {
     /// Whether a webhook may be registered at a private or loopback
     /// address (`--webhook-allow-private`, for tests and closed networks).
     pub webhook_allow_private: bool,
+    /// The organisation's OpenID provider, discovered, when sign-in with
+    /// it is configured.
+    pub oidc: Option<Arc<RelyingParty>>,
 }
 
 impl Default for Settings {
@@ -31,6 +36,7 @@ impl Default for Settings {
             body_limit: crate::http::DEFAULT_BODY_LIMIT,
             time_zone: crate::pages::DEFAULT_TIME_ZONE,
             webhook_allow_private: false,
+            oidc: None,
         }
     }
 }
@@ -54,7 +60,8 @@ pub async fn serve(
         app: app.clone(),
         body_limit: settings.body_limit,
         pages: PagesState::new(app.clone(), settings.time_zone)
-            .allowing_private_webhooks(settings.webhook_allow_private),
+            .allowing_private_webhooks(settings.webhook_allow_private)
+            .with_oidc(settings.oidc.clone()),
     };
     // Long-lived responses (a proposal page's updates) end when shutting
     // down begins, so in-flight requests can finish.

@@ -13,6 +13,7 @@ pub mod format;
 pub mod forms;
 mod group;
 mod home;
+mod oidc;
 mod preferences;
 mod proposal;
 mod register;
@@ -55,6 +56,8 @@ pub struct PagesState {
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
     /// Whether a webhook may be registered at a private or loopback address.
     pub webhook_allow_private: bool,
+    /// The organisation's identity provider, when sign-in with it is on.
+    pub oidc: Option<Arc<crate::oidc::RelyingParty>>,
 }
 
 impl PagesState {
@@ -80,7 +83,14 @@ impl PagesState {
             time_zone,
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
             webhook_allow_private: false,
+            oidc: None,
         }
+    }
+
+    /// The same pages, offering sign-in with `oidc` when it is some.
+    pub fn with_oidc(mut self, oidc: Option<Arc<crate::oidc::RelyingParty>>) -> Self {
+        self.oidc = oidc;
+        self
     }
 
     /// The same pages, accepting webhooks at private or loopback addresses
@@ -102,6 +112,8 @@ pub fn routes(state: PagesState) -> Router {
         .route("/", get(home::page))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
+        .route("/auth/sign-in", get(oidc::start))
+        .route("/auth/callback", get(oidc::callback))
         // A proposal, raising one, and every action on one (src/pages/proposal/).
         .route(
             "/proposals/new",

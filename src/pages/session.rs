@@ -3,8 +3,9 @@
 //! and the CSRF token every form carries.
 //!
 //! The session layer knows only a person and how they were identified
-//! ([`Identified`]); signing in with a pasted token is one way in, and the
-//! organisation's identity provider will be another. Every visitor has a
+//! ([`Identified`]); signing in with a pasted token is one way in, the
+//! organisation's identity provider another (whose sign-in in flight, its
+//! `state`, `nonce` and PKCE verifier, waits in the session too). Every visitor has a
 //! session, so the sign-in form carries a CSRF token too. A session ends
 //! [`SESSION_HOURS`] after it began, at sign-out, or when the token it was
 //! opened with is revoked. Because the cookie holds it all, any server
@@ -24,6 +25,7 @@ use uuid::Uuid;
 use super::error::PageError;
 use super::PagesState;
 use crate::domain::{Actor, PersonId, TokenId};
+use crate::oidc::PendingSignIn;
 use crate::read::directory::Directory;
 
 /// The session cookie's name.
@@ -32,7 +34,7 @@ pub const COOKIE: &str = "advice_log_session";
 pub const SESSION_HOURS: i64 = 12;
 
 /// How a person was identified when they signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum Identified {
     /// By pasting one of their advice-log tokens; the session ends when it
@@ -40,6 +42,13 @@ pub enum Identified {
     Token {
         /// The token's id (never its secret).
         id: TokenId,
+    },
+    /// By the organisation's identity provider.
+    Provider {
+        /// The provider's issuer.
+        issuer: String,
+        /// The person's subject there.
+        subject: String,
     },
 }
 
@@ -52,6 +61,9 @@ pub struct Session {
     pub person: Option<(PersonId, Identified)>,
     /// When the session ends.
     pub expires: DateTime<Utc>,
+    /// A sign-in through the identity provider started and not finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingSignIn>,
 }
 
 impl Session {
@@ -61,6 +73,7 @@ impl Session {
             csrf: random_hex(),
             person: None,
             expires: now + Duration::hours(SESSION_HOURS),
+            pending: None,
         }
     }
 
@@ -82,14 +95,17 @@ impl Session {
     /// is still good: the person exists, has not left, and the way in was
     /// not revoked.
     pub fn actor(&self, directory: &Directory) -> Option<Actor> {
-        let (person, how) = self.person?;
+        let (person, how) = self.person.as_ref()?;
+        let person = *person;
         match how {
             Identified::Token { id } => {
-                let token = directory.token(id)?;
+                let token = directory.token(*id)?;
                 if token.revoked || token.person != person {
                     return None;
                 }
             }
+            // The person must still be in the directory (checked below).
+            Identified::Provider { .. } => {}
         }
         let view = directory.person(person)?;
         if view.left() {

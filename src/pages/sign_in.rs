@@ -19,6 +19,8 @@ struct SignInPage {
     chrome: Chrome,
     errors: FormErrors,
     next: String,
+    /// Whether sign-in with the organisation's identity provider is on.
+    provider: bool,
 }
 
 /// Where to go after signing in.
@@ -42,7 +44,7 @@ pub struct SignInForm {
 pub struct Empty {}
 
 /// Only paths on this site: never another site, never a scheme.
-fn local_path(next: &str) -> String {
+pub(super) fn local_path(next: &str) -> String {
     let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
     if ok {
         next.to_string()
@@ -68,6 +70,7 @@ pub async fn form(
         chrome: Chrome::new(&state, &session, None, "Sign in", ""),
         errors: FormErrors::default(),
         next: local_path(&next.next),
+        provider: state.oidc.is_some(),
     })
 }
 
@@ -107,17 +110,30 @@ pub async fn submit(
         chrome,
         errors,
         next,
+        provider: state.oidc.is_some(),
     })
 }
 
-/// `POST /sign-out`: ends the session and returns home.
+/// `POST /sign-out`: ends the session; a session opened through the
+/// identity provider is then ended there too (RP-initiated logout, when the
+/// provider offers it, coming back to the public URL), else home.
 pub async fn sign_out(
     State(state): State<PagesState>,
+    session: Session,
     jar: PrivateCookieJar,
     headers: HeaderMap,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Response {
     let fresh = Session::anonymous(state.app.clock.now());
     let jar = jar.add(fresh.cookie(over_https(&headers)));
-    (jar, Redirect::to("/")).into_response()
+    let by_provider = matches!(session.person, Some((_, Identified::Provider { .. })));
+    let at_provider = state
+        .oidc
+        .as_ref()
+        .filter(|_| by_provider)
+        .and_then(|oidc| oidc.logout_url());
+    match at_provider {
+        Some(url) => (jar, Redirect::to(&url)).into_response(),
+        None => (jar, Redirect::to("/")).into_response(),
+    }
 }

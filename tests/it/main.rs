@@ -24,6 +24,7 @@ mod notifications;
 mod notify_api;
 mod notify_crash;
 mod oidc_provider;
+mod oidc_sign_in;
 mod organisation;
 mod page_visitor;
 mod pages_notify;

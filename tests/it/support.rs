@@ -197,6 +197,23 @@ impl TestApp {
         Self::start(db, settings, Arc::new(advice_log::app::SystemClock)).await
     }
 
+    /// Starts the server on `db` with these settings on a listener the
+    /// test bound first (so it knows the server's address beforehand, e.g.
+    /// for a redirect URI registered at an identity provider).
+    pub async fn spawn_on(
+        db: &TestDb,
+        settings: advice_log::server::Settings,
+        listener: tokio::net::TcpListener,
+    ) -> TestApp {
+        Self::start_on(
+            db,
+            settings,
+            Arc::new(advice_log::app::SystemClock),
+            Some(listener),
+        )
+        .await
+    }
+
     /// Starts the server on `db` with a clock the test moves.
     pub async fn spawn_with_clock(
         db: &TestDb,
@@ -209,6 +226,15 @@ impl TestApp {
         db: &TestDb,
         settings: advice_log::server::Settings,
         clock: Arc<dyn advice_log::app::Clock>,
+    ) -> TestApp {
+        Self::start_on(db, settings, clock, None).await
+    }
+
+    async fn start_on(
+        db: &TestDb,
+        settings: advice_log::server::Settings,
+        clock: Arc<dyn advice_log::app::Clock>,
+        listener: Option<tokio::net::TcpListener>,
     ) -> TestApp {
         // As in production: the owner migrates, the server runs as a role
         // that may only read and append (PostgreSQL).
@@ -230,9 +256,12 @@ impl TestApp {
         let app = App::start_full(storage, clock, Some((key, policy)))
             .await
             .expect("start the application");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a random port");
+        let listener = match listener {
+            Some(listener) => listener,
+            None => tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind a random port"),
+        };
         let base = format!("http://{}", listener.local_addr().expect("local address"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(advice_log::server::serve(
