@@ -140,11 +140,24 @@ pub struct PendingSignIn {
     pub expires: chrono::DateTime<chrono::Utc>,
 }
 
-/// The person in advice-log this identity belongs to, if any: today, the
-/// one registered with the same e-mail address, and only when the provider
-/// says the address is verified. (Linked subjects and leavers come with the
-/// directory's identity links; this is the one place that will ask them.)
-pub fn find_person(directory: &Directory, identity: &Identity) -> Option<PersonId> {
+/// How a signed-in identity was matched to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matched {
+    /// An admin linked this (issuer, subject) to them (`linkIdentity`):
+    /// unlinking it ends the sessions it opened.
+    Linked,
+    /// The provider vouches for an e-mail address registered to them.
+    VerifiedEmail,
+}
+
+/// The person in advice-log this identity belongs to, if any, and how it
+/// was matched: first a linked (issuer, subject); else, only when the
+/// provider says the address is verified, the person registered with that
+/// e-mail address. People who have left match neither way.
+pub fn find_person(directory: &Directory, identity: &Identity) -> Option<(PersonId, Matched)> {
+    if let Some(person) = directory.person_by_identity(&identity.issuer, &identity.subject) {
+        return (!person.left()).then_some((person.id, Matched::Linked));
+    }
     if !identity.email_verified {
         return None;
     }
@@ -153,7 +166,6 @@ pub fn find_person(directory: &Directory, identity: &Identity) -> Option<PersonI
         return None;
     }
     directory
-        .people()
-        .find(|person| person.email.trim().eq_ignore_ascii_case(email))
-        .map(|person| person.id)
+        .person_by_verified_email(email)
+        .map(|person| (person.id, Matched::VerifiedEmail))
 }

@@ -15,7 +15,7 @@ use super::session::{over_https, Identified, Session};
 use super::sign_in::local_path;
 use super::{Chrome, PagesState};
 use crate::domain::OrgRole;
-use crate::oidc::{find_person, Identity};
+use crate::oidc::{find_person, Identity, Matched};
 
 /// What `GET /auth/sign-in` takes.
 #[derive(Debug, Deserialize)]
@@ -177,7 +177,7 @@ pub async fn callback(
         }
     };
     let person = find_person(&state.app.read.directory(), &identity);
-    let Some(person) = person else {
+    let Some((person, matched)) = person else {
         tracing::info!(
             issuer = %identity.issuer,
             subject = %identity.subject,
@@ -203,6 +203,7 @@ pub async fn callback(
         Identified::Provider {
             issuer: identity.issuer,
             subject: identity.subject,
+            linked: matched == Matched::Linked,
         },
         now,
     );

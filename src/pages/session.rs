@@ -49,6 +49,10 @@ pub enum Identified {
         issuer: String,
         /// The person's subject there.
         subject: String,
+        /// Whether it was matched by a link (`linkIdentity`) rather than a
+        /// verified e-mail address: then unlinking ends the session.
+        #[serde(default)]
+        linked: bool,
     },
 }
 
@@ -104,8 +108,19 @@ impl Session {
                     return None;
                 }
             }
-            // The person must still be in the directory (checked below).
-            Identified::Provider { .. } => {}
+            // A linked identity must still be linked to them; either way
+            // they must still be in the directory (checked below).
+            Identified::Provider {
+                issuer,
+                subject,
+                linked,
+            } => {
+                if *linked
+                    && directory.person_by_identity(issuer, subject).map(|p| p.id) != Some(person)
+                {
+                    return None;
+                }
+            }
         }
         let view = directory.person(person)?;
         if view.left() {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use advice_log::oidc::{OidcSettings, RelyingParty};
 use reqwest::redirect::Policy;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::oidc_provider::{OidcAccount, OidcConfig, OidcProvider};
 use crate::on_both_backends;
@@ -56,8 +56,8 @@ async fn relying_party(op: &OidcProvider, client_id: &str, base: &str) -> Relyin
 }
 
 /// The server, configured for a provider started for it, with Ada as its
-/// first admin.
-async fn start(db: &TestDb) -> (TestApp, OidcProvider) {
+/// first admin, and her token.
+async fn start(db: &TestDb) -> (TestApp, OidcProvider, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -68,8 +68,8 @@ async fn start(db: &TestDb) -> (TestApp, OidcProvider) {
         ..Default::default()
     };
     let app = TestApp::spawn_on(db, settings, listener).await;
-    app.bootstrap().await;
-    (app, op)
+    let (_, admin) = app.bootstrap().await;
+    (app, op, admin)
 }
 
 /// A browser without JavaScript that keeps the session cookie and follows
@@ -142,7 +142,7 @@ impl Visitor {
 on_both_backends! {
     async fn a_browser_signs_in_with_the_organisations_account_and_out(backend: Backend) {
         let db = TestDb::new(backend).await;
-        let (app, op) = start(&db).await;
+        let (app, op, _) = start(&db).await;
         let base = app.base.clone();
         let output = tokio::task::spawn_blocking(move || {
             Command::new("node").args([JOURNEY, &base, "ada@example.org"]).output()
@@ -177,7 +177,7 @@ on_both_backends! {
 on_both_backends! {
     async fn a_replayed_state_is_refused(backend: Backend) {
         let db = TestDb::new(backend).await;
-        let (app, op) = start(&db).await;
+        let (app, op, _) = start(&db).await;
         let mut visitor = Visitor::new();
         let callback = visitor.through_provider(&app, &op, "ada@example.org").await;
         let before = visitor.cookie.clone();
@@ -231,7 +231,7 @@ fn with_state(url: &str, state: &str) -> String {
 on_both_backends! {
     async fn an_unknown_or_unverified_account_is_refused(backend: Backend) {
         let db = TestDb::new(backend).await;
-        let (app, op) = start(&db).await;
+        let (app, op, _) = start(&db).await;
 
         let mut zed = Visitor::new();
         let callback = zed.through_provider(&app, &op, "zed@example.org").await;
@@ -275,7 +275,7 @@ on_both_backends! {
 on_both_backends! {
     async fn sign_in_follows_a_key_rotation_at_the_provider(backend: Backend) {
         let db = TestDb::new(backend).await;
-        let (app, op) = start(&db).await;
+        let (app, op, _) = start(&db).await;
         let mut first = Visitor::new();
         let callback = first.through_provider(&app, &op, "ada@example.org").await;
         assert_eq!(first.get(&callback).await.0, 303, "signed in before");
@@ -392,5 +392,46 @@ on_both_backends! {
         let incomplete_said = String::from_utf8_lossy(&incomplete.stderr);
         assert!(!incomplete.status.success());
         assert!(incomplete_said.contains("--oidc-client-id"), "{incomplete_said}");
+    }
+}
+
+on_both_backends! {
+    async fn a_linked_account_signs_in_until_it_is_unlinked_or_its_person_leaves(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let (app, op, admin) = start(&db).await;
+        // Zed's e-mail at the provider is not the one advice-log has: only a
+        // link lets the account in.
+        let zed = app.ok(&admin, "mutation { registerPerson(input: {name: \"Zed Linked\", email: \"zed.l@example.org\"}) { person { id } } }", json!({})).await["registerPerson"]["person"]["id"].clone();
+        let identity = json!({ "input": { "personId": zed, "issuer": op.issuer, "subject": "u-zed" } });
+        let link = "mutation($input: IdentityInput!) { linkIdentity(input: $input) { position } }";
+        let unlink = "mutation($input: IdentityInput!) { unlinkIdentity(input: $input) { position } }";
+        let home = format!("{}/", app.base);
+        let signs_in = |status: u16| status == 303;
+
+        app.ok(&admin, link, identity.clone()).await;
+        let mut visitor = Visitor::new();
+        let callback = visitor.through_provider(&app, &op, "u-zed").await;
+        assert!(signs_in(visitor.get(&callback).await.0), "a linked subject signs in");
+        assert!(visitor.get(&home).await.2.contains("Zed Linked"), "signed in as the linked person");
+
+        // Unlinked: the session ends at once, and the account no longer gets in.
+        app.ok(&admin, unlink, identity.clone()).await;
+        assert!(!visitor.get(&home).await.2.contains("Zed Linked"), "the session ended");
+        let mut again = Visitor::new();
+        let callback = again.through_provider(&app, &op, "u-zed").await;
+        assert_eq!(again.get(&callback).await.0, 403, "unlinked, unknown");
+
+        // Linked again, then marked as left: the same.
+        app.ok(&admin, link, identity.clone()).await;
+        let mut visitor = Visitor::new();
+        let callback = visitor.through_provider(&app, &op, "u-zed").await;
+        assert!(signs_in(visitor.get(&callback).await.0));
+        app.ok(&admin, "mutation($input: MarkPersonLeftInput!) { markPersonLeft(input: $input) { position } }",
+            json!({ "input": { "personId": zed, "reason": "Moved to another trust" } })).await;
+        assert!(!visitor.get(&home).await.2.contains("Zed Linked"), "a leaver's session ends");
+        let mut after = Visitor::new();
+        let callback = after.through_provider(&app, &op, "u-zed").await;
+        assert_eq!(after.get(&callback).await.0, 403, "a leaver cannot sign in");
+        app.stop().await;
     }
 }
