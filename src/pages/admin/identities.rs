@@ -8,7 +8,8 @@ use axum::response::Response;
 use uuid::Uuid;
 
 use super::{beside, command, done, refused, require_admin, AdminForm};
-use crate::domain::PersonId;
+use crate::app::AppError;
+use crate::domain::{validate, DomainError, PersonId};
 use crate::pages::error::PageError;
 use crate::pages::format::Formatter;
 use crate::pages::session::{CsrfForm, SignedIn};
@@ -110,12 +111,16 @@ pub async fn link(
             "link-issuer",
             "Enter the identity provider's issuer, like https://login.microsoftonline.com/your-tenant/v2.0.",
         );
+    } else if let Err(error) = validate::issuer(&form.link_issuer) {
+        errors.add("link-issuer", error.to_string());
     }
     if form.link_subject.trim().is_empty() {
         errors.add(
             "link-subject",
             "Enter the subject the identity provider knows them by.",
         );
+    } else if let Err(error) = validate::subject(&form.link_subject) {
+        errors.add("link-subject", error.to_string());
     }
     if let (Some(person), true) = (person, errors.is_empty()) {
         let meta = command(&actor, &form);
@@ -125,17 +130,12 @@ pub async fn link(
             .await;
         match linked {
             Ok(_) => return Ok(done("identity-linked", "identities")),
-            Err(error) => {
-                let message = error.to_string();
-                let field = if message.contains("issuer") && !message.contains("already") {
-                    "link-issuer"
-                } else if message.contains("subject") || message.contains("already") {
-                    "link-subject"
-                } else {
-                    "link-person"
-                };
-                beside(&mut errors, field, error)?;
+            // With the fields checked above, the one input refused here is
+            // an identity already linked to someone else.
+            Err(error @ AppError::Domain(DomainError::InvalidInput(_))) => {
+                beside(&mut errors, "link-subject", error)?
             }
+            Err(error) => beside(&mut errors, "link-person", error)?,
         }
     }
     refused(&state, &actor, &session, errors, form)
@@ -193,14 +193,12 @@ pub async fn mark_left(
             .await
         {
             Ok(_) => return Ok(done("person-left", "identities")),
-            Err(error) => {
-                let field = if error.to_string().contains("reason") {
-                    "left-reason"
-                } else {
-                    "left-person"
-                };
-                beside(&mut errors, field, error)?;
+            // The person is chosen from the list: the one input refused
+            // here is the reason (too long, or control characters).
+            Err(error @ AppError::Domain(DomainError::InvalidInput(_))) => {
+                beside(&mut errors, "left-reason", error)?
             }
+            Err(error) => beside(&mut errors, "left-person", error)?,
         }
     }
     refused(&state, &actor, &session, errors, form)
