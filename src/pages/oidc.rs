@@ -47,6 +47,18 @@ struct ProblemPage {
     admins: Vec<String>,
 }
 
+/// The provider's relying party, or "not found" where sign-in with an
+/// organisation account is not set up.
+fn relying_party(
+    state: &PagesState,
+) -> Result<std::sync::Arc<crate::oidc::RelyingParty>, PageError> {
+    state.oidc.clone().ok_or_else(|| {
+        PageError::NotFound(
+            "Sign-in with an organisation account is not set up here: sign in with a token.".into(),
+        )
+    })
+}
+
 /// `GET /auth/sign-in`: starts the authorization code flow (PKCE, `state`,
 /// `nonce`, kept in the sealed session cookie) and sends the browser to the
 /// provider.
@@ -57,11 +69,7 @@ pub async fn start(
     headers: HeaderMap,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, PageError> {
-    let Some(oidc) = state.oidc.clone() else {
-        return Err(PageError::NotFound(
-            "Sign-in with an organisation account is not set up here: sign in with a token.".into(),
-        ));
-    };
+    let oidc = relying_party(&state)?;
     let now = state.app.clock.now();
     let (url, pending) = oidc.start(&local_path(&query.next), now);
     let mut waiting = session;
@@ -79,11 +87,7 @@ pub async fn callback(
     headers: HeaderMap,
     Query(query): Query<CallbackQuery>,
 ) -> Result<Response, PageError> {
-    let Some(oidc) = state.oidc.clone() else {
-        return Err(PageError::NotFound(
-            "Sign-in with an organisation account is not set up here.".into(),
-        ));
-    };
+    let oidc = relying_party(&state)?;
     let secure = over_https(&headers);
     let now = state.app.clock.now();
     // Whatever happens, the attempt in flight is over.

@@ -101,6 +101,7 @@ impl Session {
     pub fn actor(&self, directory: &Directory) -> Option<Actor> {
         let (person, how) = self.person.as_ref()?;
         let person = *person;
+        let view = directory.person(person)?;
         match how {
             Identified::Token { id } => {
                 let token = directory.token(*id)?;
@@ -108,21 +109,23 @@ impl Session {
                     return None;
                 }
             }
-            // A linked identity must still be linked to them; either way
-            // they must still be in the directory (checked below).
+            // A linked identity must still be among their links (a look at
+            // their own few, not a search of everyone's on each request).
             Identified::Provider {
                 issuer,
                 subject,
                 linked,
             } => {
-                if *linked
-                    && directory.person_by_identity(issuer, subject).map(|p| p.id) != Some(person)
-                {
+                let still_linked = || {
+                    view.identities
+                        .iter()
+                        .any(|i| &i.issuer == issuer && &i.subject == subject)
+                };
+                if *linked && !still_linked() {
                     return None;
                 }
             }
         }
-        let view = directory.person(person)?;
         if view.left() {
             return None;
         }
