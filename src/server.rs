@@ -50,6 +50,9 @@ pub async fn serve(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Some(provider) = &settings.oidc {
+        app.accept_provider_tokens(provider.clone());
+    }
     let state = AppState {
         schema: graphql::build_with(
             app.clone(),

@@ -10,7 +10,7 @@ pub mod organisation;
 pub mod proposals;
 pub mod work;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
@@ -23,6 +23,7 @@ use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::auth::{self, TokenCheck};
 use crate::backend::Storage;
 use crate::domain::Actor;
+use crate::oidc::{find_person, looks_like_jwt, RelyingParty};
 use crate::outbox::Outbox;
 use crate::projection::Projector;
 use crate::read::ReadModels;
@@ -48,6 +49,9 @@ pub struct App {
     pub assurance: Option<Arc<Assurance>>,
     /// The notification outbox.
     pub outbox: Arc<dyn Outbox>,
+    /// The organisation's identity provider, once the server takes its
+    /// access tokens on the API.
+    provider: OnceLock<Arc<RelyingParty>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -103,6 +107,7 @@ impl App {
             projector,
             assurance,
             outbox: storage.outbox.clone(),
+            provider: OnceLock::new(),
             tasks,
         }))
     }
@@ -125,17 +130,42 @@ impl App {
         directory && views
     }
 
-    /// Whether a token that was valid still is, as far as the directory has
-    /// heard (no waiting): false once it is revoked or its person removed.
-    pub fn still_valid(&self, token: &str) -> bool {
-        matches!(
-            auth::check(&self.read.directory(), token),
-            TokenCheck::Valid(_)
-        )
+    /// Takes access tokens from the organisation's identity provider on
+    /// the API from now on, beside advice-log's own (set once; a second
+    /// call changes nothing).
+    pub fn accept_provider_tokens(&self, provider: Arc<RelyingParty>) {
+        let _ = self.provider.set(provider);
     }
 
-    /// The person a bearer token belongs to, or `Unauthenticated`.
+    /// Whether a token that was valid still is, as far as the directory has
+    /// heard (no waiting): false once it is revoked or its person removed,
+    /// or, for the provider's access token, once it expires, its identity
+    /// is unlinked or its person leaves.
+    pub fn still_valid(&self, token: &str) -> bool {
+        match self.provider_for(token) {
+            Some(provider) => provider
+                .check_access_token(token, chrono::Utc::now())
+                .is_ok_and(|identity| self.person_for(provider, &identity).is_some()),
+            None => matches!(
+                auth::check(&self.read.directory(), token),
+                TokenCheck::Valid(_)
+            ),
+        }
+    }
+
+    /// The person a bearer token belongs to, or `Unauthenticated`: one of
+    /// advice-log's own tokens, or (when the server takes them) an access
+    /// token from the organisation's identity provider.
     pub async fn authenticate(&self, token: &str) -> Result<Actor, AppError> {
+        if let Some(provider) = self.provider_for(token) {
+            let identity = provider.verify_access_token(token).await.map_err(|error| {
+                tracing::info!(%error, "an access token from the identity provider was refused");
+                AppError::Unauthenticated
+            })?;
+            return self
+                .person_for(provider, &identity)
+                .ok_or(AppError::Unauthenticated);
+        }
         let first = auth::check(&self.read.directory(), token);
         let result = match first {
             TokenCheck::Unknown => {
@@ -148,5 +178,28 @@ impl App {
             TokenCheck::Valid(actor) => Ok(actor),
             TokenCheck::Unknown | TokenCheck::Invalid => Err(AppError::Unauthenticated),
         }
+    }
+
+    /// The identity provider, when the server takes its tokens and `token`
+    /// is a JWT rather than one of advice-log's own.
+    fn provider_for(&self, token: &str) -> Option<&Arc<RelyingParty>> {
+        self.provider
+            .get()
+            .filter(|_| auth::parse(token).is_none() && looks_like_jwt(token))
+    }
+
+    /// The person (still here) an identity the provider vouches for belongs
+    /// to, as an actor.
+    fn person_for(
+        &self,
+        provider: &RelyingParty,
+        identity: &crate::oidc::Identity,
+    ) -> Option<Actor> {
+        let directory = self.read.directory();
+        let (person, _) = find_person(&directory, identity, provider.settings().match_email)?;
+        directory.person(person).map(|person| Actor {
+            person: person.id,
+            org_role: person.org_role,
+        })
     }
 }

@@ -23,6 +23,22 @@ pub struct OidcArgs {
         hide_env_values = true
     )]
     pub oidc_client_secret: Option<String>,
+    /// The audience (`aud`) the provider's access tokens must name to be
+    /// taken on the API as `Authorization: Bearer`; the client id when not
+    /// set.
+    #[arg(long, env = "ADVICE_LOG_OIDC_AUDIENCE", value_name = "AUDIENCE")]
+    pub oidc_audience: Option<String>,
+    /// Whether someone the provider signs in may be found by an e-mail
+    /// address the provider says it verified (`true`, the default); with
+    /// `false` only an identity an admin linked (`linkIdentity`) gets in.
+    #[arg(
+        long,
+        env = "ADVICE_LOG_OIDC_MATCH_EMAIL",
+        value_name = "true|false",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub oidc_match_email: bool,
 }
 
 /// Some but not all of the three settings were given.
@@ -51,6 +67,8 @@ impl OidcArgs {
                 client_id,
                 client_secret,
                 public_url: public_url.trim_end_matches('/').to_string(),
+                audience: given(&self.oidc_audience),
+                match_email: self.oidc_match_email,
             })),
             (None, None, None) => Ok(None),
             (issuer, client_id, secret) => {

@@ -9,6 +9,7 @@
 //! keep what a sign-in in flight needs in the visitor's sealed session
 //! cookie and call these functions.
 
+mod access_token;
 mod args;
 mod relying_party;
 
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::PersonId;
 use crate::read::directory::Directory;
 
+pub use access_token::looks_like_jwt;
 pub use args::{Incomplete, OidcArgs};
 pub use relying_party::RelyingParty;
 
@@ -41,6 +43,13 @@ pub struct OidcSettings {
     /// The service's public address, without a trailing slash; the redirect
     /// URI is `<public URL>/auth/callback`.
     pub public_url: String,
+    /// The audience the provider's access tokens must name to be taken on
+    /// the API (`--oidc-audience`); the client id when not set.
+    pub audience: Option<String>,
+    /// Whether a person may be found by an e-mail address the provider
+    /// says it verified (`--oidc-match-email`); when false, only a linked
+    /// identity signs anyone in.
+    pub match_email: bool,
 }
 
 impl std::fmt::Debug for OidcSettings {
@@ -50,6 +59,8 @@ impl std::fmt::Debug for OidcSettings {
             .field("client_id", &self.client_id)
             .field("client_secret", &"[hidden]")
             .field("public_url", &self.public_url)
+            .field("audience", &self.audience)
+            .field("match_email", &self.match_email)
             .finish()
     }
 }
@@ -58,6 +69,12 @@ impl OidcSettings {
     /// The redirect URI to register at the provider.
     pub fn redirect_uri(&self) -> String {
         format!("{}/auth/callback", self.public_url.trim_end_matches('/'))
+    }
+
+    /// The audience an access token must name: `--oidc-audience`, or the
+    /// client id.
+    pub fn api_audience(&self) -> &str {
+        self.audience.as_deref().unwrap_or(&self.client_id)
     }
 
     /// Where the provider sends the browser after signing out.
@@ -104,6 +121,10 @@ pub enum OidcError {
     /// signature).
     #[error("the ID token was refused: {0}")]
     Refused(String),
+    /// The token names a signing key the provider has not published (as far
+    /// as the keys held say).
+    #[error("the token names a signing key the provider has not published")]
+    UnknownKey,
     /// The provider's keys could not be fetched again.
     #[error("the provider's keys could not be fetched: {0}")]
     Keys(String),
@@ -152,13 +173,18 @@ pub enum Matched {
 
 /// The person in advice-log this identity belongs to, if any, and how it
 /// was matched: first a linked (issuer, subject); else, only when the
-/// provider says the address is verified, the person registered with that
-/// e-mail address. People who have left match neither way.
-pub fn find_person(directory: &Directory, identity: &Identity) -> Option<(PersonId, Matched)> {
+/// organisation allows it (`match_email`) and the provider says the address
+/// is verified, the person registered with that e-mail address. People who
+/// have left match neither way.
+pub fn find_person(
+    directory: &Directory,
+    identity: &Identity,
+    match_email: bool,
+) -> Option<(PersonId, Matched)> {
     if let Some(person) = directory.person_by_identity(&identity.issuer, &identity.subject) {
         return (!person.left()).then_some((person.id, Matched::Linked));
     }
-    if !identity.email_verified {
+    if !match_email || !identity.email_verified {
         return None;
     }
     let email = identity.email.as_deref()?.trim();

@@ -103,6 +103,32 @@ impl RelyingParty {
         &self.settings
     }
 
+    /// The provider's published keys as last fetched.
+    pub(super) fn keys(&self) -> CoreJsonWebKeySet {
+        self.keys
+            .read()
+            .map(|keys| keys.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// The issuer as a URL, to check tokens' `iss` against.
+    pub(super) fn issuer_url(&self) -> &IssuerUrl {
+        &self.issuer
+    }
+
+    /// Fetches the provider's published keys again (it may have rotated
+    /// them) and keeps them.
+    pub(super) async fn refetch_keys(&self) -> Result<(), OidcError> {
+        let keys = CoreJsonWebKeySet::fetch_async(&self.jwks_uri, &self.http)
+            .await
+            .map_err(|e| OidcError::Keys(error_chain(&e)))?;
+        match self.keys.write() {
+            Ok(mut held) => *held = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+        Ok(())
+    }
+
     fn client(
         &self,
     ) -> CoreClient<
@@ -116,10 +142,7 @@ impl RelyingParty {
         CoreClient::new(
             ClientId::new(self.settings.client_id.clone()),
             self.issuer.clone(),
-            self.keys
-                .read()
-                .map(|keys| keys.clone())
-                .unwrap_or_else(|poisoned| poisoned.into_inner().clone()),
+            self.keys(),
         )
         .set_client_secret(ClientSecret::new(self.settings.client_secret.clone()))
         .set_auth_uri(self.auth_url.clone())
@@ -204,13 +227,7 @@ impl RelyingParty {
                 openidconnect::SignatureVerificationError::NoMatchingKey,
             )) => {
                 // The provider may have rotated its keys: fetch them once.
-                let keys = CoreJsonWebKeySet::fetch_async(&self.jwks_uri, &self.http)
-                    .await
-                    .map_err(|e| OidcError::Keys(error_chain(&e)))?;
-                match self.keys.write() {
-                    Ok(mut held) => *held = keys,
-                    Err(poisoned) => *poisoned.into_inner() = keys,
-                }
+                self.refetch_keys().await?;
                 self.check(&token, nonce, now)
             }
             other => other,
@@ -224,16 +241,11 @@ impl RelyingParty {
         nonce: &str,
         now: DateTime<Utc>,
     ) -> Result<Identity, openidconnect::ClaimsVerificationError> {
-        let keys = self
-            .keys
-            .read()
-            .map(|keys| keys.clone())
-            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
         let verifier = CoreIdTokenVerifier::new_confidential_client(
             ClientId::new(self.settings.client_id.clone()),
             ClientSecret::new(self.settings.client_secret.clone()),
             self.issuer.clone(),
-            keys,
+            self.keys(),
         )
         .set_time_fn(move || now - Duration::seconds(CLOCK_SKEW_SECONDS));
         let claims = token.claims(&verifier, &Nonce::new(nonce.to_string()))?;

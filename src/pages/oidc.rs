@@ -180,7 +180,11 @@ pub async fn callback(
             .map(|page| (jar, page).into_response());
         }
     };
-    let person = find_person(&state.app.read.directory(), &identity);
+    let person = find_person(
+        &state.app.read.directory(),
+        &identity,
+        oidc.settings().match_email,
+    );
     let Some((person, matched)) = person else {
         tracing::info!(
             issuer = %identity.issuer,

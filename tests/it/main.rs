@@ -23,6 +23,7 @@ mod layers;
 mod notifications;
 mod notify_api;
 mod notify_crash;
+mod oidc_api;
 mod oidc_provider;
 mod oidc_sign_in;
 mod organisation;

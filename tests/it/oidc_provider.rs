@@ -186,6 +186,86 @@ impl OidcProvider {
             .collect()
     }
 
+    /// The authorization URL for the test client: the code flow with PKCE
+    /// (S256 of `verifier`), back to `redirect` with `state`, and `nonce`.
+    pub async fn authorize_url(
+        &self,
+        redirect: &str,
+        state: &str,
+        nonce: &str,
+        verifier: &str,
+    ) -> String {
+        let discovery = self.discovery().await;
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        reqwest::Url::parse_with_params(
+            discovery["authorization_endpoint"]
+                .as_str()
+                .expect("authorization_endpoint"),
+            [
+                ("client_id", self.config.client.client_id.as_str()),
+                ("response_type", "code"),
+                ("scope", "openid email profile"),
+                ("redirect_uri", redirect),
+                ("state", state),
+                ("nonce", nonce),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .expect("an authorize URL")
+        .to_string()
+    }
+
+    /// Exchanges `code` (with its PKCE `verifier`) at the token endpoint as
+    /// the test client; answers the endpoint's answer as it is.
+    pub async fn exchange(&self, code: &str, redirect: &str, verifier: &str) -> reqwest::Response {
+        let discovery = self.discovery().await;
+        let client = &self.config.client;
+        reqwest::Client::new()
+            .post(
+                discovery["token_endpoint"]
+                    .as_str()
+                    .expect("token_endpoint"),
+            )
+            .basic_auth(&client.client_id, Some(&client.client_secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .expect("the token endpoint answers")
+    }
+
+    /// Signs in as `login` through the provider's pages and answers the
+    /// token endpoint's JSON (`id_token`, `access_token`, ...), as a
+    /// client at `redirect` would get it.
+    pub async fn tokens(&self, login: &str, redirect: &str) -> Value {
+        let verifier = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let authorize = self
+            .authorize_url(redirect, "state-t", "nonce-t", &verifier)
+            .await;
+        let back = self
+            .sign_in(&authorize, login, redirect)
+            .await
+            .unwrap_or_else(|why| panic!("sign-in at the provider: {why}\n{}", self.log()));
+        let back = reqwest::Url::parse(&back).expect("the redirect is a URL");
+        let code = back
+            .query_pairs()
+            .find(|(name, _)| name == "code")
+            .map(|(_, code)| code.into_owned())
+            .expect("the redirect carries a code");
+        let answer = self.exchange(&code, redirect, &verifier).await;
+        assert!(answer.status().is_success(), "tokens: {}", answer.status());
+        answer.json().await.expect("JSON")
+    }
+
     /// Makes a new signing key that signs from now on; the previous ones
     /// stay published when `keep_old`, else they are dropped.
     pub async fn rotate_keys(&self, keep_old: bool) -> RotatedKeys {
@@ -334,40 +414,25 @@ async fn a_browser_signs_in_through_the_providers_pages_and_the_code_buys_jwts()
     let audience = "https://advice-log.example/api";
     let op = provider(Some(audience));
     let client = op.config.client.clone();
-    let discovery = op.discovery().await;
     let verifier = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let authorize = reqwest::Url::parse_with_params(
-        discovery["authorization_endpoint"]
-            .as_str()
-            .expect("authorization_endpoint"),
-        [
-            ("client_id", client.client_id.as_str()),
-            ("response_type", "code"),
-            ("scope", "openid email profile"),
-            ("redirect_uri", REDIRECT),
-            ("state", "state-1"),
-            ("nonce", "nonce-1"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-    .expect("an authorize URL");
+    let authorize = op
+        .authorize_url(REDIRECT, "state-1", "nonce-1", &verifier)
+        .await;
 
     // An unknown login is not signed in; a known e-mail is.
     let refused = op
-        .sign_in(authorize.as_str(), "mallory@example.org", REDIRECT)
+        .sign_in(&authorize, "mallory@example.org", REDIRECT)
         .await;
     assert!(
         refused.is_err_and(|why| why.contains("no such account")),
         "an unknown login is refused"
     );
     let back = op
-        .sign_in(authorize.as_str(), "ada@example.org", REDIRECT)
+        .sign_in(&authorize, "ada@example.org", REDIRECT)
         .await
         .unwrap_or_else(|why| panic!("the sign-in failed: {why}\nprovider log:\n{}", op.log()));
     let back = reqwest::Url::parse(&back).expect("the redirect is a URL");
@@ -376,29 +441,12 @@ async fn a_browser_signs_in_through_the_providers_pages_and_the_code_buys_jwts()
     assert_eq!(query.get("iss"), Some(&op.issuer));
     let code = query.get("code").expect("the redirect carries a code");
 
-    let token_endpoint = discovery["token_endpoint"]
-        .as_str()
-        .expect("token_endpoint");
-    let exchange = |verifier: String| {
-        reqwest::Client::new()
-            .post(token_endpoint)
-            .basic_auth(&client.client_id, Some(&client.client_secret))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", verifier.as_str()),
-            ])
-            .send()
-    };
     // PKCE is checked: the wrong verifier gets nothing.
-    let wrong = exchange("x".repeat(64))
-        .await
-        .expect("the token endpoint answers");
+    let wrong = op.exchange(code, REDIRECT, &"x".repeat(64)).await;
     assert_eq!(wrong.status(), reqwest::StatusCode::BAD_REQUEST);
-    let tokens: Value = exchange(verifier)
+    let tokens: Value = op
+        .exchange(code, REDIRECT, &verifier)
         .await
-        .expect("the token endpoint answers")
         .json()
         .await
         .expect("JSON");

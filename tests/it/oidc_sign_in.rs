@@ -17,13 +17,13 @@ use crate::on_both_backends;
 use crate::support::{TestApp, TestDb};
 
 const JOURNEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc/journey.mjs");
-const CLIENT_ID: &str = "advice-log";
+pub(crate) const CLIENT_ID: &str = "advice-log";
 const SECRET: &str = "a-test-client-secret";
 
 /// The provider, for a server at `base`: Ada (the admin advice-log knows by
 /// e-mail), Zed (unknown to advice-log) and an account with Ada's e-mail
 /// that the provider has not verified.
-fn provider_for(base: &str) -> OidcProvider {
+pub(crate) fn provider_for(base: &str) -> OidcProvider {
     OidcProvider::start(
         OidcConfig::new(
             CLIENT_ID,
@@ -44,27 +44,47 @@ fn provider_for(base: &str) -> OidcProvider {
     )
 }
 
-async fn relying_party(op: &OidcProvider, client_id: &str, base: &str) -> RelyingParty {
-    RelyingParty::discover(OidcSettings {
+/// The settings for `op` as the server at `base` would have them by
+/// default: the API audience is the client id, e-mail matching is on.
+pub(crate) fn settings_for(op: &OidcProvider, client_id: &str, base: &str) -> OidcSettings {
+    OidcSettings {
         issuer: op.issuer.clone(),
         client_id: client_id.into(),
         client_secret: SECRET.into(),
         public_url: base.into(),
-    })
-    .await
-    .expect("discovery")
+        audience: None,
+        match_email: true,
+    }
+}
+
+async fn relying_party(op: &OidcProvider, client_id: &str, base: &str) -> RelyingParty {
+    RelyingParty::discover(settings_for(op, client_id, base))
+        .await
+        .expect("discovery")
 }
 
 /// The server, configured for a provider started for it, with Ada as its
 /// first admin, and her token.
-async fn start(db: &TestDb) -> (TestApp, OidcProvider, String) {
+pub(crate) async fn start(db: &TestDb) -> (TestApp, OidcProvider, String) {
+    start_with(db, |_| {}).await
+}
+
+/// [`start`], with the settings changed by `change` first.
+pub(crate) async fn start_with(
+    db: &TestDb,
+    change: impl FnOnce(&mut OidcSettings),
+) -> (TestApp, OidcProvider, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let op = provider_for(&base);
+    let mut oidc = settings_for(&op, CLIENT_ID, &base);
+    change(&mut oidc);
     let settings = advice_log::server::Settings {
-        oidc: Some(Arc::new(relying_party(&op, CLIENT_ID, &base).await)),
+        oidc: Some(Arc::new(
+            RelyingParty::discover(oidc).await.expect("discovery"),
+        )),
         ..Default::default()
     };
     let app = TestApp::spawn_on(db, settings, listener).await;
