@@ -164,8 +164,10 @@ on_both_backends! {
         let db = TestDb::new(backend).await;
         let (app, op, _) = start(&db).await;
         let base = app.base.clone();
+        let shots = format!("{}/target/journeys-oidc/{backend}", env!("CARGO_MANIFEST_DIR"));
+        let _ = std::fs::remove_dir_all(&shots);
         let output = tokio::task::spawn_blocking(move || {
-            Command::new("node").args([JOURNEY, &base, "ada@example.org"]).output()
+            Command::new("node").args([JOURNEY, &base, "ada@example.org", "u-zed", &shots]).output()
         })
         .await
         .expect("join")
@@ -190,6 +192,16 @@ on_both_backends! {
             !seen["signed_out_header"].as_str().unwrap_or_default().contains("Ada Admin"),
             "signed out: {seen}"
         );
+        assert_eq!(seen["refusal_heading"], "advice-log does not know this account", "{seen}");
+        let refusal = seen["refusal"].as_str().unwrap_or_default();
+        assert!(refusal.contains("zed@example.org"), "says which account: {refusal}");
+        assert!(refusal.contains("Ada Admin"), "names whom to ask: {refusal}");
+        assert_eq!(
+            seen["visited"].as_array().map(Vec::len),
+            Some(5),
+            "sign-in, home, signed out, sign-in, refusal all checked: {seen}"
+        );
+        assert_eq!(seen["violations"], json!([]), "axe-core (WCAG 2.2 AA) found violations");
         app.stop().await;
     }
 }
