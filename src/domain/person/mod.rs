@@ -7,6 +7,15 @@
 //! `PersonLeft`, all in one append, so the log says each thing that ended
 //! and a reader needs no rule that `PersonLeft` implies them. A person who
 //! has left cannot be given a token, be linked, or leave again.
+//!
+//! Erasure (UK GDPR) is decided the same way: every live token revoked and
+//! every identity unlinked, then `PersonErased`. The events keep their
+//! bytes; the person's name and e-mail were stored encrypted under their
+//! own key (`crate::erasure`), which the application destroys once
+//! `PersonErased` is appended, so from then on they read as
+//! [`ERASED_NAME`]. A correction (`PersonDetailsCorrected`) records a new
+//! name or e-mail; the old value stays in the earlier event until the
+//! person is erased.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,7 +44,12 @@ pub struct PersonState {
     pub identities: BTreeSet<(String, String)>,
     /// Whether they were marked as left.
     pub left: bool,
+    /// Whether their personal data was erased (they have also left).
+    pub erased: bool,
 }
+
+/// What an erased person's name reads as everywhere.
+pub const ERASED_NAME: &str = "Erased person";
 
 /// One token as the person's state knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +109,22 @@ pub enum PersonEvent {
     /// Their tokens were revoked and identities unlinked by the events
     /// before it in the same append.
     PersonLeft {},
+    /// Their name or e-mail address was corrected (rectification); both
+    /// are given as they now are.
+    PersonDetailsCorrected {
+        /// Their name.
+        name: String,
+        /// Their e-mail address.
+        email: String,
+    },
+    /// Their personal data was erased: their key is destroyed once this is
+    /// appended. Their tokens were revoked and identities unlinked by the
+    /// events before it in the same append.
+    PersonErased {
+        /// Whether the free text they wrote is erased too (else it stays
+        /// readable, their name gone from it only where they signed it).
+        include_contributions: bool,
+    },
 }
 
 impl DomainEvent for PersonEvent {}
@@ -149,6 +179,18 @@ pub enum PersonCommand {
     /// Mark the person as left (admin): revokes their live tokens and
     /// unlinks their identities in the same decision.
     MarkLeft,
+    /// Correct their name or e-mail address (admin); `None` keeps it.
+    CorrectDetails {
+        /// The corrected name.
+        name: Option<String>,
+        /// The corrected e-mail address.
+        email: Option<String>,
+    },
+    /// Erase their personal data (admin): as leaving, then `PersonErased`.
+    Erase {
+        /// Whether the free text they wrote is erased too.
+        include_contributions: bool,
+    },
 }
 
 /// Decides a command against a person's state.
@@ -275,29 +317,74 @@ pub fn decide(
         PersonCommand::MarkLeft => {
             let role = caller.require_admin("mark people as left")?;
             require_present(state, "leave")?;
-            let revoked =
-                state
-                    .tokens
-                    .iter()
-                    .filter(|(_, token)| !token.revoked)
-                    .map(|(token_id, _)| PersonEvent::TokenRevoked {
-                        token_id: *token_id,
-                    });
-            let unlinked =
-                state
-                    .identities
-                    .iter()
-                    .map(|(issuer, subject)| PersonEvent::IdentityUnlinked {
-                        issuer: issuer.clone(),
-                        subject: subject.clone(),
-                    });
-            let events = revoked
-                .chain(unlinked)
-                .chain([PersonEvent::PersonLeft {}])
+            let events = ending(state).chain([PersonEvent::PersonLeft {}]).collect();
+            Ok(Decided::new(role, events))
+        }
+        PersonCommand::CorrectDetails { name, email } => {
+            let role = caller.require_admin("correct people's details")?;
+            require_not_erased(state)?;
+            let name = match name {
+                Some(name) => validate::name("a person's name", &name)?,
+                None => state.name.clone(),
+            };
+            let email = match email {
+                Some(email) => validate::email(&email)?,
+                None => state.email.clone(),
+            };
+            if name == state.name && email == state.email {
+                return Err(DomainError::InvalidInput(
+                    "the name and e-mail address are already as given; nothing to correct".into(),
+                ));
+            }
+            Ok(Decided::new(
+                role,
+                vec![PersonEvent::PersonDetailsCorrected { name, email }],
+            ))
+        }
+        PersonCommand::Erase {
+            include_contributions,
+        } => {
+            let role = caller.require_admin("erase people's personal data")?;
+            require_not_erased(state)?;
+            let events = ending(state)
+                .chain([PersonEvent::PersonErased {
+                    include_contributions,
+                }])
                 .collect();
             Ok(Decided::new(role, events))
         }
     }
+}
+
+/// What ends with a person's time here: a `TokenRevoked` for each live
+/// token and an `IdentityUnlinked` for each linked identity.
+fn ending(state: &PersonState) -> impl Iterator<Item = PersonEvent> + '_ {
+    let revoked = state
+        .tokens
+        .iter()
+        .filter(|(_, token)| !token.revoked)
+        .map(|(token_id, _)| PersonEvent::TokenRevoked {
+            token_id: *token_id,
+        });
+    let unlinked = state
+        .identities
+        .iter()
+        .map(|(issuer, subject)| PersonEvent::IdentityUnlinked {
+            issuer: issuer.clone(),
+            subject: subject.clone(),
+        });
+    revoked.chain(unlinked)
+}
+
+/// Refuses a person who does not exist or whose data was erased already.
+fn require_not_erased(state: &PersonState) -> Result<(), DomainError> {
+    require_registered(state)?;
+    if state.erased {
+        return Err(DomainError::InvalidState(
+            "this person's personal data has already been erased".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a person who does not exist (`NOT_FOUND`) or has left
@@ -358,9 +445,21 @@ pub fn evolve(mut state: PersonState, event: &PersonEvent) -> PersonState {
             state.identities.remove(&(issuer.clone(), subject.clone()));
         }
         PersonEvent::PersonLeft {} => state.left = true,
+        PersonEvent::PersonDetailsCorrected { name, email } => {
+            state.name.clone_from(name);
+            state.email.clone_from(email);
+        }
+        PersonEvent::PersonErased { .. } => {
+            state.left = true;
+            state.erased = true;
+            state.name = ERASED_NAME.to_string();
+            state.email.clear();
+        }
     }
     state
 }
 
+#[cfg(test)]
+mod erasure_tests;
 #[cfg(test)]
 mod tests;

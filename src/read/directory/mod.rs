@@ -42,6 +42,10 @@ pub struct PersonView {
     /// When they were marked as left, if they were: nothing signs them in.
     #[serde(default)]
     pub left_at: Option<DateTime<Utc>>,
+    /// When their personal data was erased, if it was: their name reads as
+    /// [`crate::domain::person::ERASED_NAME`] and their e-mail is empty.
+    #[serde(default)]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl PersonView {
@@ -395,6 +399,7 @@ impl Directory {
                         frequency: Frequency::default(),
                         identities: Vec::new(),
                         left_at: None,
+                        erased_at: None,
                     },
                 );
             }
@@ -417,6 +422,20 @@ impl Directory {
             PersonEvent::PersonLeft {} => {
                 if let Some(person) = self.persons.get_mut(&id) {
                     person.left_at = Some(at);
+                }
+            }
+            PersonEvent::PersonDetailsCorrected { name, email } => {
+                if let Some(person) = self.persons.get_mut(&id) {
+                    person.name = name;
+                    person.email = email;
+                }
+            }
+            PersonEvent::PersonErased { .. } => {
+                if let Some(person) = self.persons.get_mut(&id) {
+                    person.left_at.get_or_insert(at);
+                    person.erased_at = Some(at);
+                    person.name = crate::domain::person::ERASED_NAME.to_string();
+                    person.email.clear();
                 }
             }
             PersonEvent::NotificationPreferenceSet { frequency } => {
