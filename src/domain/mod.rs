@@ -13,6 +13,7 @@ pub mod metadata;
 pub mod notification;
 pub mod organisation;
 pub mod person;
+pub mod personal_data;
 pub mod proposal;
 pub mod roles;
 pub mod team;
