@@ -4,7 +4,8 @@
 //! On SQLite the store's connections run with `secure_delete` (see
 //! `SqliteStore::open`), so a destroyed key's bytes are overwritten in the
 //! file, not merely unlinked; on PostgreSQL the old row version is dead and
-//! no dump or query shows it.
+//! no dump or query shows it (its bytes stay in the data files until
+//! vacuumed and overwritten, as any updated row's old version does).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,6 +19,13 @@ use crate::store::StoreError;
 
 /// The name of the one key-encryption key check row.
 const CHECK_NAME: &str = "kek";
+
+/// On SQLite, after a key's bytes are overwritten: copy the log's WAL into
+/// the file and empty it, so the old page (with the key) is not left in the
+/// WAL until the next checkpoint happens to reuse its place. If a reader
+/// holds the WAL past the busy timeout, this checkpoint is partial and the
+/// next one finishes the work.
+const SQLITE_AFTER_DESTROY: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 
 /// A person key row: id, wrapped bytes, destroyed at, reason.
 type PersonRow = (String, Option<Vec<u8>>, Option<i64>, Option<String>);
@@ -81,7 +89,7 @@ fn field_record((id, author, wrapped, at, reason): FieldRow) -> Result<FieldKeyR
 
 /// Defines a key store over one backend's pools.
 macro_rules! key_store_for {
-    ($(#[$doc:meta])* $name:ident, $pool:ty) => {
+    ($(#[$doc:meta])* $name:ident, $pool:ty, $after_destroy:expr) => {
         $(#[$doc])*
         pub struct $name {
             write: $pool,
@@ -105,6 +113,15 @@ macro_rules! key_store_for {
                     Some(row) => Ok(person_record(row)?.state),
                     None => Ok(KeyState::Missing),
                 }
+            }
+
+            /// Runs the backend's statement that finishes a destruction.
+            async fn after_destroy(&self) -> Result<(), StoreError> {
+                let statement: Option<&str> = $after_destroy;
+                if let Some(statement) = statement {
+                    sqlx::query(statement).execute(&self.write).await?;
+                }
+                Ok(())
             }
 
             async fn field_row(
@@ -167,7 +184,7 @@ macro_rules! key_store_for {
                 .bind(reason)
                 .execute(&self.write)
                 .await?;
-                Ok(())
+                self.after_destroy().await
             }
 
             async fn all_person_keys(&self) -> Result<Vec<PersonKeyRecord>, StoreError> {
@@ -224,6 +241,7 @@ macro_rules! key_store_for {
                 .execute(&self.write)
                 .await?
                 .rows_affected();
+                self.after_destroy().await?;
                 Ok(updated > 0)
             }
 
@@ -275,11 +293,13 @@ macro_rules! key_store_for {
 key_store_for!(
     /// The key store in a SQLite file, beside the log.
     SqliteKeyStore,
-    SqlitePool
+    SqlitePool,
+    Some(SQLITE_AFTER_DESTROY)
 );
 
 key_store_for!(
     /// The key store in a PostgreSQL database, beside the log.
     PgKeyStore,
-    PgPool
+    PgPool,
+    None
 );

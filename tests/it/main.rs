@@ -19,6 +19,7 @@ mod http;
 mod identities;
 mod integers;
 mod journeys;
+mod keys;
 mod layers;
 mod notifications;
 mod notify_api;

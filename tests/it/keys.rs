@@ -1,0 +1,405 @@
+//! The key layer for erasure on real databases: keys survive a restart, two
+//! servers agree on one person's key, erasing and redacting read as erased
+//! here and (after a refresh) on another server, a wrong key-encryption key
+//! is refused with nothing written, and a destroyed key's bytes are in
+//! neither the SQLite file nor a `pg_dump`. The server's keyring runs as the
+//! least-privilege application role on PostgreSQL, so the grants are tested
+//! too.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use advice_log::backend::Storage;
+use advice_log::domain::PersonId;
+use advice_log::erasure::{DataKey, ErasureError, KeyEncryptionKey, KeyLookup, KeyState, Keyring};
+use advice_log::store::DatabaseUrl;
+use chrono::Utc;
+use sqlx::Connection;
+
+use crate::on_both_backends;
+use crate::support::TestDb;
+
+/// A database set up as the server finds it, and a folder for key files.
+struct Setup {
+    db: TestDb,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn new(backend: advice_log::store::Backend) -> Setup {
+        let db = TestDb::new(backend).await;
+        db.migrate_and_grant().await;
+        Setup {
+            db,
+            dir: tempfile::tempdir().expect("key folder"),
+        }
+    }
+
+    /// A server's view of the database (as the application role).
+    async fn storage(&self) -> Storage {
+        advice_log::backend::open(&self.db.app_database())
+            .await
+            .expect("open the database")
+    }
+
+    /// The key-encryption key file `name` in the key folder (created on
+    /// first use).
+    fn kek(&self, name: &str) -> KeyEncryptionKey {
+        KeyEncryptionKey::load_or_create(&self.dir.path().join(name))
+            .expect("key-encryption key")
+            .0
+    }
+
+    /// A keyring on a fresh connection to the database (another "server").
+    async fn keyring(&self, kek: &str) -> (Keyring, Storage) {
+        let storage = self.storage().await;
+        let keyring = Keyring::open(self.kek(kek), storage.keys.clone())
+            .await
+            .expect("open the keyring");
+        (keyring, storage)
+    }
+}
+
+fn live(lookup: KeyLookup) -> Arc<DataKey> {
+    match lookup {
+        KeyLookup::Live(key) => key,
+        other => panic!("expected a live key, got {other:?}"),
+    }
+}
+
+fn erased(lookup: KeyLookup) -> bool {
+    matches!(lookup, KeyLookup::Erased)
+}
+
+on_both_backends! {
+    async fn the_keyring_survives_a_restart(backend: Backend) {
+        let setup = Setup::new(backend).await;
+        let ann = PersonId::random();
+        let (keyring, storage) = setup.keyring("data.key").await;
+        let person = keyring.person_key_for_writing(ann).await.expect("person key");
+        let (field_id, field) = keyring.new_field_key(ann).await.expect("field key");
+        assert_eq!(*live(keyring.person_key(ann)), *person);
+        assert_eq!(*live(keyring.field_key(field_id)), *field);
+        assert!(matches!(keyring.person_key(PersonId::random()), KeyLookup::Unknown));
+        storage.close().await;
+        drop(keyring);
+
+        let (restarted, storage) = setup.keyring("data.key").await;
+        assert_eq!(*live(restarted.person_key(ann)), *person);
+        assert_eq!(*live(restarted.field_key(field_id)), *field);
+        // Asking to write for Ann again gives her one key, not a new one.
+        assert_eq!(*restarted.person_key_for_writing(ann).await.expect("again"), *person);
+        assert_eq!(storage.keys.all_person_keys().await.expect("keys").len(), 1);
+        storage.close().await;
+    }
+}
+
+on_both_backends! {
+    async fn two_servers_racing_for_a_person_key_end_with_one_key(backend: Backend) {
+        let setup = Setup::new(backend).await;
+        let (first, first_storage) = setup.keyring("data.key").await;
+        let (second, second_storage) = setup.keyring("data.key").await;
+        let people: Vec<PersonId> = (0..20).map(|_| PersonId::random()).collect();
+        let race = people.iter().map(|&person| {
+            let (first, second) = (&first, &second);
+            async move {
+                let (a, b) = tokio::join!(
+                    first.person_key_for_writing(person),
+                    second.person_key_for_writing(person)
+                );
+                (a.expect("first server"), b.expect("second server"))
+            }
+        });
+        for (a, b) in futures::future::join_all(race).await {
+            assert_eq!(*a, *b, "both servers use the key the store kept");
+        }
+        let stored = first_storage.keys.all_person_keys().await.expect("keys");
+        assert_eq!(stored.len(), people.len(), "one key per person");
+        // A third server reads the same keys.
+        let (third, third_storage) = setup.keyring("data.key").await;
+        for &person in &people {
+            assert_eq!(*live(third.person_key(person)), *live(first.person_key(person)));
+        }
+        for storage in [first_storage, second_storage, third_storage] {
+            storage.close().await;
+        }
+    }
+}
+
+on_both_backends! {
+    async fn an_erased_person_and_all_they_wrote_read_as_erased_everywhere(backend: Backend) {
+        let setup = Setup::new(backend).await;
+        let (here, here_storage) = setup.keyring("data.key").await;
+        let (ann, bob) = (PersonId::random(), PersonId::random());
+        let (ann_note, _) = here.new_field_key(ann).await.expect("field key");
+        let (ann_reason, _) = here.new_field_key(ann).await.expect("field key");
+        let (bob_note, bob_key) = here.new_field_key(bob).await.expect("field key");
+        // Another server that loaded the keys before the erasure.
+        let (there, there_storage) = setup.keyring("data.key").await;
+        assert!(matches!(there.field_key(ann_note), KeyLookup::Live(_)));
+
+        let at = Utc::now();
+        here.erase_person(ann, "erasure request 2026-17", at).await.expect("erase");
+        assert!(erased(here.person_key(ann)));
+        assert!(erased(here.field_key(ann_note)));
+        assert!(erased(here.field_key(ann_reason)));
+        assert_eq!(*live(here.field_key(bob_note)), *bob_key, "Bob is untouched");
+        assert!(matches!(here.person_key_for_writing(ann).await, Err(ErasureError::Erased(p)) if p == ann));
+        assert!(matches!(here.new_field_key(ann).await, Err(ErasureError::Erased(_))));
+        match here_storage.keys.person_key(ann).await.expect("stored") {
+            KeyState::Destroyed { at: when, reason } => {
+                assert_eq!(reason, "erasure request 2026-17");
+                assert_eq!(when.timestamp_millis(), at.timestamp_millis());
+            }
+            other => panic!("expected a tombstone, got {other:?}"),
+        }
+
+        there.refresh().await.expect("refresh");
+        assert!(erased(there.person_key(ann)));
+        assert!(erased(there.field_key(ann_note)));
+        assert!(erased(there.field_key(ann_reason)));
+        assert_eq!(*live(there.field_key(bob_note)), *bob_key);
+        assert!(matches!(there.person_key_for_writing(ann).await, Err(ErasureError::Erased(_))));
+
+        // A server started afterwards, and one asking for a key it never saw.
+        let (later, later_storage) = setup.keyring("data.key").await;
+        assert!(erased(later.person_key(ann)));
+        assert!(erased(later.field_key(ann_note)));
+        // Erasing someone who never had a key leaves a tombstone: no key is
+        // made for them later.
+        let never = PersonId::random();
+        here.erase_person(never, "asked before writing anything", at).await.expect("erase");
+        later.refresh().await.expect("refresh");
+        assert!(matches!(later.person_key_for_writing(never).await, Err(ErasureError::Erased(_))));
+        for storage in [here_storage, there_storage, later_storage] {
+            storage.close().await;
+        }
+    }
+}
+
+on_both_backends! {
+    async fn redacting_one_field_leaves_the_authors_other_fields(backend: Backend) {
+        let setup = Setup::new(backend).await;
+        let (here, here_storage) = setup.keyring("data.key").await;
+        let ann = PersonId::random();
+        let (named_patient, _) = here.new_field_key(ann).await.expect("field key");
+        let (other, other_key) = here.new_field_key(ann).await.expect("field key");
+        let (there, there_storage) = setup.keyring("data.key").await;
+
+        here.redact_field(named_patient, "a patient's name", Utc::now()).await.expect("redact");
+        assert!(erased(here.field_key(named_patient)));
+        assert_eq!(*live(here.field_key(other)), *other_key);
+        assert!(matches!(here.person_key(ann), KeyLookup::Live(_)));
+
+        there.refresh().await.expect("refresh");
+        assert!(erased(there.field_key(named_patient)));
+        assert_eq!(*live(there.field_key(other)), *other_key);
+        // A field key made on one server is found by the other on demand.
+        let (fresh, fresh_key) = here.new_field_key(ann).await.expect("field key");
+        assert!(matches!(there.field_key(fresh), KeyLookup::Unknown));
+        assert_eq!(*live(there.load_field_key(fresh).await.expect("load")), *fresh_key);
+        assert_eq!(*live(there.field_key(fresh)), *fresh_key);
+
+        let nowhere = uuid::Uuid::new_v4();
+        assert!(matches!(
+            here.redact_field(nowhere, "no such field", Utc::now()).await,
+            Err(ErasureError::NoSuchFieldKey(id)) if id == nowhere
+        ));
+        here_storage.close().await;
+        there_storage.close().await;
+    }
+}
+
+on_both_backends! {
+    async fn a_wrong_key_encryption_key_is_refused_and_writes_nothing(backend: Backend) {
+        let setup = Setup::new(backend).await;
+        let (keyring, storage) = setup.keyring("right.key").await;
+        keyring.new_field_key(PersonId::random()).await.expect("field key");
+        let right = keyring.kek_fingerprint();
+        let before = (
+            storage.keys.kek_check().await.expect("check"),
+            storage.keys.all_person_keys().await.expect("persons"),
+            storage.keys.all_field_keys().await.expect("fields"),
+        );
+
+        let wrong = setup.kek("wrong.key");
+        let given = wrong.fingerprint();
+        let path = setup.dir.path().join("wrong.key").display().to_string();
+        let refused = Keyring::open(wrong, storage.keys.clone()).await.expect_err("refused");
+        let message = refused.to_string();
+        match refused {
+            ErasureError::WrongKek { path: named, expected_fingerprint, given_fingerprint } => {
+                assert_eq!(named, path);
+                assert_eq!(expected_fingerprint, right);
+                assert_eq!(given_fingerprint, given);
+            }
+            other => panic!("expected WrongKek, got {other:?}"),
+        }
+        for needed in [&path, &right, &given, "--data-key", "nothing was written"] {
+            assert!(message.contains(needed), "{message:?} lacks {needed:?}");
+        }
+        let after = (
+            storage.keys.kek_check().await.expect("check"),
+            storage.keys.all_person_keys().await.expect("persons"),
+            storage.keys.all_field_keys().await.expect("fields"),
+        );
+        assert_eq!(after, before, "nothing was written");
+        // The right key still opens it.
+        assert!(Keyring::open(setup.kek("right.key"), storage.keys.clone()).await.is_ok());
+        storage.close().await;
+    }
+}
+
+/// Every form a wrapped key's bytes could be stored or dumped in: raw,
+/// hex (as `pg_dump` writes `bytea`), base64 and base64url.
+fn forms(bytes: &[u8]) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    let engines = [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    let mut forms = vec![bytes.to_vec(), hex::encode(bytes).into_bytes()];
+    forms.extend(engines.iter().map(|e| e.encode(bytes).into_bytes()));
+    forms
+}
+
+/// The shortest piece of a key that counts as a trace of it: 12 bytes (or
+/// 24 characters of text). A random 12-byte run turns up by chance with
+/// odds of about 2^-96 per place: found, it is what is left of the key
+/// (a freed cell that was unlinked but not overwritten keeps pieces).
+const TRACE: usize = 12;
+
+/// Whether any piece of any form of `bytes` is in the copy.
+fn traces(copy: &Copy, bytes: &[u8]) -> usize {
+    forms(bytes)
+        .iter()
+        .enumerate()
+        .map(|(i, form)| {
+            let (width, pieces) = if i == 0 {
+                (TRACE, &copy.short)
+            } else {
+                (2 * TRACE, &copy.long)
+            };
+            form.windows(width)
+                .filter(|piece| pieces.contains(*piece))
+                .count()
+        })
+        .sum()
+}
+
+/// Every 12- and 24-byte run of a copy of the database, to look pieces up.
+struct Copy {
+    whole: Vec<u8>,
+    short: std::collections::HashSet<Vec<u8>>,
+    long: std::collections::HashSet<Vec<u8>>,
+}
+
+impl Copy {
+    fn new(whole: Vec<u8>) -> Copy {
+        let short = whole.windows(TRACE).map(<[u8]>::to_vec).collect();
+        let long = whole.windows(2 * TRACE).map(<[u8]>::to_vec).collect();
+        Copy { whole, short, long }
+    }
+
+    /// Whether a whole form of `bytes` is in the copy.
+    fn holds(&self, bytes: &[u8]) -> bool {
+        forms(bytes)
+            .iter()
+            .any(|form| self.whole.windows(form.len()).any(|w| w == form.as_slice()))
+    }
+}
+
+/// Everything a copy of the database shows: the SQLite file and its WAL
+/// (as they are, or after a checkpoint of our own), or PostgreSQL's
+/// `pg_dump --data-only`.
+async fn database_bytes(db: &TestDb, checkpoint: bool) -> Vec<u8> {
+    match &db.url {
+        DatabaseUrl::Sqlite(url) if checkpoint => {
+            let mut connection = sqlx::SqliteConnection::connect(url).await.expect("connect");
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&mut connection)
+                .await
+                .expect("checkpoint");
+            assert_eq!(busy, 0, "the checkpoint completed");
+            connection.close().await.expect("close");
+            Box::pin(database_bytes(db, false)).await
+        }
+        DatabaseUrl::Sqlite(url) => {
+            let path = PathBuf::from(url.trim_start_matches("sqlite://"));
+            let mut bytes = std::fs::read(&path).expect("database file");
+            let wal = wal_path(&path);
+            if wal.exists() {
+                bytes.extend(std::fs::read(&wal).expect("wal file"));
+            }
+            bytes
+        }
+        DatabaseUrl::Postgres(url) => {
+            let dump = std::process::Command::new("pg_dump")
+                .args(["--data-only", "--no-owner", "-d", url])
+                .output()
+                .expect("run pg_dump");
+            assert!(
+                dump.status.success(),
+                "{}",
+                String::from_utf8_lossy(&dump.stderr)
+            );
+            dump.stdout
+        }
+    }
+}
+
+fn wal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+on_both_backends! {
+    async fn a_destroyed_keys_bytes_are_gone_from_the_database(backend: Backend) {
+        let setup = Setup::new(backend).await;
+        let (keyring, storage) = setup.keyring("data.key").await;
+        let (ann, bob) = (PersonId::random(), PersonId::random());
+        let (ann_field, _) = keyring.new_field_key(ann).await.expect("field key");
+        let (bob_redacted, _) = keyring.new_field_key(bob).await.expect("field key");
+        let (bob_kept, _) = keyring.new_field_key(bob).await.expect("field key");
+        let wrapped = |state: KeyState| match state {
+            KeyState::Live(sealed) => sealed.to_bytes(),
+            other => panic!("expected a live key, got {other:?}"),
+        };
+        let keys = storage.keys.clone();
+        let field = |id| {
+            let keys = keys.clone();
+            async move { wrapped(keys.field_key(id).await.expect("field").expect("stored").state) }
+        };
+        let destroyed = [
+            wrapped(keys.person_key(ann).await.expect("ann")),
+            field(ann_field).await,
+            field(bob_redacted).await,
+        ];
+        let kept = [wrapped(keys.person_key(bob).await.expect("bob")), field(bob_kept).await];
+
+        // The search finds them while they live.
+        let before = Copy::new(database_bytes(&setup.db, true).await);
+        for bytes in destroyed.iter().chain(&kept) {
+            assert!(before.holds(bytes), "a live wrapped key is found in the copy");
+        }
+
+        keyring.erase_person(ann, "erasure request", Utc::now()).await.expect("erase");
+        keyring.redact_field(ann_field, "also its own", Utc::now()).await.expect("redact");
+        keyring.redact_field(bob_redacted, "a patient's name", Utc::now()).await.expect("redact");
+
+        // As the files are (the store checkpointed the WAL itself), and
+        // after a checkpoint of our own.
+        for checkpoint in [false, true] {
+            let after = Copy::new(database_bytes(&setup.db, checkpoint).await);
+            for (which, bytes) in destroyed.iter().enumerate() {
+                let found = traces(&after, bytes);
+                assert_eq!(found, 0, "{found} pieces of destroyed key {which} are in the copy");
+            }
+            for bytes in &kept {
+                assert!(after.holds(bytes), "a kept key stays");
+            }
+        }
+        storage.close().await;
+    }
+}
