@@ -109,17 +109,32 @@ impl Keyring {
             fresh.fields.insert(record.key_id, entry);
         }
         let mut cache = self.write();
-        // Keys made here after the store was read: the store has them too,
-        // unless they were destroyed since (then `fresh` says so).
+        // What happened here while the store was read: a key made here is
+        // kept (the store has it too), and a key destroyed here stays
+        // destroyed even if the store was read before (destruction is for
+        // good, so a tombstone seen anywhere wins).
         for (person, key) in cache.persons.drain() {
-            fresh.persons.entry(person).or_insert(key);
+            match key {
+                None => {
+                    fresh.persons.insert(person, None);
+                }
+                Some(key) => {
+                    fresh.persons.entry(person).or_insert(Some(key));
+                }
+            }
         }
         for (key_id, entry) in cache.fields.drain() {
-            let author_erased = matches!(fresh.persons.get(&entry.author), Some(None));
-            fresh.fields.entry(key_id).or_insert(FieldEntry {
-                key: if author_erased { None } else { entry.key },
-                author: entry.author,
-            });
+            if entry.key.is_none() {
+                fresh.fields.insert(key_id, entry);
+            } else {
+                fresh.fields.entry(key_id).or_insert(entry);
+            }
+        }
+        let Cache { persons, fields } = &mut fresh;
+        for entry in fields.values_mut() {
+            if !matches!(persons.get(&entry.author), Some(Some(_))) {
+                entry.key = None;
+            }
         }
         *cache = fresh;
         Ok(())
