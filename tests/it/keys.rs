@@ -11,6 +11,7 @@ use advice_log::backend::Storage;
 use advice_log::domain::PersonId;
 use advice_log::erasure::{DataKey, ErasureError, KeyEncryptionKey, KeyLookup, KeyState, Keyring};
 use chrono::Utc;
+use sqlx::Connection;
 
 use crate::on_both_backends;
 use crate::support::TestDb;
@@ -244,4 +245,56 @@ on_both_backends! {
         assert!(Keyring::open(setup.kek("right.key"), storage.keys.clone()).await.is_ok());
         storage.close().await;
     }
+}
+
+on_both_backends! {
+    async fn two_servers_setting_up_with_different_keys_end_with_one(backend: Backend) {
+        let setup = Setup::new(backend).await;
+        let (one, two) = (setup.storage().await, setup.storage().await);
+        let (a, b) = tokio::join!(
+            Keyring::open(setup.kek("a.key"), one.keys.clone()),
+            Keyring::open(setup.kek("b.key"), two.keys.clone())
+        );
+        let refused = match (a, b) {
+            (Ok(_), Err(refused)) | (Err(refused), Ok(_)) => refused,
+            (a, b) => panic!("exactly one key wins: {a:?} / {b:?}"),
+        };
+        assert!(matches!(refused, ErasureError::WrongKek { .. }), "{refused:?}");
+        one.close().await;
+        two.close().await;
+    }
+}
+
+/// The application role may add and destroy keys but never delete a key's
+/// tombstone nor replace the key check row (to slip in another key). Only
+/// PostgreSQL has roles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_role_cannot_delete_keys_or_replace_the_check() {
+    let setup = Setup::new(advice_log::store::Backend::Postgres).await;
+    let (keyring, storage) = setup.keyring("data.key").await;
+    keyring
+        .new_field_key(PersonId::random())
+        .await
+        .expect("field key");
+    let mut app = sqlx::PgConnection::connect(&setup.db.app_url())
+        .await
+        .expect("connect");
+    for statement in [
+        "DELETE FROM person_keys",
+        "DELETE FROM field_keys",
+        "DELETE FROM key_check",
+        "UPDATE key_check SET fingerprint = 'other'",
+        "TRUNCATE person_keys",
+    ] {
+        let error = sqlx::query(statement)
+            .execute(&mut app)
+            .await
+            .expect_err(statement);
+        assert!(
+            error.to_string().contains("permission denied"),
+            "{statement}: {error}"
+        );
+    }
+    app.close().await.ok();
+    storage.close().await;
 }
