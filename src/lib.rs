@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod demo;
 pub mod domain;
+pub mod erasure;
 pub mod graphql;
 pub mod http;
 pub mod metrics;

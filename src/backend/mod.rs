@@ -1,11 +1,13 @@
 //! One composition root per backend: opens a database and builds every part
 //! that lives in it (the event log, the read-model tables, the start-up
-//! snapshots) on the same connections. The parts themselves know nothing of
-//! each other; only this module puts them together.
+//! snapshots, the outbox, the wrapped keys) on the same connections. The
+//! parts themselves know nothing of each other; only this module puts them
+//! together.
 
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
+use crate::erasure::{KeyStore, PgKeyStore, SqliteKeyStore};
 use crate::outbox::{Outbox, PgOutbox, SqliteOutbox};
 use crate::projection::postgres::PgViews;
 use crate::projection::sqlite::SqliteViews;
@@ -28,6 +30,8 @@ pub struct Storage {
     pub snapshots: Arc<dyn Snapshots>,
     /// The notification outbox.
     pub outbox: Arc<dyn Outbox>,
+    /// The wrapped keys that make personal data erasable.
+    pub keys: Arc<dyn KeyStore>,
 }
 
 impl Storage {
@@ -59,6 +63,7 @@ pub async fn open_with_clock(
             Storage {
                 views: Arc::new(SqliteViews::new(store.writer(), store.reader())),
                 outbox: Arc::new(SqliteOutbox::new(store.writer(), store.reader())),
+                keys: Arc::new(SqliteKeyStore::new(store.writer(), store.reader())),
                 snapshots: store.clone(),
                 events: store,
             }
@@ -68,6 +73,7 @@ pub async fn open_with_clock(
             Storage {
                 views: Arc::new(PgViews::new(store.pool())),
                 outbox: Arc::new(PgOutbox::new(store.pool(), store.pool())),
+                keys: Arc::new(PgKeyStore::new(store.pool(), store.pool())),
                 snapshots: store.clone(),
                 events: store,
             }

@@ -758,12 +758,22 @@ pub const NOTIFICATION_TABLES: [&str; 3] = [
     "webhook_status",
 ];
 
+/// The tables of wrapped keys (crate::erasure) the application role
+/// writes and updates: destroying a key sets its bytes to NULL. Never
+/// `DELETE`: a destroyed key keeps its tombstone.
+pub const KEY_TABLES: [&str; 2] = ["person_keys", "field_keys"];
+
+/// The key-encryption key check row: written once, then only read (the
+/// application role cannot replace it to slip another key in).
+pub const KEY_CHECK_TABLE: &str = "key_check";
+
 /// Grants `role` exactly what the server needs on a migrated database, as
 /// its owner: `USAGE` on the schema, `SELECT` and `INSERT` on the log and
 /// its checkpoints (no `UPDATE`, `DELETE`, `TRUNCATE`; owning nothing, it
 /// cannot alter a table or drop or disable a trigger), `SELECT`, `INSERT`,
 /// `UPDATE` and `DELETE` on the read models, `SELECT`, `INSERT` and
-/// `UPDATE` on the notification tables (and their id sequence), and `SELECT` on
+/// `UPDATE` on the notification tables (and their id sequence) and the key
+/// tables, `SELECT` and `INSERT` on the key check row, and `SELECT` on
 /// `_sqlx_migrations`. Anything else it held on these tables is revoked
 /// first. Answers the statements run, for the operator to see.
 pub async fn grant_to(pool: &PgPool, role: &str) -> Result<Vec<String>, StoreError> {
@@ -777,7 +787,8 @@ pub async fn grant_to(pool: &PgPool, role: &str) -> Result<Vec<String>, StoreErr
         .iter()
         .chain(READ_MODEL_TABLES.iter())
         .chain(NOTIFICATION_TABLES.iter())
-        .chain(["_sqlx_migrations"].iter())
+        .chain(KEY_TABLES.iter())
+        .chain([KEY_CHECK_TABLE, "_sqlx_migrations"].iter())
         .copied()
         .collect();
     let statements = vec![
@@ -796,6 +807,11 @@ pub async fn grant_to(pool: &PgPool, role: &str) -> Result<Vec<String>, StoreErr
             NOTIFICATION_TABLES.join(", ")
         ),
         format!("GRANT USAGE ON SEQUENCE notification_outbox_id_seq TO {role}"),
+        format!(
+            "GRANT SELECT, INSERT, UPDATE ON {} TO {role}",
+            KEY_TABLES.join(", ")
+        ),
+        format!("GRANT SELECT, INSERT ON {KEY_CHECK_TABLE} TO {role}"),
         format!("GRANT SELECT ON _sqlx_migrations TO {role}"),
     ];
     let mut transaction = pool.begin().await?;

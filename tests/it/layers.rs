@@ -77,6 +77,7 @@ fn nothing_below_the_api_knows_the_api() {
             "store",
             "projection",
             "assurance",
+            "erasure",
             "read",
             "app",
             "metrics.rs",

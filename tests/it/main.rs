@@ -19,6 +19,8 @@ mod http;
 mod identities;
 mod integers;
 mod journeys;
+mod key_bytes;
+mod keys;
 mod layers;
 mod notifications;
 mod notify_api;

@@ -1,0 +1,366 @@
+//! The keyring: every person's and field's key, unwrapped in memory for
+//! the server's reads (which look keys up without waiting), and the one
+//! way keys are made and destroyed. The store is written first, the memory
+//! after: a key in memory is always one the store holds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::error::ErasureError;
+use super::kek::KeyEncryptionKey;
+use super::key::DataKey;
+use super::seal::{unwrap, wrap, Sealed};
+use super::store::{
+    field_key_aad, person_key_aad, FieldKeyRecord, KeyState, KeyStore, PersonKeyRecord, PutOutcome,
+};
+use crate::domain::PersonId;
+
+/// What the keyring knows of a key.
+#[derive(Debug, Clone)]
+pub enum KeyLookup {
+    /// The key, unwrapped.
+    Live(Arc<DataKey>),
+    /// The key was destroyed (for a field key: or its author's was): what
+    /// it sealed is erased.
+    Erased,
+    /// The keyring holds no such key (another server may have made it
+    /// since the last refresh; [`Keyring::load_field_key`] asks the store).
+    Unknown,
+}
+
+/// A field key in memory: its author, and the key unless it is erased.
+#[derive(Debug, Clone)]
+struct FieldEntry {
+    author: PersonId,
+    key: Option<Arc<DataKey>>,
+}
+
+/// The keys in memory; `None` is a destroyed key.
+#[derive(Debug, Default)]
+struct Cache {
+    persons: HashMap<PersonId, Option<Arc<DataKey>>>,
+    fields: HashMap<Uuid, FieldEntry>,
+}
+
+/// The key-encryption key, the store of wrapped keys and the unwrapped keys.
+pub struct Keyring {
+    kek: KeyEncryptionKey,
+    store: Arc<dyn KeyStore>,
+    cache: RwLock<Cache>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cache = self.read();
+        f.debug_struct("Keyring")
+            .field("kek", &self.kek)
+            .field("person_keys", &cache.persons.len())
+            .field("field_keys", &cache.fields.len())
+            .finish()
+    }
+}
+
+fn unreadable(what: String) -> ErasureError {
+    ErasureError::Key(format!(
+        "{what} does not unwrap: its stored bytes were changed"
+    ))
+}
+
+impl Keyring {
+    /// Checks that `kek` is the database's key (writing the check on first
+    /// use; another key is [`ErasureError::WrongKek`] and writes nothing),
+    /// then loads and unwraps every stored key.
+    pub async fn open(
+        kek: KeyEncryptionKey,
+        store: Arc<dyn KeyStore>,
+    ) -> Result<Keyring, ErasureError> {
+        store.check_kek(&kek).await?;
+        let keyring = Keyring {
+            kek,
+            store,
+            cache: RwLock::new(Cache::default()),
+        };
+        keyring.refresh().await?;
+        Ok(keyring)
+    }
+
+    /// The key-encryption key's fingerprint, for messages.
+    pub fn kek_fingerprint(&self) -> String {
+        self.kek.fingerprint()
+    }
+
+    /// Reloads every key from the store: another server on the same
+    /// database may have made keys or destroyed them. Keys this keyring
+    /// made meanwhile are kept; a destroyed key is dropped from memory.
+    pub async fn refresh(&self) -> Result<(), ErasureError> {
+        let persons = self.store.all_person_keys().await?;
+        let fields = self.store.all_field_keys().await?;
+        let mut fresh = Cache::default();
+        for record in persons {
+            let key = self.person_entry(&record)?;
+            fresh.persons.insert(record.person, key);
+        }
+        for record in fields {
+            let author = fresh.persons.get(&record.author).cloned().flatten();
+            let entry = field_entry(&record, author.as_deref())?;
+            fresh.fields.insert(record.key_id, entry);
+        }
+        let mut cache = self.write();
+        // What happened here while the store was read: a key made here is
+        // kept (the store has it too), and a key destroyed here stays
+        // destroyed even if the store was read before (destruction is for
+        // good, so a tombstone seen anywhere wins).
+        for (person, key) in cache.persons.drain() {
+            match key {
+                None => {
+                    fresh.persons.insert(person, None);
+                }
+                Some(key) => {
+                    fresh.persons.entry(person).or_insert(Some(key));
+                }
+            }
+        }
+        for (key_id, entry) in cache.fields.drain() {
+            if entry.key.is_none() {
+                fresh.fields.insert(key_id, entry);
+            } else {
+                fresh.fields.entry(key_id).or_insert(entry);
+            }
+        }
+        let Cache { persons, fields } = &mut fresh;
+        for entry in fields.values_mut() {
+            if !matches!(persons.get(&entry.author), Some(Some(_))) {
+                entry.key = None;
+            }
+        }
+        *cache = fresh;
+        Ok(())
+    }
+
+    /// The person's key, to seal their data with: made, stored and kept on
+    /// first use. Two servers asking at once end with the one key the
+    /// store kept. An erased person is [`ErasureError::Erased`].
+    pub async fn person_key_for_writing(
+        &self,
+        person: PersonId,
+    ) -> Result<Arc<DataKey>, ErasureError> {
+        match self.person_key(person) {
+            KeyLookup::Live(key) => return Ok(key),
+            KeyLookup::Erased => return Err(ErasureError::Erased(person)),
+            KeyLookup::Unknown => {}
+        }
+        let key = DataKey::random()?;
+        let wrapped = wrap(self.kek.key(), &key, &person_key_aad(person))?;
+        let stored = match self
+            .store
+            .put_person_key(person, &wrapped, Utc::now())
+            .await?
+        {
+            PutOutcome::Stored => Some(Arc::new(key)),
+            PutOutcome::Existing(state) => self.person_entry(&PersonKeyRecord { person, state })?,
+        };
+        let mut cache = self.write();
+        // Another task here may have cached the same stored key first.
+        let kept = cache.persons.entry(person).or_insert(stored).clone();
+        kept.ok_or(ErasureError::Erased(person))
+    }
+
+    /// The person's key from memory, without waiting.
+    pub fn person_key(&self, person: PersonId) -> KeyLookup {
+        match self.read().persons.get(&person) {
+            Some(Some(key)) => KeyLookup::Live(key.clone()),
+            Some(None) => KeyLookup::Erased,
+            None => KeyLookup::Unknown,
+        }
+    }
+
+    /// A new key for one field written by `author`, wrapped under the
+    /// author's key and stored: its id (for the sealed field to name) and
+    /// the key. An erased author is [`ErasureError::Erased`].
+    pub async fn new_field_key(
+        &self,
+        author: PersonId,
+    ) -> Result<(Uuid, Arc<DataKey>), ErasureError> {
+        let author_key = self.person_key_for_writing(author).await?;
+        let key_id = Uuid::new_v4();
+        let key = DataKey::random()?;
+        let wrapped = wrap(&author_key, &key, &field_key_aad(key_id))?;
+        match self
+            .store
+            .put_field_key(key_id, author, &wrapped, Utc::now())
+            .await?
+        {
+            PutOutcome::Stored => {}
+            PutOutcome::Existing(_) => {
+                return Err(ErasureError::Key(format!("field key id {key_id} is taken")))
+            }
+        }
+        let key = Arc::new(key);
+        let mut cache = self.write();
+        let author_erased = matches!(cache.persons.get(&author), Some(None));
+        cache.fields.insert(
+            key_id,
+            FieldEntry {
+                author,
+                key: (!author_erased).then(|| key.clone()),
+            },
+        );
+        if author_erased {
+            return Err(ErasureError::Erased(author));
+        }
+        Ok((key_id, key))
+    }
+
+    /// A field's key from memory, without waiting: erased when the field's
+    /// key or its author's key was destroyed.
+    pub fn field_key(&self, key_id: Uuid) -> KeyLookup {
+        let cache = self.read();
+        match cache.fields.get(&key_id) {
+            Some(FieldEntry {
+                key: Some(key),
+                author,
+            }) => match cache.persons.get(author) {
+                Some(Some(_)) => KeyLookup::Live(key.clone()),
+                _ => KeyLookup::Erased,
+            },
+            Some(FieldEntry { key: None, .. }) => KeyLookup::Erased,
+            None => KeyLookup::Unknown,
+        }
+    }
+
+    /// A field's key from the store, for one that memory does not hold
+    /// (another server made it after this one's last refresh); kept in
+    /// memory from then on.
+    pub async fn load_field_key(&self, key_id: Uuid) -> Result<KeyLookup, ErasureError> {
+        if let found @ (KeyLookup::Live(_) | KeyLookup::Erased) = self.field_key(key_id) {
+            return Ok(found);
+        }
+        let Some(record) = self.store.field_key(key_id).await? else {
+            return Ok(KeyLookup::Unknown);
+        };
+        let author = match self.person_key(record.author) {
+            KeyLookup::Live(key) => Some(key),
+            KeyLookup::Erased => None,
+            KeyLookup::Unknown => {
+                let state = self.store.person_key(record.author).await?;
+                let person = PersonKeyRecord {
+                    person: record.author,
+                    state,
+                };
+                let key = self.person_entry(&person)?;
+                self.write()
+                    .persons
+                    .entry(record.author)
+                    .or_insert(key)
+                    .clone()
+            }
+        };
+        let entry = field_entry(&record, author.as_deref())?;
+        self.write().fields.entry(key_id).or_insert(entry);
+        Ok(self.field_key(key_id))
+    }
+
+    /// Erases a person: destroys their key in the store (leaving a
+    /// tombstone with `reason` and `at`), then drops it, and every field key
+    /// they wrote, from memory. Everything sealed under them is unreadable
+    /// from then on, here and (after a refresh) on every other server.
+    pub async fn erase_person(
+        &self,
+        person: PersonId,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), ErasureError> {
+        self.store.destroy_person_key(person, reason, at).await?;
+        let mut cache = self.write();
+        cache.persons.insert(person, None);
+        for entry in cache.fields.values_mut() {
+            if entry.author == person {
+                entry.key = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Redacts one field: destroys its key in the store (leaving a
+    /// tombstone), then drops it from memory. A key the store does not
+    /// hold is [`ErasureError::NoSuchFieldKey`].
+    pub async fn redact_field(
+        &self,
+        key_id: Uuid,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), ErasureError> {
+        if !self.store.destroy_field_key(key_id, reason, at).await? {
+            return Err(ErasureError::NoSuchFieldKey(key_id));
+        }
+        let known = self.read().fields.get(&key_id).map(|entry| entry.author);
+        let author = match known {
+            Some(author) => author,
+            None => match self.store.field_key(key_id).await? {
+                Some(record) => record.author,
+                None => return Err(ErasureError::NoSuchFieldKey(key_id)),
+            },
+        };
+        self.write()
+            .fields
+            .insert(key_id, FieldEntry { author, key: None });
+        Ok(())
+    }
+
+    /// A stored person key, unwrapped (`None`: destroyed).
+    fn person_entry(&self, record: &PersonKeyRecord) -> Result<Option<Arc<DataKey>>, ErasureError> {
+        match &record.state {
+            KeyState::Live(wrapped) => {
+                unwrap(self.kek.key(), wrapped, &person_key_aad(record.person))
+                    .map(|key| Some(Arc::new(key)))
+                    .map_err(|_| unreadable(format!("the key of person {}", record.person)))
+            }
+            KeyState::Destroyed { .. } => Ok(None),
+            KeyState::Missing => Err(ErasureError::Key(format!(
+                "the store kept no key for person {}",
+                record.person
+            ))),
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Cache> {
+        // A panic while holding the lock cannot leave the maps half-changed
+        // (each change is one insert or one flag), so a poisoned lock is
+        // still good to read.
+        self.cache
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Cache> {
+        self.cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A stored field key, unwrapped under its author's key (`None`: the
+/// author is erased, or the field key destroyed).
+fn field_entry(
+    record: &FieldKeyRecord,
+    author: Option<&DataKey>,
+) -> Result<FieldEntry, ErasureError> {
+    let key = match (&record.state, author) {
+        (KeyState::Live(wrapped), Some(author_key)) => {
+            Some(Arc::new(unwrap_field(author_key, wrapped, record.key_id)?))
+        }
+        _ => None,
+    };
+    Ok(FieldEntry {
+        author: record.author,
+        key,
+    })
+}
+
+fn unwrap_field(author: &DataKey, wrapped: &Sealed, key_id: Uuid) -> Result<DataKey, ErasureError> {
+    unwrap(author, wrapped, &field_key_aad(key_id))
+        .map_err(|_| unreadable(format!("field key {key_id}")))
+}
