@@ -16,6 +16,9 @@ CREATE TABLE person_keys (
 CREATE TABLE field_keys (
     key_id       TEXT   PRIMARY KEY,
     author_id    TEXT   NOT NULL,
+    -- TRUE once the author was erased without their contributions: the
+    -- key is then wrapped under the key-encryption key instead.
+    kept         BOOLEAN NOT NULL DEFAULT FALSE,
     wrapped      BLOB,
     created_at   BIGINT NOT NULL,
     destroyed_at BIGINT,

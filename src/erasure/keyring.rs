@@ -31,10 +31,12 @@ pub enum KeyLookup {
     Unknown,
 }
 
-/// A field key in memory: its author, and the key unless it is erased.
+/// A field key in memory: its author, whether it outlives them, and the
+/// key unless it is erased.
 #[derive(Debug, Clone)]
 struct FieldEntry {
     author: PersonId,
+    kept: bool,
     key: Option<Arc<DataKey>>,
 }
 
@@ -105,7 +107,7 @@ impl Keyring {
         }
         for record in fields {
             let author = fresh.persons.get(&record.author).cloned().flatten();
-            let entry = field_entry(&record, author.as_deref())?;
+            let entry = self.field_entry(&record, author.as_deref())?;
             fresh.fields.insert(record.key_id, entry);
         }
         let mut cache = self.write();
@@ -132,7 +134,7 @@ impl Keyring {
         }
         let Cache { persons, fields } = &mut fresh;
         for entry in fields.values_mut() {
-            if !matches!(persons.get(&entry.author), Some(Some(_))) {
+            if !entry.kept && !matches!(persons.get(&entry.author), Some(Some(_))) {
                 entry.key = None;
             }
         }
@@ -205,6 +207,7 @@ impl Keyring {
             key_id,
             FieldEntry {
                 author,
+                kept: false,
                 key: (!author_erased).then(|| key.clone()),
             },
         );
@@ -221,7 +224,13 @@ impl Keyring {
         match cache.fields.get(&key_id) {
             Some(FieldEntry {
                 key: Some(key),
+                kept: true,
+                ..
+            }) => KeyLookup::Live(key.clone()),
+            Some(FieldEntry {
+                key: Some(key),
                 author,
+                ..
             }) => match cache.persons.get(author) {
                 Some(Some(_)) => KeyLookup::Live(key.clone()),
                 _ => KeyLookup::Erased,
@@ -258,27 +267,69 @@ impl Keyring {
                     .clone()
             }
         };
-        let entry = field_entry(&record, author.as_deref())?;
+        let entry = self.field_entry(&record, author.as_deref())?;
         self.write().fields.entry(key_id).or_insert(entry);
         Ok(self.field_key(key_id))
     }
 
     /// Erases a person: destroys their key in the store (leaving a
-    /// tombstone with `reason` and `at`), then drops it, and every field key
-    /// they wrote, from memory. Everything sealed under them is unreadable
-    /// from then on, here and (after a refresh) on every other server.
+    /// tombstone with `reason` and `at`), then drops it from memory, with
+    /// every field key they wrote unless `keep_contributions`: then each of
+    /// those is first wrapped again under the key-encryption key, so what
+    /// they wrote stays readable without them. Everything else sealed under
+    /// them is unreadable from then on, here and (after a refresh) on every
+    /// other server.
     pub async fn erase_person(
         &self,
         person: PersonId,
         reason: &str,
         at: DateTime<Utc>,
+        keep_contributions: bool,
     ) -> Result<(), ErasureError> {
+        if keep_contributions {
+            self.keep_contributions(person).await?;
+        }
         self.store.destroy_person_key(person, reason, at).await?;
         let mut cache = self.write();
         cache.persons.insert(person, None);
         for entry in cache.fields.values_mut() {
-            if entry.author == person {
+            if entry.author == person && !entry.kept {
                 entry.key = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Wraps every live field key `author` wrote under the key-encryption
+    /// key instead of theirs, in the store and in memory.
+    async fn keep_contributions(&self, author: PersonId) -> Result<(), ErasureError> {
+        let author_key = match self.person_key(author) {
+            KeyLookup::Live(key) => key,
+            KeyLookup::Erased => return Ok(()),
+            KeyLookup::Unknown => match self.store.person_key(author).await? {
+                KeyState::Live(_) => self.person_key_for_writing(author).await?,
+                _ => return Ok(()),
+            },
+        };
+        let records = self.store.all_field_keys().await?;
+        for record in records
+            .into_iter()
+            .filter(|r| r.author == author && !r.kept)
+        {
+            let KeyState::Live(wrapped) = &record.state else {
+                continue;
+            };
+            let key = unwrap_field(&author_key, wrapped, record.key_id)?;
+            let rewrapped = wrap(self.kek.key(), &key, &field_key_aad(record.key_id))?;
+            if self.store.keep_field_key(record.key_id, &rewrapped).await? {
+                self.write().fields.insert(
+                    record.key_id,
+                    FieldEntry {
+                        author,
+                        kept: true,
+                        key: Some(Arc::new(key)),
+                    },
+                );
             }
         }
         Ok(())
@@ -304,9 +355,14 @@ impl Keyring {
                 None => return Err(ErasureError::NoSuchFieldKey(key_id)),
             },
         };
-        self.write()
-            .fields
-            .insert(key_id, FieldEntry { author, key: None });
+        self.write().fields.insert(
+            key_id,
+            FieldEntry {
+                author,
+                kept: false,
+                key: None,
+            },
+        );
         Ok(())
     }
 
@@ -326,6 +382,32 @@ impl Keyring {
         }
     }
 
+    /// A stored field key, unwrapped under its author's key (or, when it
+    /// is kept, the key-encryption key); no key when the author is erased
+    /// (and it is not kept) or the field key was destroyed.
+    fn field_entry(
+        &self,
+        record: &FieldKeyRecord,
+        author: Option<&DataKey>,
+    ) -> Result<FieldEntry, ErasureError> {
+        let wrapping = if record.kept {
+            Some(self.kek.key())
+        } else {
+            author
+        };
+        let key = match (&record.state, wrapping) {
+            (KeyState::Live(wrapped), Some(wrapping)) => {
+                Some(Arc::new(unwrap_field(wrapping, wrapped, record.key_id)?))
+            }
+            _ => None,
+        };
+        Ok(FieldEntry {
+            author: record.author,
+            kept: record.kept,
+            key,
+        })
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Cache> {
         // A panic while holding the lock cannot leave the maps half-changed
         // (each change is one insert or one flag), so a poisoned lock is
@@ -340,24 +422,6 @@ impl Keyring {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-/// A stored field key, unwrapped under its author's key (`None`: the
-/// author is erased, or the field key destroyed).
-fn field_entry(
-    record: &FieldKeyRecord,
-    author: Option<&DataKey>,
-) -> Result<FieldEntry, ErasureError> {
-    let key = match (&record.state, author) {
-        (KeyState::Live(wrapped), Some(author_key)) => {
-            Some(Arc::new(unwrap_field(author_key, wrapped, record.key_id)?))
-        }
-        _ => None,
-    };
-    Ok(FieldEntry {
-        author: record.author,
-        key,
-    })
 }
 
 fn unwrap_field(author: &DataKey, wrapped: &Sealed, key_id: Uuid) -> Result<DataKey, ErasureError> {

@@ -30,11 +30,18 @@ const SQLITE_AFTER_DESTROY: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 /// A person key row: id, wrapped bytes, destroyed at, reason.
 type PersonRow = (String, Option<Vec<u8>>, Option<i64>, Option<String>);
 
-/// A field key row: id, author, wrapped bytes, destroyed at, reason.
-type FieldRow = (String, String, Option<Vec<u8>>, Option<i64>, Option<String>);
+/// A field key row: id, author, kept, wrapped bytes, destroyed at, reason.
+type FieldRow = (
+    String,
+    String,
+    bool,
+    Option<Vec<u8>>,
+    Option<i64>,
+    Option<String>,
+);
 
 const PERSON_COLUMNS: &str = "person_id, wrapped, destroyed_at, reason";
-const FIELD_COLUMNS: &str = "key_id, author_id, wrapped, destroyed_at, reason";
+const FIELD_COLUMNS: &str = "key_id, author_id, kept, wrapped, destroyed_at, reason";
 
 /// A stored value that does not read back.
 fn corrupt(what: String) -> StoreError {
@@ -79,10 +86,13 @@ fn person_record((id, wrapped, at, reason): PersonRow) -> Result<PersonKeyRecord
     })
 }
 
-fn field_record((id, author, wrapped, at, reason): FieldRow) -> Result<FieldKeyRecord, StoreError> {
+fn field_record(
+    (id, author, kept, wrapped, at, reason): FieldRow,
+) -> Result<FieldKeyRecord, StoreError> {
     Ok(FieldKeyRecord {
         key_id: uuid(&id, "field key")?,
         author: PersonId(uuid(&author, "field key author")?),
+        kept,
         state: state(&id, wrapped, at, reason)?,
     })
 }
@@ -249,6 +259,23 @@ macro_rules! key_store_for {
                 let sql = format!("SELECT {FIELD_COLUMNS} FROM field_keys ORDER BY key_id");
                 let rows: Vec<FieldRow> = sqlx::query_as(&sql).fetch_all(&self.read).await?;
                 rows.into_iter().map(field_record).collect()
+            }
+
+            async fn keep_field_key(
+                &self,
+                key_id: Uuid,
+                rewrapped: &Sealed,
+            ) -> Result<bool, StoreError> {
+                let updated = sqlx::query(
+                    "UPDATE field_keys SET wrapped = $2, kept = TRUE \
+                     WHERE key_id = $1 AND wrapped IS NOT NULL",
+                )
+                .bind(key_id.to_string())
+                .bind(rewrapped.to_bytes())
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+                Ok(updated > 0)
             }
 
             async fn kek_check(&self) -> Result<Option<KekCheck>, StoreError> {

@@ -62,7 +62,11 @@ pub struct FieldKeyRecord {
     pub key_id: Uuid,
     /// Who wrote the field: the key is wrapped under their key.
     pub author: PersonId,
-    /// The key wrapped under the author's key, or its tombstone.
+    /// Whether the key outlives its author's: when the author was erased
+    /// without their contributions, it was wrapped again under the
+    /// key-encryption key.
+    pub kept: bool,
+    /// The wrapped key, or its tombstone.
     pub state: KeyState,
 }
 
@@ -140,6 +144,11 @@ pub trait KeyStore: Send + Sync {
 
     /// Every field's key, tombstones included.
     async fn all_field_keys(&self) -> Result<Vec<FieldKeyRecord>, StoreError>;
+
+    /// Keeps a live field key beyond its author's: replaces its wrapped
+    /// bytes with `rewrapped` (the same key under the key-encryption key)
+    /// and marks it kept. Answers whether a live key was changed.
+    async fn keep_field_key(&self, key_id: Uuid, rewrapped: &Sealed) -> Result<bool, StoreError>;
 
     /// The key-encryption key check row, if one was written.
     async fn kek_check(&self) -> Result<Option<KekCheck>, StoreError>;

@@ -149,7 +149,7 @@ on_both_backends! {
             assert!(before.holds(bytes), "a live wrapped key is found in the copy");
         }
 
-        keyring.erase_person(ann, "erasure request", Utc::now()).await.expect("erase");
+        keyring.erase_person(ann, "erasure request", Utc::now(), false).await.expect("erase");
         keyring.redact_field(ann_field, "also its own", Utc::now()).await.expect("redact");
         keyring.redact_field(bob_redacted, "a patient's name", Utc::now()).await.expect("redact");
 

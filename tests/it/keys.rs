@@ -136,7 +136,7 @@ on_both_backends! {
         assert!(matches!(there.field_key(ann_note), KeyLookup::Live(_)));
 
         let at = Utc::now();
-        here.erase_person(ann, "erasure request 2026-17", at).await.expect("erase");
+        here.erase_person(ann, "erasure request 2026-17", at, false).await.expect("erase");
         assert!(erased(here.person_key(ann)));
         assert!(erased(here.field_key(ann_note)));
         assert!(erased(here.field_key(ann_reason)));
@@ -165,7 +165,7 @@ on_both_backends! {
         // Erasing someone who never had a key leaves a tombstone: no key is
         // made for them later.
         let never = PersonId::random();
-        here.erase_person(never, "asked before writing anything", at).await.expect("erase");
+        here.erase_person(never, "asked before writing anything", at, false).await.expect("erase");
         later.refresh().await.expect("refresh");
         assert!(matches!(later.person_key_for_writing(never).await, Err(ErasureError::Erased(_))));
         for storage in [here_storage, there_storage, later_storage] {
@@ -297,4 +297,35 @@ async fn the_application_role_cannot_delete_keys_or_replace_the_check() {
     }
     app.close().await.ok();
     storage.close().await;
+}
+
+on_both_backends! {
+    async fn an_erased_person_can_leave_what_they_wrote_readable(backend: Backend) {
+        let setup = Setup::new(backend).await;
+        let (here, here_storage) = setup.keyring("data.key").await;
+        let ann = PersonId::random();
+        let (advice, advice_key) = here.new_field_key(ann).await.expect("field key");
+        let (redacted, _) = here.new_field_key(ann).await.expect("field key");
+        here.redact_field(redacted, "a patient's name", Utc::now()).await.expect("redact");
+        let (there, there_storage) = setup.keyring("data.key").await;
+
+        here.erase_person(ann, "erasure request, contributions kept", Utc::now(), true)
+            .await
+            .expect("erase");
+        assert!(erased(here.person_key(ann)));
+        assert_eq!(*live(here.field_key(advice)), *advice_key, "kept, under the KEK");
+        assert!(erased(here.field_key(redacted)), "a redacted field stays redacted");
+        let stored = here_storage.keys.field_key(advice).await.expect("read").expect("stored");
+        assert!(stored.kept);
+
+        // Another server, after a refresh, and one started afterwards.
+        there.refresh().await.expect("refresh");
+        assert_eq!(*live(there.field_key(advice)), *advice_key);
+        let (later, later_storage) = setup.keyring("data.key").await;
+        assert_eq!(*live(later.field_key(advice)), *advice_key);
+        assert!(erased(later.person_key(ann)));
+        for storage in [here_storage, there_storage, later_storage] {
+            storage.close().await;
+        }
+    }
 }
