@@ -16,6 +16,7 @@ use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::assurance::tree::LogTree;
 use crate::assurance::verify::{verify_log_trusting, Report, Trusted};
 use crate::backend;
+use crate::erasure::KeyEncryptionKey;
 use crate::domain::proposal::ProposalId;
 use crate::domain::{Caller, PersonId, TeamId};
 use crate::http::DEFAULT_BODY_LIMIT;
@@ -46,6 +47,13 @@ pub struct Cli {
         global = true
     )]
     pub signing_key: PathBuf,
+
+    /// The key-encryption key that wraps every person's data key (created
+    /// on first start beside the signing key as `advice-log.datakey`,
+    /// readable by its owner only). Without it nobody's personal data can
+    /// be read: keep a copy where the database's backups are not.
+    #[arg(long, env = "ADVICE_LOG_DATA_KEY", global = true)]
+    pub data_key: Option<PathBuf>,
 
     /// The folder every signed checkpoint is also written to, one file per
     /// checkpoint (`<tree size>.txt`, never overwritten), by `serve`,
@@ -273,6 +281,7 @@ macro_rules! say {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = DatabaseUrl::parse(&cli.database_url);
+    let data_key = data_key_path(&cli);
     match cli.command {
         Command::Serve {
             listen,
@@ -292,7 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     key.verifier().encode()
                 );
             }
-            let storage = backend::open(&url).await?;
+            let storage = unlock(&data_key, backend::open(&url).await?).await?;
             let store = storage.events.clone();
             let head = store.head().await?;
             let listener = tokio::net::TcpListener::bind(listen)
@@ -316,6 +325,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 dir,
             };
             let app = App::start_full(storage, Arc::new(SystemClock), Some((key, policy))).await?;
+            app.finish_erasures().await.map_err(explain)?;
             if !app.read.directory().founded() {
                 say!();
                 say!("This log is new. What to do next:");
@@ -486,6 +496,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 store.close().await;
                 anyhow::bail!("the demo loads into a new, empty log; this one already has events (use another --database-url)");
             }
+            let storage = unlock(&data_key, storage).await?;
             let app = App::start_with_clock(storage, clock.clone()).await?;
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
@@ -510,7 +521,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Rebuild => {
-            let storage = backend::open(&url).await?;
+            let storage = unlock(&data_key, backend::open(&url).await?).await?;
             let store = storage.events.clone();
             let result = rebuild(storage).await;
             store.close().await;
@@ -518,7 +529,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("rebuilt the read models from {events} events in {seconds:.1} s");
         }
         Command::Bootstrap { name, email } => {
-            let app = App::start(backend::open(&url).await?).await?;
+            let app = App::start(unlock(&data_key, backend::open(&url).await?).await?).await?;
             let result = app.bootstrap(&name, &email).await;
             app.store.close().await;
             let issued = result.map_err(explain)?;
@@ -532,7 +543,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Create { person }) => {
             let person = PersonId::parse(&person).map_err(|e| explain(e.into()))?;
-            let app = App::start(backend::open(&url).await?).await?;
+            let app = App::start(unlock(&data_key, backend::open(&url).await?).await?).await?;
             let result = app
                 .issue_token(&CommandMeta::new(Caller::Operator, None), person)
                 .await;
@@ -546,7 +557,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Revoke { id }) => {
             let token_id = crate::auth::parse_token_id(&id).map_err(|e| explain(e.into()))?;
-            let app = App::start(backend::open(&url).await?).await?;
+            let app = App::start(unlock(&data_key, backend::open(&url).await?).await?).await?;
             let result = app
                 .revoke_token(&CommandMeta::new(Caller::Operator, None), token_id)
                 .await;
@@ -614,6 +625,41 @@ fn progress(length: u64, what: &str) -> indicatif::ProgressBar {
 }
 
 /// Reads the signing key, which must exist.
+/// Where the key-encryption key is: `--data-key`, or `advice-log.datakey`
+/// beside the signing key.
+fn data_key_path(cli: &Cli) -> PathBuf {
+    cli.data_key.clone().unwrap_or_else(|| {
+        cli.signing_key
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new(""))
+            .join("advice-log.datakey")
+    })
+}
+
+/// Unlocks the database's personal data with the key-encryption key (made
+/// on first start); a key that is not the database's own stops the command
+/// before anything is written.
+async fn unlock(
+    path: &std::path::Path,
+    storage: backend::Storage,
+) -> anyhow::Result<backend::Storage> {
+    let (kek, created) = KeyEncryptionKey::load_or_create(path)?;
+    if created {
+        say!(
+            "created the data key {} (fingerprint {}); without it nobody's personal data can be read, so keep a copy apart from the database's backups",
+            path.display(),
+            kek.fingerprint()
+        );
+    }
+    match storage.clone().unlock(kek.named(&path.display().to_string())).await {
+        Ok(unlocked) => Ok(unlocked),
+        Err(error) => {
+            storage.close().await;
+            Err(error.into())
+        }
+    }
+}
+
 fn read_key(path: &std::path::Path) -> anyhow::Result<LogKey> {
     if !path.exists() {
         anyhow::bail!(
@@ -629,8 +675,11 @@ fn read_key(path: &std::path::Path) -> anyhow::Result<LogKey> {
 async fn rebuild(storage: backend::Storage) -> anyhow::Result<(u64, f64)> {
     let started = std::time::Instant::now();
     let head = storage.events.head().await?;
-    let projector =
-        Projector::new(store::Feed::start(storage.events).await?, storage.views).await?;
+    let projector = Projector::new(
+        store::Feed::start(storage.sealed_events()).await?,
+        storage.views,
+    )
+    .await?;
     projector.views().reset().await?;
     let bar = progress(head, "rebuilding");
     let reached = projector

@@ -23,7 +23,7 @@ use crate::store::{Append, EventData, ExpectedVersion, RecordedEvent, StoreError
 /// get their own answer (say, 64 adoptions racing for one budget).
 const ATTEMPTS: usize = 256;
 /// How long a mutation waits for the read models to show its own write.
-const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
+pub(super) const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
 /// Names the event ids derived from a command id.
 const COMMAND_NAMESPACE: Uuid = Uuid::from_u128(0x5d1e_7c0a_93b4_4f6e_8a21_6c0f_d2b9_a417);
 

@@ -2,6 +2,7 @@
 //! queries read the read models, and tokens are checked against them.
 
 pub mod actions;
+pub mod erasure;
 pub mod error;
 pub mod execute;
 pub mod identity;
@@ -23,6 +24,7 @@ use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::auth::{self, TokenCheck};
 use crate::backend::Storage;
 use crate::domain::Actor;
+use crate::erasure::Keyring;
 use crate::oidc::{find_person, looks_like_jwt, RelyingParty};
 use crate::outbox::Outbox;
 use crate::projection::Projector;
@@ -35,8 +37,13 @@ const TOKEN_CATCH_UP: Duration = Duration::from_secs(2);
 
 /// The running application over one store.
 pub struct App {
-    /// The event log.
+    /// The event log, personal data opened (when the storage is unlocked).
     pub store: Arc<dyn EventStore>,
+    /// The event log as stored (personal data sealed): what proofs and
+    /// export bundles cover.
+    pub log: Arc<dyn EventStore>,
+    /// The keys personal data is sealed under, when unlocked.
+    pub keyring: Option<Arc<Keyring>>,
     /// The server's one reader of new events, shared by every follower.
     pub feed: Arc<Feed>,
     /// The read models that follow it.
@@ -85,14 +92,15 @@ impl App {
         clock: Arc<dyn Clock>,
         signing: Option<(LogKey, CheckpointPolicy)>,
     ) -> Result<Arc<App>, StoreError> {
-        let store = storage.events.clone();
+        let log = storage.events.clone();
+        let store = storage.sealed_events();
         let feed = Feed::start(store.clone()).await?;
         let read = ReadModels::start(feed.clone(), storage.snapshots.clone()).await?;
         let projector = Projector::new(feed.clone(), storage.views.clone()).await?;
         let mut tasks = vec![projector.spawn()];
         let assurance = signing.map(|(key, policy)| {
             let assurance = Arc::new(
-                Assurance::new(store.clone(), key)
+                Assurance::new(log.clone(), key)
                     .with_dir(policy.dir.clone())
                     .with_snapshots(storage.snapshots.clone()),
             );
@@ -101,6 +109,8 @@ impl App {
         });
         Ok(Arc::new(App {
             store,
+            log,
+            keyring: storage.keyring.clone(),
             feed,
             read,
             clock,

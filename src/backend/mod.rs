@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
-use crate::erasure::{KeyStore, PgKeyStore, SqliteKeyStore};
+use crate::erasure::{
+    ErasureError, KeyEncryptionKey, KeyStore, Keyring, PgKeyStore, SealedStore, SqliteKeyStore,
+};
 use crate::outbox::{Outbox, PgOutbox, SqliteOutbox};
 use crate::projection::postgres::PgViews;
 use crate::projection::sqlite::SqliteViews;
@@ -32,6 +34,10 @@ pub struct Storage {
     pub outbox: Arc<dyn Outbox>,
     /// The wrapped keys that make personal data erasable.
     pub keys: Arc<dyn KeyStore>,
+    /// The keys themselves, once unlocked with the operator's
+    /// key-encryption key ([`Storage::unlock`]): then the application seals
+    /// personal data as it appends and opens it as it reads.
+    pub keyring: Option<Arc<Keyring>>,
 }
 
 impl Storage {
@@ -43,6 +49,24 @@ impl Storage {
     /// Finishes every queued append, then closes the connections.
     pub async fn close(&self) {
         self.events.close().await;
+    }
+
+    /// Unlocks the personal data with the operator's key-encryption key:
+    /// checks it is the database's own (on first use it becomes so), loads
+    /// every wrapped key. Another key is refused and nothing is written.
+    pub async fn unlock(mut self, kek: KeyEncryptionKey) -> Result<Storage, ErasureError> {
+        let keyring = Keyring::open(kek, self.keys.clone()).await?;
+        self.keyring = Some(Arc::new(keyring));
+        Ok(self)
+    }
+
+    /// The event log as the application uses it: sealing and opening
+    /// personal data when unlocked, else the log as stored.
+    pub fn sealed_events(&self) -> Arc<dyn EventStore> {
+        match &self.keyring {
+            Some(keyring) => Arc::new(SealedStore::new(self.events.clone(), keyring.clone())),
+            None => self.events.clone(),
+        }
     }
 }
 
@@ -64,6 +88,7 @@ pub async fn open_with_clock(
                 views: Arc::new(SqliteViews::new(store.writer(), store.reader())),
                 outbox: Arc::new(SqliteOutbox::new(store.writer(), store.reader())),
                 keys: Arc::new(SqliteKeyStore::new(store.writer(), store.reader())),
+                keyring: None,
                 snapshots: store.clone(),
                 events: store,
             }
@@ -74,6 +99,7 @@ pub async fn open_with_clock(
                 views: Arc::new(PgViews::new(store.pool())),
                 outbox: Arc::new(PgOutbox::new(store.pool(), store.pool())),
                 keys: Arc::new(PgKeyStore::new(store.pool(), store.pool())),
+                keyring: None,
                 snapshots: store.clone(),
                 events: store,
             }

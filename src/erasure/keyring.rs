@@ -179,6 +179,22 @@ impl Keyring {
         }
     }
 
+    /// The person's key, from the store when memory does not hold it
+    /// (another server made it after this one's last refresh); never makes
+    /// one. `Unknown` when the store has none either.
+    pub async fn load_person_key(&self, person: PersonId) -> Result<KeyLookup, ErasureError> {
+        if let found @ (KeyLookup::Live(_) | KeyLookup::Erased) = self.person_key(person) {
+            return Ok(found);
+        }
+        let state = self.store.person_key(person).await?;
+        if matches!(state, KeyState::Missing) {
+            return Ok(KeyLookup::Unknown);
+        }
+        let key = self.person_entry(&PersonKeyRecord { person, state })?;
+        self.write().persons.entry(person).or_insert(key);
+        Ok(self.person_key(person))
+    }
+
     /// A new key for one field written by `author`, wrapped under the
     /// author's key and stored: its id (for the sealed field to name) and
     /// the key. An erased author is [`ErasureError::Erased`].

@@ -14,6 +14,8 @@ mod kek;
 mod key;
 mod keyring;
 mod seal;
+mod sealed_store;
+mod sealing;
 mod sql;
 mod store;
 
@@ -22,6 +24,10 @@ pub use kek::KeyEncryptionKey;
 pub use key::{DataKey, KEY_LEN};
 pub use keyring::{KeyLookup, Keyring};
 pub use seal::{open, seal, unwrap, wrap, Sealed, NONCE_LEN, TAG_LEN};
+pub use sealed_store::SealedStore;
+pub use sealing::{
+    open_event, seal_event, sealed_values, value_aad, KeyRef, SealedValue, ERASED_TEXT,
+};
 pub use sql::{PgKeyStore, SqliteKeyStore};
 pub use store::{
     field_key_aad, person_key_aad, FieldKeyRecord, KekCheck, KeyState, KeyStore, PersonKeyRecord,

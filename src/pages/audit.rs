@@ -163,7 +163,7 @@ pub async fn bundle(
     let path = dir.path().join(&folder);
     let now = state.app.clock.now();
     export(
-        &*state.app.store,
+        &*state.app.log,
         &assurance,
         selection,
         &path,

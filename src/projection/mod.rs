@@ -70,6 +70,9 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// How many proposals' streams one read takes when projecting again.
+const REPROJECT_CHUNK: usize = 200;
+
 /// The longest wait between two retries of a failed page.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -229,6 +232,61 @@ impl Projector {
             progress(checkpoint);
         }
         Ok(checkpoint)
+    }
+
+    /// Projects these proposals again from their streams as the log reads
+    /// now (after an erasure or a redaction, their text reads as erased),
+    /// through the events already applied, in one transaction that leaves
+    /// the checkpoint where it is; tried again if the projector moved it
+    /// meanwhile.
+    pub async fn reproject(&self, ids: &[ProposalId]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let streams: Vec<String> = ids.iter().map(|id| id.stream()).collect();
+        let mut tries = 0;
+        loop {
+            let checkpoint = self.views.checkpoint().await?;
+            let mut rebuilt: std::collections::HashMap<ProposalId, ProjectedProposal> =
+                std::collections::HashMap::new();
+            for chunk in streams.chunks(REPROJECT_CHUNK) {
+                let events = self.feed.store().read_streams(chunk).await?;
+                for event in events.iter().filter(|e| e.position <= checkpoint) {
+                    if let Some(id) = ProposalId::from_stream(&event.stream_id) {
+                        rebuilt
+                            .entry(id)
+                            .or_insert_with(|| ProjectedProposal::new(id))
+                            .apply(event)?;
+                    }
+                }
+            }
+            let proposals: Vec<ProjectedProposal> = rebuilt
+                .into_values()
+                .filter(ProjectedProposal::is_raised)
+                .collect();
+            let requests: Vec<RequestRow> = proposals
+                .iter()
+                .flat_map(ProjectedProposal::request_rows)
+                .collect();
+            let search: Vec<SearchText> = proposals
+                .iter()
+                .filter_map(ProjectedProposal::search_text)
+                .collect();
+            match self
+                .views
+                .save(&proposals, &requests, &search, checkpoint, checkpoint)
+                .await
+            {
+                Err(StoreError::ReadModelsMoved { .. }) if tries < 10 => tries += 1,
+                Err(error) => return Err(error),
+                Ok(()) => {
+                    self.views.purge_deleted().await?;
+                    self.pages
+                        .invalidate(proposals.iter().filter_map(|p| p.state.owner));
+                    return Ok(());
+                }
+            }
+        }
     }
 
     /// Applies a page in one transaction. If that fails, applies its events

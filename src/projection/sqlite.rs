@@ -288,6 +288,20 @@ impl ViewStore for SqliteViews {
         Ok(())
     }
 
+    /// Merges the search index into one segment (FTS5 keeps a replaced
+    /// row's words in older segments until they merge; the pages freed are
+    /// overwritten, as `secure_delete` is on), then copies the WAL into the
+    /// file and empties it, so no old page is left there either.
+    async fn purge_deleted(&self) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO proposal_search (proposal_search) VALUES ('optimize')")
+            .execute(&self.writer)
+            .await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     async fn proposals(
         &self,
         owner: Owner,

@@ -41,6 +41,13 @@ pub trait ViewStore: Send + Sync {
     /// Empties every read model and sets the checkpoint to 0, for a rebuild.
     async fn reset(&self) -> Result<(), StoreError>;
 
+    /// Leaves no copy of rows just replaced where a reader of the database
+    /// file could find it (after an erasure). PostgreSQL shows no replaced
+    /// row to any query or dump, so there is nothing to do.
+    async fn purge_deleted(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// An owner's proposals, newest first; the window's keys are raise positions.
     async fn proposals(
         &self,

@@ -28,6 +28,7 @@ pub struct ReadModels {
     feed: Arc<Feed>,
     follower: JoinHandle<()>,
     stall: Arc<Mutex<Option<Stall>>>,
+    snapshots: Arc<dyn Snapshots>,
 }
 
 impl ReadModels {
@@ -66,7 +67,7 @@ impl ReadModels {
             aggregates: aggregates.clone(),
             applied: applied_tx,
             stall: stall.clone(),
-            snapshots,
+            snapshots: snapshots.clone(),
             saved,
         };
         if position >= saved + SNAPSHOT_EVERY {
@@ -80,6 +81,7 @@ impl ReadModels {
             feed,
             follower,
             stall,
+            snapshots,
         })
     }
 
@@ -111,6 +113,12 @@ impl ReadModels {
         let mut applied = self.applied.clone();
         let reached = tokio::time::timeout(timeout, applied.wait_for(|p| *p >= position)).await;
         matches!(reached, Ok(Ok(_)))
+    }
+
+    /// Stores the directory's snapshot as it stands now (after an erasure,
+    /// so the stored one no longer holds what was erased).
+    pub async fn save_snapshot(&self) {
+        store_snapshot(&self.directory, self.snapshots.as_ref()).await;
     }
 
     /// Waits until the read models have applied everything stored so far
@@ -194,28 +202,34 @@ impl Follower {
     }
 
     /// Stores the directory as it stands, so the next start reads only the
-    /// events after it. Failing to is logged, not fatal: the log has it all.
+    /// events after it.
     async fn save_snapshot(&self) {
-        let (position, body) = {
-            let directory = read_lock(&self.directory);
-            (directory.position(), directory.to_snapshot())
-        };
-        let body = match body {
-            Ok(body) => body,
-            Err(error) => {
-                tracing::warn!(%error, "could not write the directory's snapshot");
-                return;
-            }
-        };
-        let snapshot = Snapshot {
-            position,
-            format: directory::SNAPSHOT_FORMAT.to_string(),
-            body,
-        };
-        match self.snapshots.save_snapshot(SNAPSHOT, &snapshot).await {
-            Ok(()) => tracing::debug!(position, "stored the directory's snapshot"),
-            Err(error) => tracing::warn!(%error, "could not store the directory's snapshot"),
+        store_snapshot(&self.directory, self.snapshots.as_ref()).await;
+    }
+}
+
+/// Stores the directory as it stands. Failing to is logged, not fatal: the
+/// log has it all.
+async fn store_snapshot(directory: &RwLock<Directory>, snapshots: &dyn Snapshots) {
+    let (position, body) = {
+        let directory = read_lock(directory);
+        (directory.position(), directory.to_snapshot())
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::warn!(%error, "could not write the directory's snapshot");
+            return;
         }
+    };
+    let snapshot = Snapshot {
+        position,
+        format: directory::SNAPSHOT_FORMAT.to_string(),
+        body,
+    };
+    match snapshots.save_snapshot(SNAPSHOT, &snapshot).await {
+        Ok(()) => tracing::debug!(position, "stored the directory's snapshot"),
+        Err(error) => tracing::warn!(%error, "could not store the directory's snapshot"),
     }
 }
 

@@ -36,6 +36,10 @@ pub enum StoreError {
     /// if the failure came at commit, so retry with the same event ids.
     #[error("database error: {0}")]
     Database(#[source] Arc<sqlx::Error>),
+    /// An event's personal data could not be sealed (no key could be made
+    /// or stored for it); nothing was appended.
+    #[error("personal data could not be sealed: {0}")]
+    Sealing(String),
     /// Stored data could not be read back (a corrupt row).
     #[error("corrupt stored event at position {position}: {reason}")]
     Corrupt {

@@ -119,6 +119,17 @@ impl Feed {
         Ok(Arc::new(Feed { shared, reader }))
     }
 
+    /// Forgets the events kept in memory: they were read with keys since
+    /// destroyed (an erasure), so they are read from the store again.
+    pub fn forget_recent(&self) {
+        self.shared
+            .recent
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .events
+            .clear();
+    }
+
     /// The store the feed reads.
     pub fn store(&self) -> &Arc<dyn EventStore> {
         &self.shared.store

@@ -32,8 +32,8 @@ fn rota(team: TeamId) -> RaiseProposal {
 on_both_backends! {
     async fn another_process_writes_are_seen_at_once_through_the_cache(backend: Backend) {
         let db = TestDb::new(backend).await;
-        let a = App::start(db.storage().await).await.expect("first process");
-        let b = App::start(db.storage().await).await.expect("second process");
+        let a = App::start(db.unlocked().await).await.expect("first process");
+        let b = App::start(db.unlocked().await).await.expect("second process");
         let operator = CommandMeta::new(Caller::Operator, None);
 
         let person = |app: Arc<App>, name: &'static str| {

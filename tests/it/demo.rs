@@ -92,6 +92,7 @@ on_both_backends! {
         let demo = std::process::Command::new(env!("CARGO_BIN_EXE_advice-log"))
             .arg("demo")
             .env("DATABASE_URL", db.raw_url())
+            .env("ADVICE_LOG_DATA_KEY", db.data_key())
             .env("ADVICE_LOG_LOG", "warn")
             .output()
             .expect("run advice-log demo");

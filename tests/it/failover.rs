@@ -194,6 +194,7 @@ impl Served {
             ])
             .args(more)
             .env("DATABASE_URL", db.app_url())
+            .env("ADVICE_LOG_DATA_KEY", db.data_key())
             .env("ADVICE_LOG_SIGNING_KEY", key)
             .env("ADVICE_LOG_CHECKPOINT_DIR", checkpoints)
             .env("ADVICE_LOG_LOG", "warn")
@@ -473,6 +474,7 @@ async fn postgres_kill_9_the_leader_and_the_other_server_takes_over() {
         .arg("--trusted-checkpoint")
         .arg(&folders[1])
         .env("DATABASE_URL", db.raw_url())
+        .env("ADVICE_LOG_DATA_KEY", db.data_key())
         .env("ADVICE_LOG_SIGNING_KEY", &key)
         .output()
         .expect("run advice-log verify");

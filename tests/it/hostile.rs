@@ -52,6 +52,7 @@ impl Served {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("DATABASE_URL", db.raw_url())
+            .env("ADVICE_LOG_DATA_KEY", db.data_key())
             .env("ADVICE_LOG_SIGNING_KEY", keys.path().join("signing.key"))
             .env("ADVICE_LOG_LOG", "warn")
             .stdout(Stdio::piped())
@@ -314,6 +315,7 @@ on_both_backends! {
         let output = Command::new(BIN)
             .args(["bootstrap", "--name", "Ada\u{7}\u{1b}[2J", "--email", "ada@example.org"])
             .env("DATABASE_URL", db.raw_url())
+            .env("ADVICE_LOG_DATA_KEY", db.data_key())
             .env("ADVICE_LOG_LOG", "warn")
             .output()
             .expect("run advice-log");

@@ -74,7 +74,7 @@ async fn raise(
 /// The outbox's webhook rows, by id, once every one is sent (or the time
 /// runs out: then as they stand).
 async fn sent_rows(db: &TestDb, expected: usize, within: Duration) -> BTreeMap<i64, Status> {
-    let storage = db.storage().await;
+    let storage = db.unlocked().await;
     let deadline = Instant::now() + within;
     loop {
         let rows: BTreeMap<i64, Status> = storage

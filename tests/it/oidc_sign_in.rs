@@ -403,6 +403,7 @@ on_both_backends! {
                 .args(["serve", "--listen", "127.0.0.1:0"])
                 .args(extra)
                 .env("DATABASE_URL", db.raw_url())
+                .env("ADVICE_LOG_DATA_KEY", db.data_key())
                 .env("ADVICE_LOG_SIGNING_KEY", keys.path().join("signing.key"))
                 .env("ADVICE_LOG_OIDC_CLIENT_SECRET", "never-shown-secret")
                 .env("ADVICE_LOG_LOG", "warn")

@@ -46,7 +46,7 @@ async fn register(store: &Arc<dyn EventStore>, count: usize) {
 on_both_backends! {
     async fn the_directory_starts_from_its_snapshot_and_reads_only_the_tail(backend: Backend) {
         let db = TestDb::new(backend).await;
-        let storage = db.storage().await;
+        let storage = db.unlocked().await;
         register(&storage.events, 10_050).await;
 
         // The first start reads the whole log and keeps a snapshot of it.
@@ -81,7 +81,7 @@ on_both_backends! {
 on_both_backends! {
     async fn the_merkle_tree_keeps_its_chunks_and_ignores_a_false_snapshot(backend: Backend) {
         let db = TestDb::new(backend).await;
-        let storage = db.storage().await;
+        let storage = db.unlocked().await;
         register(&storage.events, 4 * 1024 + 10).await;
         let size = storage.events.head().await.expect("head");
         let tree = || LogTree::new(storage.events.clone()).with_snapshots(storage.snapshots.clone());

@@ -19,6 +19,13 @@ pub struct TestDb {
     pub url: DatabaseUrl,
     /// Keeps a SQLite file's folder alive.
     _dir: Option<tempfile::TempDir>,
+    /// The folder of its key-encryption key (`data.key`), which every
+    /// server started on it shares, as servers in production do.
+    keys: Arc<tempfile::TempDir>,
+}
+
+fn key_folder() -> Arc<tempfile::TempDir> {
+    Arc::new(tempfile::tempdir().expect("a folder for the data key"))
 }
 
 impl TestDb {
@@ -31,6 +38,7 @@ impl TestDb {
                 TestDb {
                     url: DatabaseUrl::Sqlite(format!("sqlite://{}", path.display())),
                     _dir: Some(dir),
+                    keys: key_folder(),
                 }
             }
             Backend::Postgres => {
@@ -54,6 +62,7 @@ impl TestDb {
                 TestDb {
                     url: DatabaseUrl::Postgres(format!("{server}/{name}")),
                     _dir: None,
+                    keys: key_folder(),
                 }
             }
         }
@@ -64,7 +73,13 @@ impl TestDb {
         TestDb {
             url: DatabaseUrl::Sqlite(format!("sqlite://{}", path.display())),
             _dir: None,
+            keys: key_folder(),
         }
+    }
+
+    /// The path of its key-encryption key (made by the first server).
+    pub fn data_key(&self) -> std::path::PathBuf {
+        self.keys.path().join("data.key")
     }
 
     /// Opens the event store on this database.
@@ -79,15 +94,23 @@ impl TestDb {
             .expect("open the database")
     }
 
+    /// [`TestDb::storage`], unlocked with the database's data key (as the
+    /// servers started on it are), so personal data opens.
+    pub async fn unlocked(&self) -> advice_log::backend::Storage {
+        let (kek, _) = advice_log::erasure::KeyEncryptionKey::load_or_create(&self.data_key())
+            .expect("data key");
+        self.storage().await.unlock(kek).await.expect("unlock")
+    }
+
     /// Asserts that the read-model tables equal a rebuild from the log:
     /// dumps them, empties them, replays the whole log into them and
     /// compares (the tables are left rebuilt).
     pub async fn assert_views_equal_a_rebuild(&self) {
-        let storage = self.storage().await;
+        let storage = self.unlocked().await;
         let views = storage.views.clone();
         let incremental = views.dump().await.expect("dump");
         views.reset().await.expect("reset");
-        let feed = advice_log::store::Feed::start(storage.events.clone())
+        let feed = advice_log::store::Feed::start(storage.sealed_events())
             .await
             .expect("feed");
         let rebuilt = advice_log::projection::Projector::new(feed, views.clone())
@@ -162,7 +185,8 @@ pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// The store the server writes to (on PostgreSQL connected as the
-    /// application role).
+    /// application role), as the application reads it: personal data
+    /// opened (`app.log` is the log as stored, sealed).
     pub store: Arc<dyn EventStore>,
     /// The application the server runs.
     pub app: Arc<App>,
@@ -242,12 +266,15 @@ impl TestApp {
         let storage = advice_log::backend::open_with_clock(&db.app_database(), clock.clone())
             .await
             .expect("open the database as the application role");
-        let store = storage.events.clone();
         let key_dir = tempfile::tempdir().expect("temporary folder");
         let (key, _) = advice_log::assurance::keys::LogKey::load_or_create(
             &key_dir.path().join("signing.key"),
         )
         .expect("signing key");
+        // As in production: personal data is sealed under a data key.
+        let (kek, _) =
+            advice_log::erasure::KeyEncryptionKey::load_or_create(&db.data_key()).expect("data key");
+        let storage = storage.unlock(kek).await.expect("unlock the personal data");
         let policy = advice_log::assurance::service::CheckpointPolicy {
             every_events: u64::MAX,
             every: std::time::Duration::from_secs(3600),
@@ -256,6 +283,7 @@ impl TestApp {
         let app = App::start_full(storage, clock, Some((key, policy)))
             .await
             .expect("start the application");
+        let store = app.store.clone();
         let listener = match listener {
             Some(listener) => listener,
             None => tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -517,6 +517,7 @@ async fn postgres_a_role_that_cannot_migrate_is_told_to_run_migrate_as_the_owner
     let output = Command::new(BIN)
         .args(["migrate"])
         .env("DATABASE_URL", db.app_url())
+        .env("ADVICE_LOG_DATA_KEY", db.data_key())
         .env("ADVICE_LOG_LOG", "warn")
         .output()
         .expect("run");
@@ -531,6 +532,7 @@ async fn postgres_a_role_that_cannot_migrate_is_told_to_run_migrate_as_the_owner
     let owner = Command::new(BIN)
         .args(["migrate"])
         .env("DATABASE_URL", db.raw_url())
+        .env("ADVICE_LOG_DATA_KEY", db.data_key())
         .env("ADVICE_LOG_LOG", "warn")
         .output()
         .expect("run");
@@ -538,6 +540,7 @@ async fn postgres_a_role_that_cannot_migrate_is_told_to_run_migrate_as_the_owner
     let output = Command::new(BIN)
         .args(["migrate"])
         .env("DATABASE_URL", db.app_url())
+        .env("ADVICE_LOG_DATA_KEY", db.data_key())
         .env("ADVICE_LOG_LOG", "warn")
         .output()
         .expect("run");

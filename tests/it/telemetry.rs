@@ -51,6 +51,7 @@ impl Served {
         command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("DATABASE_URL", db.raw_url())
+            .env("ADVICE_LOG_DATA_KEY", db.data_key())
             .env("ADVICE_LOG_SIGNING_KEY", keys.path().join("signing.key"))
             .env_remove("ADVICE_LOG_LOG")
             .env_remove("ADVICE_LOG_LOG_JSON")

@@ -369,7 +369,7 @@ fn raw(event: ProposalEvent) -> EventData {
 on_both_backends! {
     async fn a_crash_between_changes_and_checkpoint_applies_the_event_exactly_once(backend: Backend) {
         let db = TestDb::new(backend).await;
-        let storage = db.storage().await;
+        let storage = db.unlocked().await;
         let store = storage.events.clone();
         let team = TeamId::random();
         let proposal = ProposalId::random();

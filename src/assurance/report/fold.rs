@@ -316,6 +316,7 @@ fn note(folded: &mut Folded, event: &ProposalEvent, acted: Acted) {
         ProposalEvent::ProposalAmended { .. } => folded.amended.push(acted),
         ProposalEvent::AdviceGiven { .. }
         | ProposalEvent::ObjectionRaised { .. }
-        | ProposalEvent::VoteCast { .. } => {}
+        | ProposalEvent::VoteCast { .. }
+        | ProposalEvent::TextRedacted { .. } => {}
     }
 }

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod compliance;
 pub mod decide;
+pub mod redaction;
 pub mod rules;
 mod state;
 #[cfg(test)]
@@ -304,6 +305,16 @@ pub enum ProposalEvent {
         note: String,
         /// When to review it next.
         next_review_by: Option<DateTime<Utc>>,
+    },
+    /// An admin redacted one free-text field of an earlier event of this
+    /// proposal (a patient's name typed into an objection, say): its key
+    /// is destroyed once this is appended, so it reads as erased; the
+    /// event's bytes, and so the proof, are unchanged.
+    TextRedacted {
+        /// The event whose field was redacted (as `trail` shows it).
+        event_id: Uuid,
+        /// The field's name as stored (`reason`, `text`, `notes`...).
+        field: String,
     },
 }
 

@@ -208,6 +208,8 @@ pub struct ProposalState {
     /// The later decision that replaced this one.
     #[serde(default)]
     pub superseded_by: Option<super::ProposalId>,
+    /// The free-text fields redacted: (event id, field).
+    pub redacted: std::collections::BTreeSet<(uuid::Uuid, String)>,
 }
 
 impl ProposalState {
@@ -440,6 +442,9 @@ pub fn evolve(mut state: ProposalState, event: &ProposalEvent, at: DateTime<Utc>
             next_review_by: *next_review_by,
             at,
         }),
+        ProposalEvent::TextRedacted { event_id, field } => {
+            state.redacted.insert((*event_id, field.clone()));
+        }
     }
     state
 }

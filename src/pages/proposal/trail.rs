@@ -97,5 +97,8 @@ fn describe(
         ProposalEvent::DecisionReviewed { outcome, .. } => {
             format!("Reviewed: {}", words::review(*outcome).to_lowercase())
         }
+        ProposalEvent::TextRedacted { field, .. } => {
+            format!("Redacted text (the {field} of an earlier entry)")
+        }
     }
 }

@@ -46,6 +46,9 @@ pub struct PersonView {
     /// [`crate::domain::person::ERASED_NAME`] and their e-mail is empty.
     #[serde(default)]
     pub erased_at: Option<DateTime<Utc>>,
+    /// Whether the free text they wrote was erased with them.
+    #[serde(default)]
+    pub contributions_erased: bool,
 }
 
 impl PersonView {
@@ -400,6 +403,7 @@ impl Directory {
                         identities: Vec::new(),
                         left_at: None,
                         erased_at: None,
+                        contributions_erased: false,
                     },
                 );
             }
@@ -430,10 +434,13 @@ impl Directory {
                     person.email = email;
                 }
             }
-            PersonEvent::PersonErased { .. } => {
+            PersonEvent::PersonErased {
+                include_contributions,
+            } => {
                 if let Some(person) = self.persons.get_mut(&id) {
                     person.left_at.get_or_insert(at);
                     person.erased_at = Some(at);
+                    person.contributions_erased = include_contributions;
                     person.name = crate::domain::person::ERASED_NAME.to_string();
                     person.email.clear();
                 }

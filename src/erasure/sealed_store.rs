@@ -1,0 +1,172 @@
+//! The event store as the application sees it: personal data sealed on the
+//! way in and opened on the way out ([`super::sealing`]), around the store
+//! that keeps the bytes. Leaf hashes, canonical bytes and checkpoints pass
+//! through untouched: they cover the sealed bytes, which never change, so
+//! proofs and `verify` hold before and after an erasure.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::keyring::Keyring;
+use super::sealing::{open_event, seal_event};
+
+use crate::store::{
+    canonical, leader, Append, Appended, Backend, EventStore, RecordedEvent, StoreError,
+    StoredCheckpoint,
+};
+
+/// An event store whose personal data is sealed under the keyring's keys.
+pub struct SealedStore {
+    inner: Arc<dyn EventStore>,
+    keyring: Arc<Keyring>,
+}
+
+impl SealedStore {
+    /// Seals and opens through `keyring` around `inner`.
+    pub fn new(inner: Arc<dyn EventStore>, keyring: Arc<Keyring>) -> SealedStore {
+        SealedStore { inner, keyring }
+    }
+
+    /// The store that keeps the bytes (sealed), for proofs and exports.
+    pub fn inner(&self) -> &Arc<dyn EventStore> {
+        &self.inner
+    }
+
+    /// The keyring it seals and opens with.
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.keyring
+    }
+
+    async fn opened(&self, mut events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
+        for event in &mut events {
+            open_event(&self.keyring, event).await?;
+        }
+        Ok(events)
+    }
+
+    /// An append that reuses event ids already stored: a replay when every
+    /// stored event, opened, is the plain event asked for again (sealing
+    /// anew draws new nonces, so the stored bytes differ); else the
+    /// store's refusal.
+    async fn replayed(&self, plain: &Append, refusal: StoreError) -> Result<Appended, StoreError> {
+        let mut events = Vec::new();
+        for (stream_id, data) in plain.events() {
+            let Some(mut stored) = self.inner.read_event(data.event_id).await? else {
+                return Err(refusal);
+            };
+            open_event(&self.keyring, &mut stored).await?;
+            if !stored.has_content_of(stream_id, data) {
+                return Err(refusal);
+            }
+            events.push(stored.position_info());
+        }
+        Ok(Appended {
+            events,
+            replayed: true,
+        })
+    }
+}
+
+#[async_trait]
+impl EventStore for SealedStore {
+    fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+
+    async fn append(&self, append: Append) -> Result<Appended, StoreError> {
+        let mut sealed = append.clone();
+        for stream in &mut sealed.streams {
+            for event in &mut stream.events {
+                seal_event(&self.keyring, &stream.stream_id, event)
+                    .await
+                    .map_err(|e| StoreError::Sealing(e.to_string()))?;
+            }
+        }
+        match self.inner.append(sealed).await {
+            Err(refusal @ StoreError::EventIdReused { .. }) => {
+                self.replayed(&append, refusal).await
+            }
+            other => other,
+        }
+    }
+
+    async fn read_event(&self, event_id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {
+        match self.inner.read_event(event_id).await? {
+            Some(mut event) => {
+                open_event(&self.keyring, &mut event).await?;
+                Ok(Some(event))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn read_streams(&self, stream_ids: &[String]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let events = self.inner.read_streams(stream_ids).await?;
+        self.opened(events).await
+    }
+
+    async fn leaf_hashes(&self, after: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.inner.leaf_hashes(after, limit).await
+    }
+
+    async fn store_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
+        self.inner.store_checkpoint(checkpoint).await
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        self.inner.checkpoints().await
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        self.inner.latest_checkpoint().await
+    }
+
+    async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        let events = self.inner.read_stream(stream_id).await?;
+        self.opened(events).await
+    }
+
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        let events = self.inner.read_all(after, limit).await?;
+        self.opened(events).await
+    }
+
+    async fn read_window(
+        &self,
+        window: crate::window::Window<u64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let events = self.inner.read_window(window).await?;
+        self.opened(events).await
+    }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        self.inner.head().await
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.inner.watch_head()
+    }
+
+    fn leadership(&self) -> Arc<leader::Leadership> {
+        self.inner.leadership()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+
+    async fn close(&self) {
+        self.inner.close().await
+    }
+
+    async fn read_canonical(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<canonical::CanonicalPage, StoreError> {
+        self.inner.read_canonical(after, limit).await
+    }
+}

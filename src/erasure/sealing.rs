@@ -1,0 +1,238 @@
+//! Sealing an event's personal data as it is appended, and opening it as
+//! it is read: the fields `domain::personal_data` lists are replaced in the
+//! stored payload by `{"sealed": "<nonce and ciphertext>", "key": "<ref>"}`
+//! and put back (or, once their key is destroyed, replaced by the erased
+//! placeholder) on reading. The associated data binds each sealed value to
+//! its event's id, its place in the payload and its key, so a sealed value
+//! copied into another event or field does not open.
+//!
+//! A value is sealed only where there is a key to seal it under: a name or
+//! e-mail in a person's own stream, free text with an author (a command by
+//! a person; the operator's commands have none and stay as they are).
+//! Events written before this encoding are plain and are read as they are.
+
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::error::ErasureError;
+use super::keyring::{KeyLookup, Keyring};
+use super::seal::{open, seal, Sealed};
+use crate::domain::person::ERASED_NAME;
+use crate::domain::personal_data::{personal_fields, PersonalField, Protection};
+use crate::domain::PersonId;
+use crate::store::{EventData, RecordedEvent, StoreError};
+
+/// What erased free text reads as.
+pub const ERASED_TEXT: &str = "[This text has been erased]";
+
+/// The key a sealed value names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRef {
+    /// A person's own key (their name and e-mail).
+    Person(PersonId),
+    /// One field's key, wrapped by its author's.
+    Field(Uuid),
+}
+
+impl KeyRef {
+    /// As stored: `person:<uuid>` or `field:<uuid>`.
+    pub fn to_text(self) -> String {
+        match self {
+            KeyRef::Person(person) => format!("person:{}", person.0),
+            KeyRef::Field(key_id) => format!("field:{key_id}"),
+        }
+    }
+
+    /// Reads the stored form.
+    pub fn parse(text: &str) -> Option<KeyRef> {
+        let (kind, id) = text.split_once(':')?;
+        let id = Uuid::parse_str(id).ok()?;
+        match kind {
+            "person" => Some(KeyRef::Person(PersonId(id))),
+            "field" => Some(KeyRef::Field(id)),
+            _ => None,
+        }
+    }
+}
+
+/// A sealed value in a payload: its key and its sealed bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    /// The key it is sealed under.
+    pub key: KeyRef,
+    /// Nonce and ciphertext.
+    pub sealed: Sealed,
+}
+
+impl SealedValue {
+    /// Reads a payload value as a sealed one; `None` for anything else (a
+    /// plain string written before sealing, a null).
+    pub fn from_json(value: &Value) -> Option<SealedValue> {
+        let object = value.as_object()?;
+        if object.len() != 2 {
+            return None;
+        }
+        let key = KeyRef::parse(object.get("key")?.as_str()?)?;
+        let sealed = Sealed::from_text(object.get("sealed")?.as_str()?).ok()?;
+        Some(SealedValue { key, sealed })
+    }
+
+    fn to_json(&self) -> Value {
+        let mut object = Map::new();
+        object.insert("sealed".into(), Value::String(self.sealed.to_text()));
+        object.insert("key".into(), Value::String(self.key.to_text()));
+        Value::Object(object)
+    }
+}
+
+/// The associated data of one sealed value: the event, the value's place
+/// in its payload, and its key.
+pub fn value_aad(event_id: Uuid, path: &str, key: KeyRef) -> Vec<u8> {
+    format!("advice-log sealed value {event_id} {path} {}", key.to_text()).into_bytes()
+}
+
+/// The places in `payload` of a personal field: `name`, or `notes/0/note`
+/// for each element of an array.
+fn places(payload: &Value, field: &PersonalField) -> Vec<String> {
+    match field.within {
+        None => vec![field.name.to_string()],
+        Some(array) => payload
+            .get(array)
+            .and_then(Value::as_array)
+            .map(|items| {
+                (0..items.len())
+                    .map(|i| format!("{array}/{i}/{}", field.name))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn at_mut<'a>(payload: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    payload.pointer_mut(&format!("/{path}"))
+}
+
+/// Seals the personal data of an event about to be appended to
+/// `stream_id`, in place.
+pub async fn seal_event(
+    keyring: &Keyring,
+    stream_id: &str,
+    event: &mut EventData,
+) -> Result<(), ErasureError> {
+    let fields = personal_fields(&event.event_type);
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let author = crate::domain::metadata::Metadata::from_value(&event.metadata)
+        .ok()
+        .and_then(|metadata| metadata.actor);
+    for field in fields {
+        for path in places(&event.payload, field) {
+            let Some(Value::String(plain)) = at_mut(&mut event.payload, &path).map(|v| v.take())
+            else {
+                continue;
+            };
+            let keyed = match field.protection {
+                Protection::Identity => match PersonId::from_stream(stream_id) {
+                    Some(person) => Some((
+                        KeyRef::Person(person),
+                        keyring.person_key_for_writing(person).await?,
+                    )),
+                    None => None,
+                },
+                Protection::Contribution => match author {
+                    Some(author) => {
+                        let (key_id, key) = keyring.new_field_key(author).await?;
+                        Some((KeyRef::Field(key_id), key))
+                    }
+                    None => None,
+                },
+            };
+            let value = match keyed {
+                Some((key, data_key)) => {
+                    let aad = value_aad(event.event_id, &path, key);
+                    let sealed = seal(&data_key, plain.as_bytes(), &aad)?;
+                    SealedValue { key, sealed }.to_json()
+                }
+                None => Value::String(plain),
+            };
+            if let Some(slot) = at_mut(&mut event.payload, &path) {
+                *slot = value;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the personal data of an event read from the store, in place: each
+/// sealed value becomes its text again, or the erased placeholder when its
+/// key was destroyed. A sealed value whose key is unknown, or that does not
+/// open, is an error naming the event's position.
+pub async fn open_event(keyring: &Keyring, event: &mut RecordedEvent) -> Result<(), StoreError> {
+    let fields = personal_fields(&event.event_type);
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let unreadable = |event: &RecordedEvent, path: &str, why: &str| StoreError::Corrupt {
+        position: event.position,
+        reason: format!(
+            "the sealed {path} of {} does not open: {why}",
+            event.event_type
+        ),
+    };
+    for field in fields {
+        for path in places(&event.payload, field) {
+            let Some(found) = at_mut(&mut event.payload, &path).and_then(|v| SealedValue::from_json(v))
+            else {
+                continue;
+            };
+            let lookup = match found.key {
+                KeyRef::Person(person) => keyring.load_person_key(person).await,
+                KeyRef::Field(key_id) => keyring.load_field_key(key_id).await,
+            }
+            .map_err(|e| unreadable(event, &path, &e.to_string()))?;
+            let text = match lookup {
+                KeyLookup::Live(key) => {
+                    let aad = value_aad(event.event_id, &path, found.key);
+                    let bytes = open(&key, &found.sealed, &aad)
+                        .map_err(|e| unreadable(event, &path, &e.to_string()))?;
+                    String::from_utf8(bytes)
+                        .map_err(|_| unreadable(event, &path, "it is not UTF-8 text"))?
+                }
+                KeyLookup::Erased => erased(field).to_string(),
+                KeyLookup::Unknown => {
+                    return Err(unreadable(event, &path, "its key is not stored"));
+                }
+            };
+            if let Some(slot) = at_mut(&mut event.payload, &path) {
+                *slot = Value::String(text);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What an erased field reads as.
+fn erased(field: &PersonalField) -> &'static str {
+    match (field.protection, field.name) {
+        (Protection::Identity, "name") => ERASED_NAME,
+        (Protection::Identity, _) => "",
+        (Protection::Contribution, _) => ERASED_TEXT,
+    }
+}
+
+/// The sealed values of a stored event's payload, with their places (for
+/// redacting one field, and for a bundle's keys).
+pub fn sealed_values(event_type: &str, payload: &Value) -> Vec<(String, SealedValue)> {
+    personal_fields(event_type)
+        .iter()
+        .flat_map(|field| {
+            places(payload, field).into_iter().filter_map(|path| {
+                payload
+                    .pointer(&format!("/{path}"))
+                    .and_then(SealedValue::from_json)
+                    .map(|value| (path, value))
+            })
+        })
+        .collect()
+}
