@@ -424,7 +424,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Checkpoint => {
             let key = read_key(&cli.signing_key)?;
             let dir = checkpoint_dir(&cli.checkpoint_dir)?;
-            let storage = backend::open(&url).await?;
+            let storage = unlock(&data_key, backend::open(&url).await?).await?;
             let store = storage.events.clone();
             let assurance = Assurance::new(store.clone(), key).with_dir(dir);
             let issued = assurance.issue(chrono::Utc::now()).await;
@@ -452,13 +452,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let key = read_key(&cli.signing_key)?;
             let dir = checkpoint_dir(&cli.checkpoint_dir)?;
-            let storage = backend::open(&url).await?;
+            let storage = unlock(&data_key, backend::open(&url).await?).await?;
             let store = storage.events.clone();
             let assurance = Assurance::new(store.clone(), key).with_dir(dir);
             let head = store.head().await?;
             let bar = progress(head, "exporting");
             let exported = export(
                 store.as_ref(),
+                storage.keyring.as_deref(),
                 &assurance,
                 selection,
                 &out,

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::bundle_keys::{BundleKeys, KEYS_FILE};
 use super::checkpoint::Checkpoint;
 use super::error::AssuranceError;
 use super::keys::VerifierKey;
@@ -30,6 +31,7 @@ use super::service::Assurance;
 use crate::domain::proposal::ProposalId;
 use crate::domain::TeamId;
 use crate::store::canonical::{event_bytes, leaf_hash};
+use crate::erasure::Keyring;
 use crate::store::EventStore;
 
 /// The files of a bundle, in the order the manifest lists them.
@@ -86,6 +88,7 @@ fn io(path: &Path, error: std::io::Error) -> AssuranceError {
 /// that covers the whole log. Answers how many events it holds.
 pub async fn export(
     store: &dyn EventStore,
+    keyring: Option<&Keyring>,
     assurance: &Assurance,
     selection: Selection,
     dir: &Path,
@@ -114,8 +117,16 @@ pub async fn export(
         .map(|e| String::from_utf8_lossy(&event_bytes(e)).into_owned())
         .collect();
     let events_jsonl: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let keys = match keyring {
+        Some(keyring) => Some(BundleKeys::gather(keyring, &events).await?),
+        None => None,
+    };
     let parsed = parse_events(&events_jsonl)?;
-    let files = [
+    let parsed = match &keys {
+        Some(keys) => keys.open(&parsed)?,
+        None => parsed,
+    };
+    let mut files = vec![
         ("events.jsonl", events_jsonl.clone()),
         ("checkpoint.txt", checkpoint.note.clone()),
         (
@@ -135,6 +146,9 @@ pub async fn export(
             report::render(report::LAYOUT, &parsed, &checkpoint.note)?,
         ),
     ];
+    if let Some(keys) = &keys {
+        files.push((KEYS_FILE, keys.to_text()?));
+    }
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut manifest = Manifest {
         report_layout: Some(report::LAYOUT),
@@ -283,14 +297,17 @@ pub fn verify_bundle(
     };
     let manifest: Manifest = serde_json::from_slice(&read("manifest.json")?)
         .map_err(|e| fail(format!("manifest.json: {e}")))?;
-    let listed: BTreeSet<&str> = manifest.sha256.keys().map(String::as_str).collect();
+    let mut listed: BTreeSet<&str> = manifest.sha256.keys().map(String::as_str).collect();
+    // Bundles made before personal data was sealed have no keys file.
+    let has_keys = listed.remove(KEYS_FILE);
     if listed != FILES.iter().copied().collect() {
         return Err(fail(
             "manifest.json does not list exactly the bundle's files".into(),
         ));
     }
     let mut contents = BTreeMap::new();
-    for name in FILES {
+    let names = FILES.iter().copied().chain(has_keys.then_some(KEYS_FILE));
+    for name in names {
         let bytes = read(name)?;
         if hex::encode(Sha256::digest(&bytes)) != manifest.sha256[name] {
             return Err(fail(format!("{name}: its SHA-256 is not the manifest's")));
@@ -341,6 +358,10 @@ pub fn verify_bundle(
         )
         .map_err(|e| fail(format!("event at position {position}: {e}")))?;
     }
+    let events = match contents.get(KEYS_FILE) {
+        Some(keys) => BundleKeys::parse(keys)?.open(&events)?,
+        None => events,
+    };
     if trail_csv(&events)? != contents["trail.csv"] {
         return Err(fail(
             "trail.csv is not the trail of the bundle's events".into(),

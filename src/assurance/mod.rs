@@ -14,5 +14,6 @@ pub mod tree;
 pub use error::AssuranceError;
 pub mod audit;
 pub mod bundle;
+pub mod bundle_keys;
 pub mod service;
 pub mod verify;

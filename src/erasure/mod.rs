@@ -26,7 +26,8 @@ pub use keyring::{KeyLookup, Keyring};
 pub use seal::{open, seal, unwrap, wrap, Sealed, NONCE_LEN, TAG_LEN};
 pub use sealed_store::SealedStore;
 pub use sealing::{
-    open_event, seal_event, sealed_values, value_aad, KeyRef, SealedValue, ERASED_TEXT,
+    erased_placeholder, open_event, open_payload, opening, seal_event, sealed_values, value_aad,
+    KeyRef, Opening, SealedValue, ERASED_TEXT,
 };
 pub use sql::{PgKeyStore, SqliteKeyStore};
 pub use store::{

@@ -11,10 +11,14 @@
 //! a person; the operator's commands have none and stay as they are).
 //! Events written before this encoding are plain and are read as they are.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::error::ErasureError;
+use super::key::DataKey;
 use super::keyring::{KeyLookup, Keyring};
 use super::seal::{open, seal, Sealed};
 use crate::domain::person::ERASED_NAME;
@@ -26,7 +30,7 @@ use crate::store::{EventData, RecordedEvent, StoreError};
 pub const ERASED_TEXT: &str = "[This text has been erased]";
 
 /// The key a sealed value names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyRef {
     /// A person's own key (their name and e-mail).
     Person(PersonId),
@@ -164,47 +168,49 @@ pub async fn seal_event(
     Ok(())
 }
 
-/// Opens the personal data of an event read from the store, in place: each
-/// sealed value becomes its text again, or the erased placeholder when its
-/// key was destroyed. A sealed value whose key is unknown, or that does not
-/// open, is an error naming the event's position.
-pub async fn open_event(keyring: &Keyring, event: &mut RecordedEvent) -> Result<(), StoreError> {
-    let fields = personal_fields(&event.event_type);
-    if fields.is_empty() {
-        return Ok(());
-    }
-    let unreadable = |event: &RecordedEvent, path: &str, why: &str| StoreError::Corrupt {
-        position: event.position,
-        reason: format!(
-            "the sealed {path} of {} does not open: {why}",
-            event.event_type
-        ),
-    };
-    for field in fields {
-        for path in places(&event.payload, field) {
-            let Some(found) = at_mut(&mut event.payload, &path).and_then(|v| SealedValue::from_json(v))
-            else {
+/// What opening a sealed value has to go on.
+#[derive(Debug, Clone)]
+pub enum Opening {
+    /// Its key.
+    Key(Arc<DataKey>),
+    /// Its key was destroyed: it reads as erased.
+    Erased,
+    /// No key is known for it.
+    Missing,
+}
+
+/// Opens every sealed value of a payload in place, with the key
+/// `key_for` gives for each: its text again, or the erased placeholder.
+/// A value whose key is missing, or that does not open, is an error
+/// naming its place.
+pub fn open_payload(
+    event_type: &str,
+    event_id: Uuid,
+    payload: &mut Value,
+    key_for: &dyn Fn(KeyRef) -> Opening,
+) -> Result<(), String> {
+    for field in personal_fields(event_type) {
+        for path in places(payload, field) {
+            let Some(found) = at_mut(payload, &path).and_then(|v| SealedValue::from_json(v)) else {
                 continue;
             };
-            let lookup = match found.key {
-                KeyRef::Person(person) => keyring.load_person_key(person).await,
-                KeyRef::Field(key_id) => keyring.load_field_key(key_id).await,
-            }
-            .map_err(|e| unreadable(event, &path, &e.to_string()))?;
-            let text = match lookup {
-                KeyLookup::Live(key) => {
-                    let aad = value_aad(event.event_id, &path, found.key);
+            let text = match key_for(found.key) {
+                Opening::Key(key) => {
+                    let aad = value_aad(event_id, &path, found.key);
                     let bytes = open(&key, &found.sealed, &aad)
-                        .map_err(|e| unreadable(event, &path, &e.to_string()))?;
+                        .map_err(|e| format!("the sealed {path} does not open: {e}"))?;
                     String::from_utf8(bytes)
-                        .map_err(|_| unreadable(event, &path, "it is not UTF-8 text"))?
+                        .map_err(|_| format!("the sealed {path} is not UTF-8 text"))?
                 }
-                KeyLookup::Erased => erased(field).to_string(),
-                KeyLookup::Unknown => {
-                    return Err(unreadable(event, &path, "its key is not stored"));
+                Opening::Erased => erased_placeholder(field).to_string(),
+                Opening::Missing => {
+                    return Err(format!(
+                        "the sealed {path} names the key {}, which is not to be had",
+                        found.key.to_text()
+                    ))
                 }
             };
-            if let Some(slot) = at_mut(&mut event.payload, &path) {
+            if let Some(slot) = at_mut(payload, &path) {
                 *slot = Value::String(text);
             }
         }
@@ -212,8 +218,44 @@ pub async fn open_event(keyring: &Keyring, event: &mut RecordedEvent) -> Result<
     Ok(())
 }
 
+/// Opens the personal data of an event read from the store, in place: each
+/// sealed value becomes its text again, or the erased placeholder when its
+/// key was destroyed. A sealed value whose key is unknown, or that does not
+/// open, is an error naming the event's position.
+pub async fn open_event(keyring: &Keyring, event: &mut RecordedEvent) -> Result<(), StoreError> {
+    let sealed = sealed_values(&event.event_type, &event.payload);
+    if sealed.is_empty() {
+        return Ok(());
+    }
+    let corrupt = |event: &RecordedEvent, why: String| StoreError::Corrupt {
+        position: event.position,
+        reason: format!("{}: {why}", event.event_type),
+    };
+    let mut keys = HashMap::new();
+    for (_, value) in &sealed {
+        let lookup = match value.key {
+            KeyRef::Person(person) => keyring.load_person_key(person).await,
+            KeyRef::Field(key_id) => keyring.load_field_key(key_id).await,
+        }
+        .map_err(|e| corrupt(event, e.to_string()))?;
+        keys.insert(value.key, opening(lookup));
+    }
+    let key_for = |key: KeyRef| keys.get(&key).cloned().unwrap_or(Opening::Missing);
+    open_payload(&event.event_type, event.event_id, &mut event.payload, &key_for)
+        .map_err(|why| corrupt(event, why))
+}
+
+/// A keyring's answer as an opening.
+pub fn opening(lookup: KeyLookup) -> Opening {
+    match lookup {
+        KeyLookup::Live(key) => Opening::Key(key),
+        KeyLookup::Erased => Opening::Erased,
+        KeyLookup::Unknown => Opening::Missing,
+    }
+}
+
 /// What an erased field reads as.
-fn erased(field: &PersonalField) -> &'static str {
+pub fn erased_placeholder(field: &PersonalField) -> &'static str {
     match (field.protection, field.name) {
         (Protection::Identity, "name") => ERASED_NAME,
         (Protection::Identity, _) => "",

@@ -3,6 +3,7 @@
 pub mod assurance;
 pub mod budget;
 pub mod connection;
+pub mod erasure;
 pub mod error;
 pub mod event;
 pub mod identity;
@@ -49,6 +50,7 @@ pub struct Mutation(
     assurance::AssuranceMutation,
     notifications::NotificationsMutation,
     identity::IdentityMutation,
+    erasure::ErasureMutation,
 );
 
 /// The deepest query the server runs.

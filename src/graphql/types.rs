@@ -111,6 +111,17 @@ impl Person {
         self.0.left_at
     }
 
+    /// Whether their personal data was erased (`erasePerson`): their name
+    /// reads as "Erased person" and their e-mail as empty.
+    async fn erased(&self) -> bool {
+        self.0.erased_at.is_some()
+    }
+
+    /// When their personal data was erased, if it was.
+    async fn erased_at(&self) -> Option<DateTime<Utc>> {
+        self.0.erased_at
+    }
+
     /// The teams they are in now, with their role in each, in the order
     /// the teams were formed.
     async fn teams(

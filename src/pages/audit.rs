@@ -164,6 +164,7 @@ pub async fn bundle(
     let now = state.app.clock.now();
     export(
         &*state.app.log,
+        state.app.keyring.as_deref(),
         &assurance,
         selection,
         &path,

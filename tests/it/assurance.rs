@@ -334,7 +334,7 @@ on_both_backends! {
         let out = tempfile::tempdir().expect("dir");
         let dir = out.path().join("bundle");
         let selection = Selection::Proposal(advice_log::domain::proposal::ProposalId::parse(&proposal).expect("id"));
-        let count = export(app.store.as_ref(), &assurance, selection, &dir, chrono::Utc::now(), &|_| {}).await.expect("export");
+        let count = export(app.app.log.as_ref(), app.app.keyring.as_deref(), &assurance, selection, &dir, chrono::Utc::now(), &|_| {}).await.expect("export");
         assert!(count >= 5, "the proposal's events and the people they name");
         app.stop().await;
 
@@ -399,7 +399,7 @@ on_both_backends! {
         let out = tempfile::tempdir().expect("dir");
         let dir = out.path().join("bundle");
         let selection = Selection::Proposal(advice_log::domain::proposal::ProposalId::parse(&proposal).expect("id"));
-        export(app.store.as_ref(), &assurance, selection, &dir, chrono::Utc::now(), &|_| {}).await.expect("export");
+        export(app.app.log.as_ref(), app.app.keyring.as_deref(), &assurance, selection, &dir, chrono::Utc::now(), &|_| {}).await.expect("export");
         app.stop().await;
         verify_bundle(&dir, Some(&assurance.key.verifier())).expect("the bundle verifies");
 

@@ -151,10 +151,12 @@ on_both_backends! {
         assert!(checked.status.success(), "{checked:?}");
         assert!(String::from_utf8_lossy(&checked.stdout).contains("bundle verified"));
 
-        // Tamper with the log; verify names the position and fails.
+        // Tamper with the log; verify names the position and fails. (Ada's
+        // name is sealed, so the stored payload has no "Ada" to change: her
+        // role is changed instead.)
         let sql = match backend {
-            Backend::Sqlite => vec!["DROP TRIGGER events_refuse_update", "UPDATE events SET payload = replace(payload, 'Ada', 'Eve') WHERE position = 1"],
-            Backend::Postgres => vec!["DROP TRIGGER events_refuse_update_delete ON events", "UPDATE events SET payload = replace(payload::text, 'Ada', 'Eve')::json WHERE position = 1"],
+            Backend::Sqlite => vec!["DROP TRIGGER events_refuse_update", "UPDATE events SET payload = replace(payload, 'ADMIN', 'AUDITOR') WHERE position = 1"],
+            Backend::Postgres => vec!["DROP TRIGGER events_refuse_update_delete ON events", "UPDATE events SET payload = replace(payload::text, 'ADMIN', 'AUDITOR')::json WHERE position = 1"],
         };
         match backend {
             Backend::Sqlite => {

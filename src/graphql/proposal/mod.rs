@@ -6,7 +6,7 @@ mod advice;
 mod decision;
 mod enums;
 mod inputs;
-mod mutation;
+pub(crate) mod mutation;
 mod object;
 mod trail;
 

@@ -54,7 +54,11 @@ impl ProposalPayload {
 
 /// The answer of a proposal mutation; the proposal itself is read only if
 /// the client asks for it.
-fn payload(id: ProposalId, written: Written, created: Option<Uuid>) -> GqlResult<ProposalPayload> {
+pub(crate) fn payload(
+    id: ProposalId,
+    written: Written,
+    created: Option<Uuid>,
+) -> GqlResult<ProposalPayload> {
     Ok(ProposalPayload {
         id,
         created_id: created.map(|id| ID(id.to_string())),

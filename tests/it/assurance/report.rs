@@ -250,7 +250,8 @@ async fn bundle(record: &Record, selection: Selection, dir: &Path) -> String {
         .expect("assurance")
         .clone();
     export(
-        record.app.store.as_ref(),
+        record.app.app.log.as_ref(),
+        record.app.app.keyring.as_deref(),
         &assurance,
         selection,
         dir,
