@@ -16,9 +16,9 @@ use crate::assurance::service::{Assurance, CheckpointPolicy};
 use crate::assurance::tree::LogTree;
 use crate::assurance::verify::{verify_log_trusting, Report, Trusted};
 use crate::backend;
-use crate::erasure::KeyEncryptionKey;
 use crate::domain::proposal::ProposalId;
 use crate::domain::{Caller, PersonId, TeamId};
+use crate::erasure::KeyEncryptionKey;
 use crate::http::DEFAULT_BODY_LIMIT;
 use crate::notify::Notifications;
 use crate::projection::Projector;
@@ -652,7 +652,11 @@ async fn unlock(
             kek.fingerprint()
         );
     }
-    match storage.clone().unlock(kek.named(&path.display().to_string())).await {
+    match storage
+        .clone()
+        .unlock(kek.named(&path.display().to_string()))
+        .await
+    {
         Ok(unlocked) => Ok(unlocked),
         Err(error) => {
             storage.close().await;

@@ -61,7 +61,9 @@ impl App {
                 Ok(Plan::default().write(person_id.stream(), version, decided))
             })
             .await?;
-        self.read.wait_for(outcome.position, super::execute::READ_YOUR_WRITES).await;
+        self.read
+            .wait_for(outcome.position, super::execute::READ_YOUR_WRITES)
+            .await;
         keyring
             .erase_person(person_id, reason, self.clock.now(), !include_contributions)
             .await
@@ -257,9 +259,13 @@ impl App {
     ) -> Result<(), AppError> {
         self.feed.forget_recent();
         self.read.aggregates().clear();
-        self.read.wait_for(position, super::execute::READ_YOUR_WRITES).await;
+        self.read
+            .wait_for(position, super::execute::READ_YOUR_WRITES)
+            .await;
         self.read.save_snapshot().await;
-        self.projector.wait_for(position, super::execute::READ_YOUR_WRITES).await;
+        self.projector
+            .wait_for(position, super::execute::READ_YOUR_WRITES)
+            .await;
         let ids: Vec<ProposalId> = proposals.into_iter().collect();
         self.projector.reproject(&ids).await?;
         Ok(())

@@ -98,7 +98,10 @@ impl App {
 
     /// Refuses to mark the last admin still here as left: nobody could then
     /// register people, issue tokens or link identities.
-    pub(super) fn refuse_leaving_without_an_admin(&self, person_id: PersonId) -> Result<(), AppError> {
+    pub(super) fn refuse_leaving_without_an_admin(
+        &self,
+        person_id: PersonId,
+    ) -> Result<(), AppError> {
         let directory = self.read.directory();
         let is_admin = |p: &crate::read::directory::PersonView| {
             p.org_role == Some(crate::domain::OrgRole::Admin) && !p.left()

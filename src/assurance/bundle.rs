@@ -30,8 +30,8 @@ use super::selection::select;
 use super::service::Assurance;
 use crate::domain::proposal::ProposalId;
 use crate::domain::TeamId;
-use crate::store::canonical::{event_bytes, leaf_hash};
 use crate::erasure::Keyring;
+use crate::store::canonical::{event_bytes, leaf_hash};
 use crate::store::EventStore;
 
 /// The files of a bundle, in the order the manifest lists them.
@@ -254,20 +254,23 @@ fn trail_csv(events: &[Line]) -> Result<String, AssuranceError> {
     String::from_utf8(bytes).map_err(|e| fail(e.to_string()))
 }
 
-/// Person id to name, from the registrations in the bundle.
+/// Person id to name, from the registrations in the bundle (and the
+/// corrections and erasures after them, in order).
 pub(super) fn names(events: &[Line]) -> BTreeMap<String, String> {
-    events
-        .iter()
-        .filter(|e| e.str("/event_type") == "PersonRegistered")
-        .map(|e| {
-            (
-                e.str("/stream_id")
-                    .trim_start_matches("person-")
-                    .to_string(),
-                e.str("/payload/name"),
-            )
-        })
-        .collect()
+    let mut names = BTreeMap::new();
+    for e in events {
+        let name = match e.str("/event_type").as_str() {
+            "PersonRegistered" | "PersonDetailsCorrected" => e.str("/payload/name"),
+            "PersonErased" => crate::domain::person::ERASED_NAME.to_string(),
+            _ => continue,
+        };
+        let id = e
+            .str("/stream_id")
+            .trim_start_matches("person-")
+            .to_string();
+        names.insert(id, name);
+    }
+    names
 }
 
 /// What checking a bundle found.

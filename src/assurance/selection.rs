@@ -24,7 +24,7 @@ pub(super) async fn select(
     let whole = matches!(selection, Selection::All);
     let mut chosen = Vec::new();
     let mut proposals: BTreeSet<String> = BTreeSet::new();
-    let mut registrations: BTreeMap<Uuid, RecordedEvent> = BTreeMap::new();
+    let mut registrations: BTreeMap<Uuid, Vec<RecordedEvent>> = BTreeMap::new();
     let mut spending: Vec<RecordedEvent> = Vec::new();
     let mut cursor = 0;
     loop {
@@ -34,7 +34,7 @@ pub(super) async fn select(
         for event in page {
             if !whole {
                 if let Some(id) = registered(&event) {
-                    registrations.entry(id).or_insert_with(|| event.clone());
+                    registrations.entry(id).or_default().push(event.clone());
                 }
                 if matches!(
                     event.event_type.as_str(),
@@ -78,7 +78,13 @@ pub(super) async fn select(
             })
             .collect();
         let named: BTreeSet<Uuid> = chosen.iter().chain(&extra).flat_map(named).collect();
-        extra.extend(named.iter().filter_map(|id| registrations.get(id).cloned()));
+        extra.extend(
+            named
+                .iter()
+                .filter_map(|id| registrations.get(id))
+                .flatten()
+                .cloned(),
+        );
         chosen.append(&mut extra);
         chosen.sort_by_key(|e| e.position);
         chosen.dedup_by_key(|e| e.position);
@@ -86,10 +92,13 @@ pub(super) async fn select(
     Ok(chosen)
 }
 
-/// The person, team or group an event registers, if it is a registration.
+/// The person, team or group an event registers, if it is a registration
+/// (or a person's correction or erasure, which says what their name now is).
 fn registered(event: &RecordedEvent) -> Option<Uuid> {
     match event.event_type.as_str() {
-        "PersonRegistered" => PersonId::from_stream(&event.stream_id).map(|p| p.0),
+        "PersonRegistered" | "PersonDetailsCorrected" | "PersonErased" => {
+            PersonId::from_stream(&event.stream_id).map(|p| p.0)
+        }
         "TeamFormed" => TeamId::from_stream(&event.stream_id).map(|t| t.0),
         "GroupFormed" => GroupId::from_stream(&event.stream_id).map(|g| g.0),
         _ => None,

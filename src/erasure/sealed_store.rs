@@ -40,7 +40,10 @@ impl SealedStore {
         &self.keyring
     }
 
-    async fn opened(&self, mut events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn opened(
+        &self,
+        mut events: Vec<RecordedEvent>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         for event in &mut events {
             open_event(&self.keyring, event).await?;
         }

@@ -92,7 +92,11 @@ impl SealedValue {
 /// The associated data of one sealed value: the event, the value's place
 /// in its payload, and its key.
 pub fn value_aad(event_id: Uuid, path: &str, key: KeyRef) -> Vec<u8> {
-    format!("advice-log sealed value {event_id} {path} {}", key.to_text()).into_bytes()
+    format!(
+        "advice-log sealed value {event_id} {path} {}",
+        key.to_text()
+    )
+    .into_bytes()
 }
 
 /// The places in `payload` of a personal field: `name`, or `notes/0/note`
@@ -241,8 +245,13 @@ pub async fn open_event(keyring: &Keyring, event: &mut RecordedEvent) -> Result<
         keys.insert(value.key, opening(lookup));
     }
     let key_for = |key: KeyRef| keys.get(&key).cloned().unwrap_or(Opening::Missing);
-    open_payload(&event.event_type, event.event_id, &mut event.payload, &key_for)
-        .map_err(|why| corrupt(event, why))
+    open_payload(
+        &event.event_type,
+        event.event_id,
+        &mut event.payload,
+        &key_for,
+    )
+    .map_err(|why| corrupt(event, why))
 }
 
 /// A keyring's answer as an opening.

@@ -78,12 +78,7 @@ impl ErasureMutation {
         let meta = command_meta(ctx, input.command_id.as_ref())?;
         let person_id = PersonId::parse(&input.person_id).gql()?;
         let outcome = app(ctx)
-            .erase_person(
-                &meta,
-                person_id,
-                &input.reason,
-                input.include_contributions,
-            )
+            .erase_person(&meta, person_id, &input.reason, input.include_contributions)
             .await
             .gql()?;
         PersonPayload::of(ctx, &outcome)

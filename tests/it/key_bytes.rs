@@ -77,7 +77,7 @@ impl Copy {
 /// Everything a copy of the database shows: the SQLite file and its WAL
 /// (as they are, or after a checkpoint of our own), or PostgreSQL's
 /// `pg_dump --data-only`.
-async fn database_bytes(db: &TestDb, checkpoint: bool) -> Vec<u8> {
+pub(crate) async fn database_bytes(db: &TestDb, checkpoint: bool) -> Vec<u8> {
     match &db.url {
         DatabaseUrl::Sqlite(url) if checkpoint => {
             let mut connection = sqlx::SqliteConnection::connect(url).await.expect("connect");

@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod decoding;
 mod demo;
+mod erasure;
 mod failover;
 mod fuzz;
 mod graphql_http_audit;

@@ -272,8 +272,8 @@ impl TestApp {
         )
         .expect("signing key");
         // As in production: personal data is sealed under a data key.
-        let (kek, _) =
-            advice_log::erasure::KeyEncryptionKey::load_or_create(&db.data_key()).expect("data key");
+        let (kek, _) = advice_log::erasure::KeyEncryptionKey::load_or_create(&db.data_key())
+            .expect("data key");
         let storage = storage.unlock(kek).await.expect("unlock the personal data");
         let policy = advice_log::assurance::service::CheckpointPolicy {
             every_events: u64::MAX,

@@ -227,10 +227,17 @@ pub(super) fn read(lines: &[Line]) -> Result<Bundle, String> {
             continue;
         }
         match e.event_type.as_str() {
-            "PersonRegistered" => {
-                if let (Some(id), Some(PersonEvent::PersonRegistered { name, .. })) =
-                    (PersonId::from_stream(&e.stream), decode(&e)?)
-                {
+            "PersonRegistered" | "PersonDetailsCorrected" | "PersonErased" => {
+                let id = PersonId::from_stream(&e.stream);
+                let name = match decode(&e)? {
+                    Some(PersonEvent::PersonRegistered { name, .. })
+                    | Some(PersonEvent::PersonDetailsCorrected { name, .. }) => Some(name),
+                    Some(PersonEvent::PersonErased { .. }) => {
+                        Some(crate::domain::person::ERASED_NAME.to_string())
+                    }
+                    _ => None,
+                };
+                if let (Some(id), Some(name)) = (id, name) {
                     directory.people.insert(id.0, name);
                 }
             }

@@ -97,7 +97,8 @@ mod tests {
         );
         let mut state = raised();
         state.redacted.insert((Uuid::from_u128(7), "reason".into()));
-        let again = decide_redaction(&state, &objection(true), "reason", &admin()).expect_err("once");
+        let again =
+            decide_redaction(&state, &objection(true), "reason", &admin()).expect_err("once");
         assert_eq!(again.code(), "INVALID_STATE");
     }
 
@@ -107,8 +108,8 @@ mod tests {
             person: PersonId::random(),
             org_role: None,
         });
-        let error = decide_redaction(&raised(), &objection(true), "reason", &member)
-            .expect_err("refused");
+        let error =
+            decide_redaction(&raised(), &objection(true), "reason", &member).expect_err("refused");
         assert_eq!(error.code(), "FORBIDDEN");
     }
 

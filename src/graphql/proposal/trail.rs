@@ -18,6 +18,11 @@ impl TrailEntry {
         self.0.position.into()
     }
 
+    /// The event's id (what `redactText` takes).
+    async fn event_id(&self) -> async_graphql::ID {
+        async_graphql::ID(self.0.event_id.to_string())
+    }
+
     /// What happened.
     async fn event_type(&self) -> &str {
         &self.0.event_type
