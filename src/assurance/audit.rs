@@ -123,6 +123,9 @@ pub enum Inclusion {
 impl Assurance {
     /// Proves each of `events` (stored events, any order) to be in the
     /// latest checkpoint, by its stored leaf hash and an inclusion proof.
+    /// Each event's bytes are read again from the log as stored: events as
+    /// the application reads them have their personal data opened, while
+    /// the leaf hash covers it sealed.
     pub async fn prove_included(
         &self,
         events: &[crate::store::RecordedEvent],
@@ -140,9 +143,11 @@ impl Assurance {
                 .tree
                 .inclusion_proof(event.position - 1, latest.tree_size)
                 .await?;
-            let recomputed =
-                crate::store::canonical::leaf_hash(&crate::store::canonical::event_bytes(event));
-            let holds = if recomputed != event.leaf_hash {
+            let stored = self.store.read_event(event.event_id).await?;
+            let recomputed = stored.as_ref().map(|stored| {
+                crate::store::canonical::leaf_hash(&crate::store::canonical::event_bytes(stored))
+            });
+            let holds = if recomputed != Some(event.leaf_hash) {
                 Err("its content no longer matches its stored leaf hash".to_string())
             } else {
                 super::merkle::verify_inclusion(

@@ -12,7 +12,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, Transaction};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -70,6 +70,18 @@ impl SqliteStore {
             .pragma("secure_delete", "ON");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_release(|connection, _| {
+                Box::pin(async move {
+                    // A dropped transaction queues its rollback on the
+                    // connection; once a round trip has passed it, a
+                    // connection still in a transaction is one whose
+                    // rollback failed (SQLite had rolled back already, as it
+                    // does when the disk is full). It is closed, not reused,
+                    // so the next write gets a fresh one.
+                    connection.ping().await?;
+                    Ok(!connection.is_in_transaction())
+                })
+            })
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;

@@ -236,3 +236,78 @@ on_both_backends! {
         store.close().await;
     }
 }
+
+/// Posts a GraphQL query to a server at `url` as `token`; answers `data`.
+async fn gql(url: &str, token: &str, query: &str, variables: Value) -> Value {
+    let body: Value = reqwest::Client::new()
+        .post(format!("{url}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("JSON");
+    body["data"].clone()
+}
+
+on_both_backends! {
+    async fn the_servers_log_never_shows_the_personal_data(backend: Backend) {
+        use std::process::{Command, Stdio};
+        let db = TestDb::new(backend).await;
+        let keys = tempfile::tempdir().expect("dir");
+        let log = tempfile::NamedTempFile::new().expect("a file for the log");
+        let command = |args: &[&str]| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_advice-log"));
+            command
+                .args(args)
+                .env("DATABASE_URL", db.raw_url())
+                .env("ADVICE_LOG_SIGNING_KEY", keys.path().join("signing.key"))
+                .env("ADVICE_LOG_DATA_KEY", db.data_key())
+                .env("ADVICE_LOG_LOG", "info");
+            command
+        };
+        let boot = command(&["bootstrap", "--name", "Ada Admin", "--email", "ada@example.org"]).output().expect("bootstrap");
+        assert!(boot.status.success(), "{boot:?}");
+        let admin = String::from_utf8_lossy(&boot.stdout).lines().last().expect("a token").trim().to_string();
+        let mut child = command(&["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(log.reopen().expect("the log file"))
+            .spawn()
+            .expect("start advice-log serve");
+        let (url, lines) = crate::support::served_url(&mut child);
+        let stdout = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+
+        let register = "mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { person { id } } }";
+        let person = gql(&url, &admin, register, json!({ "i": { "name": NAME, "email": EMAIL } })).await;
+        let person = person["registerPerson"]["person"]["id"].as_str().expect("registered").to_string();
+        // A refusal that names the address (a second registration with it).
+        gql(&url, &admin, register, json!({ "i": { "name": NAME, "email": EMAIL } })).await;
+        let team = gql(&url, &admin, "mutation { formTeam(input: { name: \"Ward 7\" }) { team { id } } }", json!({})).await;
+        let team = team["formTeam"]["team"]["id"].as_str().expect("team").to_string();
+        gql(&url, &admin, "mutation($i: JoinTeamInput!) { joinTeam(input: $i) { position } }",
+            json!({ "i": { "teamId": team, "personId": person, "role": "MEMBER" } })).await;
+        let token = gql(&url, &admin, "mutation($i: IssueTokenInput!) { issueToken(input: $i) { token } }",
+            json!({ "i": { "personId": person } })).await;
+        let token = token["issueToken"]["token"].as_str().expect("token").to_string();
+        let raised = gql(&url, &token, "mutation($i: RaiseProposalInput!) { raiseProposal(input: $i) { proposal { id } } }",
+            json!({ "i": { "teamId": team, "title": "Visits", "body": BODY, "rule": "ADVICE" } })).await;
+        assert!(raised["raiseProposal"]["proposal"]["id"].is_string(), "{raised}");
+        let erased = gql(&url, &admin, "mutation($i: ErasePersonInput!) { erasePerson(input: $i) { person { name } } }",
+            json!({ "i": { "personId": person, "reason": "ER-18", "includeContributions": true } })).await;
+        assert_eq!(erased["erasePerson"]["person"]["name"], "Erased person");
+
+        let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+        assert!(killed.success());
+        assert!(child.wait().expect("wait").success());
+        let said = format!(
+            "{}\n{}\n{}",
+            String::from_utf8_lossy(&boot.stdout),
+            stdout.join().expect("stdout"),
+            std::fs::read_to_string(log.path()).expect("the log")
+        );
+        assert!(said.contains("POST /graphql"), "the log has the requests: {said}");
+        assert_eq!(found(said.as_bytes(), &[NAME, EMAIL, BODY]), Vec::<String>::new(), "{said}");
+    }
+}
