@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod pages;
 pub mod projection;
 pub mod read;
+pub mod secret_file;
 pub mod server;
 pub mod store;
 pub mod stored;

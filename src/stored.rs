@@ -58,3 +58,19 @@ pub fn metadata_of(event: &RecordedEvent) -> Result<Metadata, StoreError> {
 pub fn actor_of(event: &RecordedEvent) -> Result<Option<PersonId>, StoreError> {
     Ok(metadata_of(event)?.actor)
 }
+
+/// Why an event was recorded: the reason its command gave, kept in its
+/// metadata, or, for an event whose reason is its own free text (an
+/// objection's reason, a rationale, a note), that text as it reads now
+/// (erased once its key is destroyed).
+pub fn reason_of(event: &RecordedEvent, metadata: &Metadata) -> Option<String> {
+    match crate::domain::personal_data::reason_field(&event.event_type) {
+        Some(field) => event
+            .payload
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .filter(|text| !text.trim().is_empty())
+            .map(str::to_string),
+        None => metadata.reason.clone(),
+    }
+}

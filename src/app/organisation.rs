@@ -36,6 +36,13 @@ pub struct LedgerEntry {
     pub metadata: Metadata,
 }
 
+impl LedgerEntry {
+    /// Why, where given (an allocation's reason, as it reads now).
+    pub fn reason(&self) -> Option<String> {
+        crate::stored::reason_of(&self.stored, &self.metadata)
+    }
+}
+
 fn new_token() -> Result<NewToken, AppError> {
     auth::new_token().map_err(|e| AppError::Internal(e.into()))
 }
@@ -349,10 +356,6 @@ impl App {
     ) -> Result<Outcome, AppError> {
         let input =
             json!({ "groupId": group_id, "amount": amount, "reason": reason, "period": period });
-        let meta = match &reason {
-            Some(reason) => meta.with_reason(reason),
-            None => meta.clone(),
-        };
         self.execute(&meta, "allocateBudget", &input, || async {
             let (group, group_version) = self.load(&group_id.stream(), group::evolve).await?;
             if !group.formed {

@@ -544,14 +544,8 @@ impl App {
             deadline,
             reason: reason.to_string(),
         };
-        self.on_proposal(
-            &meta.with_reason(reason),
-            "setAdviceDeadline",
-            id,
-            input,
-            command,
-        )
-        .await
+        self.on_proposal(meta, "setAdviceDeadline", id, input, command)
+            .await
     }
 
     /// Gives advice.
@@ -588,9 +582,8 @@ impl App {
             reason: reason.to_string(),
         };
         let input = json!({ "reason": reason });
-        let meta = meta.with_reason(reason);
         let outcome = self
-            .on_proposal(&meta, "raiseObjection", id, input, command)
+            .on_proposal(meta, "raiseObjection", id, input, command)
             .await?;
         self.created(outcome, "objection_id", objection_id).await
     }
@@ -612,14 +605,8 @@ impl App {
             validity_test,
         };
         let input = json!({ "objectionId": objection_id, "resolution": resolution, "note": note, "validityTest": validity_test });
-        self.on_proposal(
-            &meta.with_reason(note),
-            "resolveObjection",
-            id,
-            input,
-            command,
-        )
-        .await
+        self.on_proposal(meta, "resolveObjection", id, input, command)
+            .await
     }
 
     /// Amends the body.
@@ -635,14 +622,8 @@ impl App {
             reason: reason.to_string(),
         };
         let input = json!({ "body": body, "reason": reason });
-        self.on_proposal(
-            &meta.with_reason(reason),
-            "amendProposal",
-            id,
-            input,
-            command,
-        )
-        .await
+        self.on_proposal(meta, "amendProposal", id, input, command)
+            .await
     }
 
     /// Casts (or changes) a vote.
@@ -678,8 +659,7 @@ impl App {
             rationale: rationale.to_string(),
             notes,
         };
-        self.on_proposal(&meta.with_reason(rationale), "decide", id, input, command)
-            .await
+        self.on_proposal(meta, "decide", id, input, command).await
     }
 
     /// Withdraws a proposal.
@@ -693,14 +673,8 @@ impl App {
         let command = ProposalCommand::Withdraw {
             reason: reason.to_string(),
         };
-        self.on_proposal(
-            &meta.with_reason(reason),
-            "withdrawProposal",
-            id,
-            input,
-            command,
-        )
-        .await
+        self.on_proposal(meta, "withdrawProposal", id, input, command)
+            .await
     }
 
     /// Reviews an adopted decision.
@@ -718,13 +692,7 @@ impl App {
             note: note.to_string(),
             next_review_by,
         };
-        self.on_proposal(
-            &meta.with_reason(note),
-            "reviewDecision",
-            id,
-            input,
-            command,
-        )
-        .await
+        self.on_proposal(meta, "reviewDecision", id, input, command)
+            .await
     }
 }

@@ -28,6 +28,7 @@ use super::merkle::{verify_inclusion, Hash};
 use super::report;
 use super::selection::select;
 use super::service::Assurance;
+use crate::domain::personal_data::reason_field;
 use crate::domain::proposal::ProposalId;
 use crate::domain::TeamId;
 use crate::erasure::Keyring;
@@ -238,6 +239,12 @@ fn trail_csv(events: &[Line]) -> Result<String, AssuranceError> {
     for e in events {
         let actor = e.str("/metadata/actor");
         let actor_name = names.get(&actor).cloned().unwrap_or_default();
+        // As `stored::reason_of`: a reason that is the event's own free
+        // text is read from the event (opened), not from the metadata.
+        let reason = match reason_field(&e.str("/event_type")) {
+            Some(field) => e.str(&format!("/payload/{field}")),
+            None => e.str("/metadata/reason"),
+        };
         out.write_record([
             e.position().to_string(),
             e.str("/recorded_at"),
@@ -246,7 +253,7 @@ fn trail_csv(events: &[Line]) -> Result<String, AssuranceError> {
             actor,
             actor_name,
             e.str("/metadata/role"),
-            e.str("/metadata/reason"),
+            reason,
         ])
         .map_err(|e| fail(e.to_string()))?;
     }

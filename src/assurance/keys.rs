@@ -1,7 +1,6 @@
 //! The log's Ed25519 signing key, and verifier keys in the C2SP signed-note
 //! format (`<name>+<key id hex>+<base64(0x01 || public key)>`).
 
-use std::io::Write;
 use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -50,13 +49,7 @@ impl LogKey {
                 let digest = Sha256::digest(key.verifying_key().as_bytes());
                 let name = format!("advice-log/{}", &hex::encode(digest)[..8]);
                 let text = format!("{name}\n{}\n", BASE64.encode(seed));
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).map_err(|e| io(path, e))?;
-                file.write_all(text.as_bytes()).map_err(|e| io(path, e))?;
-                file.sync_all().map_err(|e| io(path, e))?;
+                crate::secret_file::create(path, text.as_bytes()).map_err(|e| io(path, e))?;
                 Ok((LogKey { name, key }, true))
             }
             Err(error) => Err(io(path, error)),

@@ -89,6 +89,20 @@ pub fn personal_fields(event_type: &str) -> &'static [PersonalField] {
     }
 }
 
+/// The payload field that says why an event was recorded, for the event
+/// types whose reason is free text of the event itself (an objection's
+/// reason, a rationale, a note). Such a reason is not copied into the
+/// event's metadata, which is never sealed, so erasing the text erases it.
+pub fn reason_field(event_type: &str) -> Option<&'static str> {
+    match event_type {
+        "AdviceDeadlineSet" | "ObjectionRaised" | "ProposalAmended" | "ProposalWithdrawn"
+        | "BudgetAllocated" => Some("reason"),
+        "ObjectionResolved" | "DecisionReviewed" => Some("note"),
+        "ProposalDecided" => Some("rationale"),
+        _ => None,
+    }
+}
+
 /// The free-text fields of `event_type` that `redactText` can redact, by
 /// the name it takes.
 pub fn redactable(event_type: &str, field: &str) -> bool {
@@ -142,5 +156,28 @@ mod tests {
         assert!(!redactable("PersonRegistered", "name"), "erase the person");
         assert!(!redactable("ProposalRaised", "title"), "structure");
         assert!(personal_fields("VoteCast").is_empty());
+    }
+
+    #[test]
+    fn every_reason_read_from_an_event_is_one_of_its_sealed_fields() {
+        for event_type in [
+            "AdviceDeadlineSet",
+            "ObjectionRaised",
+            "ProposalAmended",
+            "ProposalWithdrawn",
+            "BudgetAllocated",
+            "ObjectionResolved",
+            "DecisionReviewed",
+            "ProposalDecided",
+        ] {
+            let field = reason_field(event_type).expect(event_type);
+            assert!(
+                personal_fields(event_type)
+                    .iter()
+                    .any(|f| f.name == field && f.within.is_none()),
+                "{event_type}.{field}"
+            );
+        }
+        assert_eq!(reason_field("PersonLeft"), None);
     }
 }

@@ -3,7 +3,6 @@
 //! person's key; without it no personal data can be read.
 
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -48,13 +47,7 @@ impl KeyEncryptionKey {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = DataKey::random()?;
                 let text = Zeroizing::new(format!("{HEADER}\n{}\n", BASE64.encode(key.as_bytes())));
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).map_err(|e| io(path, e))?;
-                file.write_all(text.as_bytes()).map_err(|e| io(path, e))?;
-                file.sync_all().map_err(|e| io(path, e))?;
+                crate::secret_file::create(path, text.as_bytes()).map_err(|e| io(path, e))?;
                 let kek = KeyEncryptionKey {
                     key,
                     origin: path.display().to_string(),

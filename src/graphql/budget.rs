@@ -108,8 +108,8 @@ impl BudgetEntry {
     }
 
     /// Why, where given.
-    async fn reason(&self) -> Option<&str> {
-        self.0.metadata.reason.as_deref()
+    async fn reason(&self) -> Option<String> {
+        self.0.reason()
     }
 
     /// The decision that committed or released the spend.

@@ -138,7 +138,7 @@ pub async fn page(
                 BudgetEvent::BudgetAllocated { period, .. } => period.clone(),
                 _ => None,
             };
-            let reason = match (entry.metadata.reason.clone(), period) {
+            let reason = match (entry.reason(), period) {
                 (Some(reason), Some(period)) => Some(format!("{reason} (period {period})")),
                 (Some(reason), None) => Some(reason),
                 (None, Some(period)) => Some(format!("Period {period}")),

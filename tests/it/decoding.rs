@@ -181,10 +181,12 @@ on_both_backends! {
         let metadata = advice_log::stored::metadata_of(withdrawn).expect("typed metadata");
         assert_eq!(metadata.command_id, Some(command_id));
         assert_eq!(metadata.correlation_id, Some(command_id));
-        assert_eq!(metadata.reason.as_deref(), Some("Changed our minds"));
+        // A withdrawal's reason is its own free text (sealed, erasable): it is
+        // not copied into the metadata, which is never sealed.
+        assert_eq!(metadata.reason, None);
         assert_eq!(metadata.role, Some(advice_log::domain::ActingRole::Member));
         assert!(metadata.actor.is_some());
-        // The trail reads the same fields.
+        // The trail reads the same fields, and the reason from the event.
         let read = team
             .app
             .ok(

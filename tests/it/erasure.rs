@@ -45,7 +45,9 @@ impl Scene {
             )
             .await;
         assert_eq!(corrected["correctPerson"]["person"]["name"], NAME);
-        let (status, raised) = team.raise(json!({ "body": BODY })).await;
+        let (status, raised) = team
+            .raise(json!({ "body": BODY, "rule": "THRESHOLD", "threshold": 0.25 }))
+            .await;
         assert_eq!(status, 200, "{raised}");
         let proposal = raised["data"]["raiseProposal"]["proposal"]["id"]
             .as_str()
@@ -128,8 +130,31 @@ on_both_backends! {
         let stored: String = log.iter().map(|e| e.payload.to_string()).collect();
         assert_eq!(found(stored.as_bytes(), &[NAME, EMAIL, BODY]), Vec::<String>::new(), "sealed in the log");
 
+        // Sam votes and decides (a 25% threshold); the verdict is kept.
+        scene.app().ok(&scene.team.member, "mutation($p: ID!) { castVote(input: {proposalId: $p, agree: true}) { position } }",
+            json!({ "p": scene.proposal })).await;
+        let decide = "mutation($p: ID!) { decide(input: {proposalId: $p, outcome: ADOPTED, rationale: \"Mrs Whitcombe-Farrington agreed.\"}) { position } }";
+        scene.app().ok(&scene.team.member, decide, json!({ "p": scene.proposal })).await;
+        let verdict = "query($id: ID!) { proposal(id: $id) { decision { outcome } compliance { adviceProcessFollowed checks { name passed } } } }";
+        let verdict_before = scene.app().ok(&scene.team.admin, verdict, json!({ "id": scene.proposal })).await;
+
         let erased = scene.erase(true).await;
         assert_eq!(erased["erasePerson"]["person"]["name"], "Erased person");
+        let verdict_after = scene.app().ok(&scene.team.admin, verdict, json!({ "id": scene.proposal })).await;
+        assert_eq!(verdict_after, verdict_before, "the decision keeps its verdict");
+        assert_eq!(verdict_after["proposal"]["decision"]["outcome"], "ADOPTED");
+
+        // The pages and the register's CSV, as an admin sees them.
+        let mut visitor = crate::page_visitor::Visitor::new(scene.app());
+        visitor.sign_in(&scene.team.admin).await;
+        let mut shown = String::new();
+        for path in [format!("/proposals/{}", scene.proposal), "/register".into(), "/register.csv".into(), "/admin".into(), format!("/audit/proposals/{}", scene.proposal)] {
+            let page = visitor.get(&path).await;
+            assert_eq!(page.status, 200, "{path}");
+            shown.push_str(&page.body);
+        }
+        assert!(shown.contains("Erased person"), "the pages say who was erased");
+        assert_eq!(found(shown.as_bytes(), &[NAME, EMAIL, BODY, "Whitcombe-Farrington"]), Vec::<String>::new(), "the pages");
 
         // The API: the person and their text read as erased; the structure stays.
         let person = scene.app().ok(&scene.team.admin, PERSON, json!({ "id": scene.sam })).await;
@@ -152,7 +177,7 @@ on_both_backends! {
 
         // The bytes: nowhere in the database.
         let stored = database_bytes(&db, true).await;
-        assert_eq!(found(&stored, &[NAME, EMAIL, BODY]), Vec::<String>::new(), "the database");
+        assert_eq!(found(&stored, &[NAME, EMAIL, BODY, "Whitcombe-Farrington"]), Vec::<String>::new(), "the database");
 
         // The proof: the log verifies; the bundle made before still does; a
         // new bundle verifies and holds no trace.

@@ -78,6 +78,7 @@ fn nothing_below_the_api_knows_the_api() {
             "projection",
             "assurance",
             "erasure",
+            "secret_file.rs",
             "read",
             "app",
             "metrics.rs",

@@ -43,9 +43,10 @@ impl TrailEntry {
         self.1.role_name()
     }
 
-    /// Why, where the command gave a reason.
-    async fn reason(&self) -> Option<&str> {
-        self.1.reason.as_deref()
+    /// Why, where the command gave a reason (for an objection, a decision,
+    /// a note: its text, as it reads now).
+    async fn reason(&self) -> Option<String> {
+        crate::stored::reason_of(&self.0, &self.1)
     }
 
     /// The client's command id, if it sent one.

@@ -50,7 +50,7 @@ pub fn trail(loaded: &LoadedProposal, directory: &Directory, f: &Formatter) -> V
                     .map(|r| r.to_lowercase())
                     .unwrap_or_default(),
                 when: f.time(event.recorded_at),
-                reason: meta.reason.clone(),
+                reason: crate::stored::reason_of(event, &meta),
             }
         })
         .collect()
