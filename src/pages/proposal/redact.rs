@@ -174,12 +174,16 @@ pub async fn submit(
             }
             Err(AppError::Domain(DomainError::NotFound(_))) => return Err(no_entry()),
             // The reason is the one free input: too long, or control
-            // characters. Anything else concerns the field chosen.
+            // characters. Any other input refused is the field chosen.
             Err(error @ AppError::Domain(DomainError::InvalidInput(_)))
-                if error.to_string().contains("reason") =>
+                if error.to_string().contains("the reason for the redaction") =>
             {
                 crate::pages::admin::beside(&mut errors, "redact-reason", error)?
             }
+            Err(AppError::Domain(DomainError::InvalidInput(_))) => errors.add(
+                "redact-field",
+                "Choose one of the texts listed: only what someone wrote can be erased here.",
+            ),
             Err(error) => crate::pages::admin::beside(&mut errors, "redact-field", error)?,
         }
     }

@@ -75,12 +75,33 @@ pub fn trail(loaded: &LoadedProposal, directory: &Directory, f: &Formatter) -> V
                     .map(|r| r.to_lowercase())
                     .unwrap_or_default(),
                 when: f.time(event.recorded_at),
-                reason: meta.reason.clone(),
+                reason: reason_of(event, meta.reason.as_deref()),
                 event_id: event.event_id.to_string(),
                 redactable: !open_fields(event, redacted).is_empty(),
             }
         })
         .collect()
+}
+
+/// Why an event was recorded. Where the command's reason is a copy of free
+/// text of the event (an objection's reason, a rationale, a note), it is
+/// read from the event itself, opened: so text erased there (redacted, or
+/// with its author) reads as erased here too, never as the metadata's copy.
+fn reason_of(event: &crate::store::RecordedEvent, given: Option<&str>) -> Option<String> {
+    let copied = match event.event_type.as_str() {
+        "AdviceDeadlineSet" | "ObjectionRaised" | "ProposalAmended" | "ProposalWithdrawn" => {
+            "reason"
+        }
+        "ObjectionResolved" | "DecisionReviewed" => "note",
+        "ProposalDecided" => "rationale",
+        _ => return given.map(str::to_string),
+    };
+    event
+        .payload
+        .get(copied)
+        .and_then(serde_json::Value::as_str)
+        .filter(|text| !text.trim().is_empty())
+        .map(str::to_string)
 }
 
 /// What an event did, in words.
