@@ -122,6 +122,10 @@ pub fn routes(state: PagesState) -> Router {
         .route("/proposals/{id}", get(proposal::page))
         .route("/proposals/{id}/updates", get(proposal::updates::stream))
         .route(
+            "/proposals/{id}/redact",
+            get(proposal::redact::form).post(proposal::redact::submit),
+        )
+        .route(
             "/proposals/{id}/{action}",
             get(proposal::back).post(proposal::submit),
         )
@@ -145,6 +149,8 @@ pub fn routes(state: PagesState) -> Router {
         .route("/admin/identities", post(admin::identities::link))
         .route("/admin/identities/unlink", post(admin::identities::unlink))
         .route("/admin/leavers", post(admin::identities::mark_left))
+        .route("/admin/erasures", post(admin::erasures::erase))
+        .route("/admin/corrections", post(admin::erasures::correct))
         .route("/admin/teams", post(admin::teams::form_team))
         .route("/admin/members", post(admin::teams::join))
         .route("/admin/members/remove", post(admin::teams::leave))

@@ -31,6 +31,7 @@ mod oidc_provider;
 mod oidc_sign_in;
 mod organisation;
 mod page_visitor;
+mod pages_erasure;
 mod pages_notify;
 mod pages_org;
 mod pages_proposal;

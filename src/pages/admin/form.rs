@@ -64,6 +64,18 @@ pub struct AdminForm {
     pub budget_reason: String,
     /// A period label, such as a financial year (optional).
     pub budget_period: String,
+    /// Erase a person's personal data: whose (a person id).
+    pub erase_person: String,
+    /// Why (an erasure request's reference; kept in the record).
+    pub erase_reason: String,
+    /// `yes` when what they wrote is erased too.
+    pub erase_contributions: String,
+    /// Correct a person's details: whose (a person id).
+    pub correct_person: String,
+    /// Their name as it should read (empty: unchanged).
+    pub correct_name: String,
+    /// Their e-mail address as it should read (empty: unchanged).
+    pub correct_email: String,
 }
 
 /// Reads a pair `team-id/person-id` posted by a select.

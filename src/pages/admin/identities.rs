@@ -82,11 +82,13 @@ impl IdentitiesPart {
     }
 }
 
-/// How a person stands, for the people table: in use, or when they left.
+/// How a person stands, for the people table: in use, when they left, or
+/// when their personal data was erased.
 pub fn standing(person: &PersonView, f: &Formatter) -> String {
-    match person.left_at {
-        Some(at) => format!("Left on {}", f.time(at)),
-        None => "Active".into(),
+    match (person.erased_at, person.left_at) {
+        (Some(at), _) => format!("Erased on {}", f.time(at)),
+        (None, Some(at)) => format!("Left on {}", f.time(at)),
+        (None, None) => "Active".into(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! `/admin`: the organisation's admins register people, issue and revoke
 //! sign-in tokens, link people to their identity provider's identities,
-//! mark leavers, form teams and change who is in them, and form groups,
-//! delegate representatives and allocate budgets. Anyone else is told, in
+//! mark leavers, form teams and change who is in them, form groups,
+//! delegate representatives and allocate budgets, and honour personal data
+//! requests (erase a person, correct their details). Anyone else is told, in
 //! plain words, that the page is not for them.
 //!
 //! Each action is a form of its own that posts to its own address with the
@@ -12,6 +13,7 @@
 //! the page that answers its form, and never put in an address or kept.
 
 pub mod deliveries;
+pub mod erasures;
 mod form;
 pub mod groups;
 pub mod identities;
@@ -55,6 +57,9 @@ fn confirmation(key: &str) -> Option<&'static str> {
         }
         "representative-delegated" => "The representative is delegated.",
         "budget-allocated" => "The allocation is in the group's budget ledger.",
+        "person-corrected" => {
+            "The correction is recorded. Their earlier details stay sealed in the record until the person is erased."
+        }
         _ => return None,
     })
 }
@@ -64,6 +69,9 @@ fn confirmation(key: &str) -> Option<&'static str> {
 pub struct Done {
     #[serde(default)]
     done: String,
+    /// The log position of the action, for the confirmations that name it.
+    #[serde(default)]
+    position: Option<u64>,
 }
 
 impl Done {
@@ -101,7 +109,9 @@ pub async fn page(
     Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
     require_admin(&actor)?;
-    let flash = confirmation(&done.done).map(str::to_string);
+    let flash = confirmation(&done.done)
+        .map(str::to_string)
+        .or_else(|| erasures::erased_confirmation(&done.done, done.position));
     let chrome = Chrome::new(&state, &session, Some(&actor), "Admin", "/admin").with_flash(flash);
     let page = view::AdminPage::build(&state, chrome, FormErrors::default(), AdminForm::default());
     render(&page)

@@ -16,8 +16,10 @@ pub struct PersonRow {
     email: String,
     role: &'static str,
     teams: String,
-    /// Active, or when they left.
+    /// Active, or when they left or were erased.
     standing: String,
+    /// Whether their personal data was erased.
+    erased: bool,
 }
 
 /// One token of one person.
@@ -66,6 +68,8 @@ pub struct AdminPage {
     tokens: Vec<TokenRow>,
     /// Linked identities and the link and leaving forms.
     identities: super::identities::IdentitiesPart,
+    /// The erasure and correction forms.
+    requests: super::erasures::ErasuresPart,
     teams: Vec<TeamRow>,
     groups: Vec<GroupRow>,
     person_options: Vec<SelectOption>,
@@ -149,9 +153,11 @@ impl AdminPage {
                         .collect(),
                 ),
                 standing: super::identities::standing(p, &f),
+                erased: p.erased_at.is_some(),
             })
             .collect();
         let identities = super::identities::IdentitiesPart::build(&people, &form, page_id);
+        let requests = super::erasures::ErasuresPart::build(&people, &form, page_id);
         let tokens = people
             .iter()
             .flat_map(|p| {
@@ -180,7 +186,7 @@ impl AdminPage {
             .collect();
         let token_person_options = people
             .iter()
-            .filter(|p| !p.left())
+            .filter(|p| !p.left() && p.erased_at.is_none())
             .map(|p| {
                 SelectOption::new(
                     p.id.0.to_string(),
@@ -275,6 +281,7 @@ impl AdminPage {
             people: person_rows,
             tokens,
             identities,
+            requests,
             teams: team_rows,
             groups: group_rows,
             person_options: with_placeholder(

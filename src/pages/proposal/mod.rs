@@ -13,6 +13,7 @@ mod act;
 mod choices;
 mod forms;
 pub mod raise;
+pub mod redact;
 mod refusals;
 mod rows;
 mod trail;
@@ -48,6 +49,8 @@ struct ProposalPage {
     forms: ActionForms,
     /// The log position of the proposal's last event shown.
     after: u64,
+    /// Whether the viewer is an admin (who may redact text in the trail).
+    admin: bool,
 }
 
 /// What `/proposals/{id}` may be asked.
@@ -73,6 +76,9 @@ fn done_message(done: &str) -> Option<&'static str> {
         "reviewed" => "Your review is recorded.",
         "asked" => "Your request for advice is recorded.",
         "deadline" => "The advice deadline is moved.",
+        "redacted" => {
+            "The text is erased. The trail records who erased it and why; nothing else changed."
+        }
         _ => return None,
     })
 }
@@ -189,6 +195,7 @@ async fn render(
         p,
         forms,
         after: loaded.events.last().map(|e| e.position).unwrap_or(0),
+        admin: signed_in.actor.is_admin(),
     };
     let html = page
         .render()

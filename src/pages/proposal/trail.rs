@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::words;
 use crate::app::proposals::LoadedProposal;
+use crate::domain::personal_data::{personal_fields, Protection};
 use crate::domain::proposal::{ProposalEvent, Rule};
 use crate::pages::format::{any_name, person_name, Formatter};
 use crate::read::directory::Directory;
@@ -23,12 +24,36 @@ pub struct TrailRow {
     pub when: String,
     /// Why, where the command gave a reason.
     pub reason: Option<String>,
+    /// The event's id (what a redaction names).
+    pub event_id: String,
+    /// Whether it holds free text not yet redacted (an admin may redact it).
+    pub redactable: bool,
+}
+
+/// The free-text fields of `event` that may still be redacted, by the name
+/// `redactText` takes, each once.
+pub fn open_fields(
+    event: &crate::store::RecordedEvent,
+    redacted: &std::collections::BTreeSet<(Uuid, String)>,
+) -> Vec<&'static str> {
+    let mut fields: Vec<&'static str> = Vec::new();
+    for field in personal_fields(&event.event_type) {
+        let name = field.redaction_name();
+        if field.protection == Protection::Contribution
+            && !fields.contains(&name)
+            && !redacted.contains(&(event.event_id, name.to_string()))
+        {
+            fields.push(name);
+        }
+    }
+    fields
 }
 
 /// Every event of a loaded proposal, in words.
 pub fn trail(loaded: &LoadedProposal, directory: &Directory, f: &Formatter) -> Vec<TrailRow> {
     let name = |id: Uuid| any_name(directory, id);
     let consent = loaded.projected.state.rule == Some(Rule::Consent);
+    let redacted = &loaded.projected.state.redacted;
     loaded
         .events
         .iter()
@@ -51,6 +76,8 @@ pub fn trail(loaded: &LoadedProposal, directory: &Directory, f: &Formatter) -> V
                     .unwrap_or_default(),
                 when: f.time(event.recorded_at),
                 reason: crate::stored::reason_of(event, &meta),
+                event_id: event.event_id.to_string(),
+                redactable: !open_fields(event, redacted).is_empty(),
             }
         })
         .collect()
