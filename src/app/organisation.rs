@@ -356,7 +356,7 @@ impl App {
     ) -> Result<Outcome, AppError> {
         let input =
             json!({ "groupId": group_id, "amount": amount, "reason": reason, "period": period });
-        self.execute(&meta, "allocateBudget", &input, || async {
+        self.execute(meta, "allocateBudget", &input, || async {
             let (group, group_version) = self.load(&group_id.stream(), group::evolve).await?;
             if !group.formed {
                 return Err(DomainError::NotFound(format!("no group {group_id}")).into());

@@ -75,7 +75,7 @@ pub fn trail(loaded: &LoadedProposal, directory: &Directory, f: &Formatter) -> V
                     .map(|r| r.to_lowercase())
                     .unwrap_or_default(),
                 when: f.time(event.recorded_at),
-                reason: crate::stored::reason_of(event, &meta),
+                reason: crate::stored::reason_of(event, meta),
                 event_id: event.event_id.to_string(),
                 redactable: !open_fields(event, redacted).is_empty(),
             }
