@@ -4,6 +4,7 @@
 //! through untouched: they cover the sealed bytes, which never change, so
 //! proofs and `verify` hold before and after an erasure.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -22,12 +23,19 @@ use crate::store::{
 pub struct SealedStore {
     inner: Arc<dyn EventStore>,
     keyring: Arc<Keyring>,
+    /// Whether the last append failed because its keys could not be
+    /// stored (a full disk, say): readiness then probes the key tables.
+    sealing_failed: AtomicBool,
 }
 
 impl SealedStore {
     /// Seals and opens through `keyring` around `inner`.
     pub fn new(inner: Arc<dyn EventStore>, keyring: Arc<Keyring>) -> SealedStore {
-        SealedStore { inner, keyring }
+        SealedStore {
+            inner,
+            keyring,
+            sealing_failed: AtomicBool::new(false),
+        }
     }
 
     /// The store that keeps the bytes (sealed), for proofs and exports.
@@ -83,11 +91,13 @@ impl EventStore for SealedStore {
         let mut sealed = append.clone();
         for stream in &mut sealed.streams {
             for event in &mut stream.events {
-                seal_event(&self.keyring, &stream.stream_id, event)
-                    .await
-                    .map_err(|e| StoreError::Sealing(e.to_string()))?;
+                if let Err(error) = seal_event(&self.keyring, &stream.stream_id, event).await {
+                    self.sealing_failed.store(true, Ordering::Release);
+                    return Err(StoreError::Sealing(error.to_string()));
+                }
             }
         }
+        self.sealing_failed.store(false, Ordering::Release);
         match self.inner.append(sealed).await {
             Err(refusal @ StoreError::EventIdReused { .. }) => {
                 self.replayed(&append, refusal).await
@@ -158,7 +168,16 @@ impl EventStore for SealedStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
+        self.inner.ping().await?;
+        if self.sealing_failed.load(Ordering::Acquire) {
+            // Can a key be stored again? (A probe key of nobody's.)
+            self.keyring
+                .new_field_key(crate::domain::PersonId(Uuid::nil()))
+                .await
+                .map_err(|e| StoreError::Sealing(e.to_string()))?;
+            self.sealing_failed.store(false, Ordering::Release);
+        }
+        Ok(())
     }
 
     async fn close(&self) {
