@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{beside, command, done, refused, require_admin, AdminForm};
 use crate::app::AppError;
-use crate::domain::{DomainError, PersonId};
+use crate::domain::{validate, DomainError, PersonId};
 use crate::pages::error::PageError;
 use crate::pages::session::{CsrfForm, SignedIn};
 use crate::pages::{FormErrors, PagesState, SelectOption};
@@ -151,21 +151,27 @@ pub async fn correct(
             "Enter the name or the e-mail address as it should read (or both).",
         );
     }
+    // Each field is checked with the domain's own rules first, so an
+    // error is placed by the field it is about, never by its words.
+    if let Some(Err(error)) = name.map(|n| validate::name("a person's name", n)) {
+        errors.add("correct-name", error.to_string());
+    }
+    if let Some(Err(error)) = email.map(validate::email) {
+        errors.add("correct-email", error.to_string());
+    }
     if let (Some(person), true) = (person, errors.is_empty()) {
         let meta = command(&actor, &form);
         match state.app.correct_person(&meta, person, name, email).await {
             Ok(_) => return Ok(done("person-corrected", "requests")),
-            Err(error) => {
-                let message = error.to_string();
-                let field = if message.contains("e-mail") || message.contains("registered with") {
-                    "correct-email"
-                } else if matches!(error, AppError::Domain(DomainError::InvalidInput(_))) {
-                    "correct-name"
-                } else {
-                    "correct-person"
-                };
-                beside(&mut errors, field, error)?;
+            // With the fields checked above: an address someone else has.
+            Err(error @ AppError::Domain(DomainError::InvalidState(_))) if email.is_some() => {
+                beside(&mut errors, "correct-email", error)?
             }
+            // Nothing to correct: the details are already as given.
+            Err(error @ AppError::Domain(DomainError::InvalidInput(_))) => {
+                beside(&mut errors, "correct-name", error)?
+            }
+            Err(error) => beside(&mut errors, "correct-person", error)?,
         }
     }
     refused(&state, &actor, &session, errors, form)
