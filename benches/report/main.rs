@@ -301,6 +301,7 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("DATABASE_URL", raw_url(url))
             .env("ADVICE_LOG_SIGNING_KEY", key)
+            .env("ADVICE_LOG_DATA_KEY", data_key().join("advice-log.datakey"))
             .env("ADVICE_LOG_LOG", "warn")
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -419,10 +420,35 @@ async fn latencies(
     (percentile(&times, 0.5), percentile(&times, 0.99))
 }
 
+/// The key-encryption key every database of this run is unlocked with, in
+/// process and by the release server (`ADVICE_LOG_DATA_KEY`): so the
+/// application seals personal data as a server does.
+fn data_key() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("key folder"))
+        .path()
+}
+
+/// The database at `url` opened and unlocked with [`data_key`], as a server
+/// opens it.
+async fn unlocked(url: &DatabaseUrl) -> advice_log::backend::Storage {
+    let path = data_key().join("advice-log.datakey");
+    let kek = advice_log::erasure::KeyEncryptionKey::load_or_create(&path)
+        .expect("data key")
+        .0;
+    advice_log::backend::open(url)
+        .await
+        .expect("store")
+        .unlock(kek)
+        .await
+        .expect("unlock")
+}
+
 /// An organisation on `url`, bootstrapped through the application as
-/// `advice-log bootstrap` would: the store, the application and the admin.
+/// `advice-log bootstrap` would: the store (as stored), the application
+/// (sealing personal data) and the admin.
 async fn bootstrapped(url: &DatabaseUrl) -> (Arc<dyn EventStore>, Arc<App>, CommandMeta) {
-    let storage = advice_log::backend::open(url).await.expect("store");
+    let storage = unlocked(url).await;
     let store = storage.events.clone();
     let app = App::start(storage).await.expect("app");
     let boot = app
@@ -796,8 +822,9 @@ async fn measure_logs(
     for size in [mode.small, mode.large] {
         eprintln!("  building a log of {size} events...");
         let (url, token, team) = big_log(backend, dir.path(), size).await;
-        let storage = advice_log::backend::open(&url).await.expect("store");
-        let store = storage.events.clone();
+        let storage = unlocked(&url).await;
+        // The log as the application reads it: personal data opened.
+        let store = storage.sealed_events();
         let head = store.head().await.expect("head");
 
         // 6. Rebuild next to a raw ordered read-and-decode.
@@ -830,9 +857,11 @@ async fn measure_logs(
         std::hint::black_box(decoded);
         let raw_read = head as f64 / started.elapsed().as_secs_f64();
 
-        // 7. Verify next to SHA-256 over the same canonical bytes.
+        // 7. Verify next to SHA-256 over the same canonical bytes: the
+        // log as stored (personal data sealed), as `verify` reads it.
+        let log = storage.events.clone();
         let assurance = Assurance::new(
-            store.clone(),
+            log.clone(),
             LogKey::load_or_create(key_path).expect("key").0,
         );
         assurance
@@ -841,8 +870,8 @@ async fn measure_logs(
             .expect("checkpoint");
         let started = Instant::now();
         let verified = verify_log(
-            store.as_ref(),
-            &LogTree::new(store.clone()),
+            log.as_ref(),
+            &LogTree::new(log.clone()),
             &key.verifier(),
             &|_| {},
         )
@@ -851,7 +880,7 @@ async fn measure_logs(
         assert!(verified.finding.is_none(), "{:?}", verified.finding);
         let verify = head as f64 / started.elapsed().as_secs_f64();
         let mut hashing = Duration::ZERO;
-        each_page(store.as_ref(), |page| {
+        each_page(log.as_ref(), |page| {
             let bytes: Vec<Vec<u8>> = page.iter().map(event_bytes).collect();
             let started = Instant::now();
             for b in &bytes {

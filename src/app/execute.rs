@@ -307,7 +307,10 @@ impl App {
                     .collect(),
             })
             .collect();
-        Ok(Append { streams })
+        Ok(Append {
+            streams,
+            field_keys: Vec::new(),
+        })
     }
 
     /// The earlier outcome of a command id, if it was used; refuses a command

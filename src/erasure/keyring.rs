@@ -1,7 +1,8 @@
 //! The keyring: every person's and field's key, unwrapped in memory for
 //! the server's reads (which look keys up without waiting), and the one
 //! way keys are made and destroyed. The store is written first, the memory
-//! after: a key in memory is always one the store holds.
+//! after: a key in memory is always one the store holds. A field key is
+//! stored with the append whose event it seals, in the same transaction.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -17,6 +18,7 @@ use super::store::{
     field_key_aad, person_key_aad, FieldKeyRecord, KeyState, KeyStore, PersonKeyRecord, PutOutcome,
 };
 use crate::domain::PersonId;
+use crate::store::FieldKeyRow;
 
 /// What the keyring knows of a key.
 #[derive(Debug, Clone)]
@@ -196,41 +198,77 @@ impl Keyring {
     }
 
     /// A new key for one field written by `author`, wrapped under the
-    /// author's key and stored: its id (for the sealed field to name) and
-    /// the key. An erased author is [`ErasureError::Erased`].
-    pub async fn new_field_key(
+    /// author's key, not yet stored: the row to store with the append that
+    /// seals the field under it (see [`FieldKeyRow`]), and the key. Once
+    /// that append is stored, [`Keyring::remember_field_keys`] keeps it in
+    /// memory. An erased author is [`ErasureError::Erased`].
+    pub async fn make_field_key(
         &self,
         author: PersonId,
-    ) -> Result<(Uuid, Arc<DataKey>), ErasureError> {
+    ) -> Result<(FieldKeyRow, Arc<DataKey>), ErasureError> {
         let author_key = self.person_key_for_writing(author).await?;
         let key_id = Uuid::new_v4();
         let key = DataKey::random()?;
         let wrapped = wrap(&author_key, &key, &field_key_aad(key_id))?;
+        let row = FieldKeyRow {
+            key_id,
+            author: author.0,
+            wrapped: wrapped.to_bytes(),
+            created_at: Utc::now(),
+        };
+        Ok((row, Arc::new(key)))
+    }
+
+    /// Keeps in memory the field keys of an append that was stored (each
+    /// row with its key, as [`Keyring::make_field_key`] made them). A key
+    /// whose author was erased meanwhile is kept as erased.
+    pub fn remember_field_keys(&self, made: &[(FieldKeyRow, Arc<DataKey>)]) {
+        let mut cache = self.write();
+        for (row, key) in made {
+            let author = PersonId(row.author);
+            let author_erased = matches!(cache.persons.get(&author), Some(None));
+            cache.fields.entry(row.key_id).or_insert(FieldEntry {
+                author,
+                kept: false,
+                key: (!author_erased).then(|| key.clone()),
+            });
+        }
+    }
+
+    /// A new key for one field written by `author`, made and stored on its
+    /// own (outside any append): its id and the key. An erased author is
+    /// [`ErasureError::Erased`].
+    pub async fn new_field_key(
+        &self,
+        author: PersonId,
+    ) -> Result<(Uuid, Arc<DataKey>), ErasureError> {
+        let (row, key) = self.make_field_key(author).await?;
+        let wrapped = Sealed::from_bytes(&row.wrapped)?;
         match self
             .store
-            .put_field_key(key_id, author, &wrapped, Utc::now())
+            .put_field_key(row.key_id, author, &wrapped, row.created_at)
             .await?
         {
             PutOutcome::Stored => {}
             PutOutcome::Existing(_) => {
-                return Err(ErasureError::Key(format!("field key id {key_id} is taken")))
+                return Err(ErasureError::Key(format!(
+                    "field key id {} is taken",
+                    row.key_id
+                )))
             }
         }
-        let key = Arc::new(key);
-        let mut cache = self.write();
-        let author_erased = matches!(cache.persons.get(&author), Some(None));
-        cache.fields.insert(
-            key_id,
-            FieldEntry {
-                author,
-                kept: false,
-                key: (!author_erased).then(|| key.clone()),
-            },
-        );
-        if author_erased {
+        let key_id = row.key_id;
+        self.remember_field_keys(&[(row, key.clone())]);
+        if matches!(self.person_key(author), KeyLookup::Erased) {
             return Err(ErasureError::Erased(author));
         }
         Ok((key_id, key))
+    }
+
+    /// Learns whether the store of keys takes writes again (for readiness,
+    /// after a person's key could not be stored).
+    pub async fn probe_store(&self) -> Result<(), ErasureError> {
+        Ok(self.store.probe().await?)
     }
 
     /// A field's key from memory, without waiting: erased when the field's

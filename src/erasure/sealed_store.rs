@@ -23,7 +23,7 @@ use crate::store::{
 pub struct SealedStore {
     inner: Arc<dyn EventStore>,
     keyring: Arc<Keyring>,
-    /// Whether the last append failed because its keys could not be
+    /// Whether the last append failed because a person's key could not be
     /// stored (a full disk, say): readiness then probes the key tables.
     sealing_failed: AtomicBool,
 }
@@ -89,20 +89,34 @@ impl EventStore for SealedStore {
 
     async fn append(&self, append: Append) -> Result<Appended, StoreError> {
         let mut sealed = append.clone();
+        let mut made = Vec::new();
         for stream in &mut sealed.streams {
             for event in &mut stream.events {
-                if let Err(error) = seal_event(&self.keyring, &stream.stream_id, event).await {
-                    self.sealing_failed.store(true, Ordering::Release);
-                    return Err(StoreError::Sealing(error.to_string()));
+                match seal_event(&self.keyring, &stream.stream_id, event).await {
+                    Ok(keys) => made.extend(keys),
+                    Err(error) => {
+                        self.sealing_failed.store(true, Ordering::Release);
+                        return Err(StoreError::Sealing(error.to_string()));
+                    }
                 }
             }
         }
         self.sealing_failed.store(false, Ordering::Release);
+        // The field keys are stored in the append's own transaction.
+        sealed
+            .field_keys
+            .extend(made.iter().map(|(row, _)| row.clone()));
         match self.inner.append(sealed).await {
+            Ok(appended) => {
+                if !appended.replayed {
+                    self.keyring.remember_field_keys(&made);
+                }
+                Ok(appended)
+            }
             Err(refusal @ StoreError::EventIdReused { .. }) => {
                 self.replayed(&append, refusal).await
             }
-            other => other,
+            Err(other) => Err(other),
         }
     }
 
@@ -170,9 +184,11 @@ impl EventStore for SealedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await?;
         if self.sealing_failed.load(Ordering::Acquire) {
-            // Can a key be stored again? (A probe key of nobody's.)
+            // A person's key could not be stored: can the key tables be
+            // written again? (Field keys go with their append, so the log's
+            // own readiness covers them.)
             self.keyring
-                .new_field_key(crate::domain::PersonId(Uuid::nil()))
+                .probe_store()
                 .await
                 .map_err(|e| StoreError::Sealing(e.to_string()))?;
             self.sealing_failed.store(false, Ordering::Release);

@@ -24,7 +24,7 @@ use super::seal::{open, seal, Sealed};
 use crate::domain::person::ERASED_NAME;
 use crate::domain::personal_data::{personal_fields, PersonalField, Protection};
 use crate::domain::PersonId;
-use crate::store::{EventData, RecordedEvent, StoreError};
+use crate::store::{EventData, FieldKeyRow, RecordedEvent, StoreError};
 
 /// What erased free text reads as.
 pub const ERASED_TEXT: &str = "[This text has been erased]";
@@ -120,16 +120,22 @@ fn at_mut<'a>(payload: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     payload.pointer_mut(&format!("/{path}"))
 }
 
+/// A field key made to seal a value, with the row that stores it.
+pub type MadeFieldKey = (FieldKeyRow, Arc<DataKey>);
+
 /// Seals the personal data of an event about to be appended to
-/// `stream_id`, in place.
+/// `stream_id`, in place. Each free-text value gets a new field key: they
+/// are answered, for the append to store with the event (a person's key is
+/// stored once, before their first sealed value).
 pub async fn seal_event(
     keyring: &Keyring,
     stream_id: &str,
     event: &mut EventData,
-) -> Result<(), ErasureError> {
+) -> Result<Vec<MadeFieldKey>, ErasureError> {
+    let mut made = Vec::new();
     let fields = personal_fields(&event.event_type);
     if fields.is_empty() {
-        return Ok(());
+        return Ok(made);
     }
     let author = crate::domain::metadata::Metadata::from_value(&event.metadata)
         .ok()
@@ -150,8 +156,10 @@ pub async fn seal_event(
                 },
                 Protection::Contribution => match author {
                     Some(author) => {
-                        let (key_id, key) = keyring.new_field_key(author).await?;
-                        Some((KeyRef::Field(key_id), key))
+                        let (row, key) = keyring.make_field_key(author).await?;
+                        let key_ref = KeyRef::Field(row.key_id);
+                        made.push((row, key.clone()));
+                        Some((key_ref, key))
                     }
                     None => None,
                 },
@@ -169,7 +177,7 @@ pub async fn seal_event(
             }
         }
     }
-    Ok(())
+    Ok(made)
 }
 
 /// What opening a sealed value has to go on.

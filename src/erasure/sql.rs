@@ -27,6 +27,15 @@ const CHECK_NAME: &str = "kek";
 /// next one finishes the work.
 const SQLITE_AFTER_DESTROY: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
 
+/// On SQLite, whether the file takes writes again (after a full disk): the
+/// log's own probe row, rewritten. Nothing in the key tables changes.
+const SQLITE_PROBE: &str = "INSERT INTO write_probe (id, at) VALUES (1, datetime('now')) \
+                            ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+
+/// On PostgreSQL, which recovers from a full disk by itself (as the log's
+/// sequencer relies on too), a round trip.
+const POSTGRES_PROBE: &str = "SELECT 1";
+
 /// A person key row: id, wrapped bytes, destroyed at, reason.
 type PersonRow = (String, Option<Vec<u8>>, Option<i64>, Option<String>);
 
@@ -99,7 +108,7 @@ fn field_record(
 
 /// Defines a key store over one backend's pools.
 macro_rules! key_store_for {
-    ($(#[$doc:meta])* $name:ident, $pool:ty, $after_destroy:expr) => {
+    ($(#[$doc:meta])* $name:ident, $pool:ty, $after_destroy:expr, $probe:expr) => {
         $(#[$doc])*
         pub struct $name {
             write: $pool,
@@ -150,6 +159,11 @@ macro_rules! key_store_for {
 
         #[async_trait]
         impl KeyStore for $name {
+            async fn probe(&self) -> Result<(), StoreError> {
+                sqlx::query($probe).execute(&self.write).await?;
+                Ok(())
+            }
+
             async fn put_person_key(
                 &self,
                 person: PersonId,
@@ -321,12 +335,14 @@ key_store_for!(
     /// The key store in a SQLite file, beside the log.
     SqliteKeyStore,
     SqlitePool,
-    Some(SQLITE_AFTER_DESTROY)
+    Some(SQLITE_AFTER_DESTROY),
+    SQLITE_PROBE
 );
 
 key_store_for!(
     /// The key store in a PostgreSQL database, beside the log.
     PgKeyStore,
     PgPool,
-    None
+    None,
+    POSTGRES_PROBE
 );

@@ -94,6 +94,10 @@ pub fn field_key_aad(key_id: Uuid) -> Vec<u8> {
 /// when, why) and none of its bytes.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
+    /// Learns whether the key tables take writes again (after a full
+    /// disk), leaving nothing behind in them.
+    async fn probe(&self) -> Result<(), StoreError>;
+
     /// Stores a person's wrapped key unless they have a key (or a
     /// tombstone) already; then that one is kept and answered.
     async fn put_person_key(

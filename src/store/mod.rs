@@ -23,7 +23,8 @@ use uuid::Uuid;
 
 pub use error::StoreError;
 pub use event::{
-    Append, Appended, EventData, EventPosition, ExpectedVersion, RecordedEvent, StreamAppend,
+    Append, Appended, EventData, EventPosition, ExpectedVersion, FieldKeyRow, RecordedEvent,
+    StreamAppend,
 };
 pub use feed::Feed;
 pub use postgres::PostgresStore;

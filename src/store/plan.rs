@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::canonical::{canonical_json, event_bytes_with, leaf_hash};
 use super::error::StoreError;
-use super::event::{Append, Appended, RecordedEvent};
+use super::event::{Append, Appended, FieldKeyRow, RecordedEvent};
 
 /// What the database said before the batch.
 #[derive(Debug, Default)]
@@ -37,6 +37,9 @@ pub struct BatchPlan {
     /// The text to store for each row's payload and metadata (its canonical
     /// JSON, from which its leaf hash was made), in the same order.
     pub texts: Vec<StoredText>,
+    /// The field keys of the appends that go ahead, to store in the same
+    /// transaction as the rows.
+    pub field_keys: Vec<FieldKeyRow>,
     /// One answer per command, in the order given.
     pub results: Vec<Result<Appended, StoreError>>,
     /// The head of the log once the rows are stored.
@@ -57,6 +60,7 @@ pub struct StoredText {
 struct NewRows {
     rows: Vec<RecordedEvent>,
     texts: Vec<StoredText>,
+    field_keys: Vec<FieldKeyRow>,
     by_id: HashMap<Uuid, usize>,
 }
 
@@ -89,6 +93,7 @@ pub fn plan_batch(mut snapshot: LogSnapshot, appends: &[Append], now: DateTime<U
     BatchPlan {
         rows: new.rows,
         texts: new.texts,
+        field_keys: new.field_keys,
         results,
         head: snapshot.head,
     }
@@ -151,6 +156,7 @@ fn plan_one(
             new.texts.push(text);
         }
     }
+    new.field_keys.extend(append.field_keys.iter().cloned());
     Ok(Appended {
         events,
         replayed: false,
@@ -336,6 +342,7 @@ mod tests {
                     events: vec![event(2)],
                 },
             ],
+            field_keys: Vec::new(),
         };
         let plan = plan_batch(snapshot, &[append], now());
         assert!(plan.rows.is_empty());

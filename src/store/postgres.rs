@@ -423,6 +423,7 @@ async fn insert(
     head: u64,
 ) -> Result<(), StoreError> {
     let rows = &plan.rows;
+    let keys = &plan.field_keys;
     sqlx::query(
         "WITH inserted AS ( \
            INSERT INTO events (position, event_id, stream_id, stream_version, event_type, \
@@ -431,7 +432,10 @@ async fn insert(
            FROM UNNEST($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], \
                        $6::int[], $7::text[], $8::text[], $9::timestamptz[], $10::bytea[]) \
                 AS u(p, e, s, v, t, sv, pl, md, ra, lh) \
-           RETURNING 1) \
+           RETURNING 1), \
+         keys AS ( \
+           INSERT INTO field_keys (key_id, author_id, wrapped, created_at) \
+           SELECT * FROM UNNEST($13::text[], $14::text[], $15::bytea[], $16::bigint[])) \
          SELECT pg_notify($11, $12) FROM (SELECT COUNT(*) FROM inserted) AS done",
     )
     .bind(rows.iter().map(|r| to_i64(r.position)).collect::<Vec<_>>())
@@ -472,6 +476,23 @@ async fn insert(
     )
     .bind(CHANNEL)
     .bind(head.to_string())
+    // The keys that seal the rows' free text: stored with them.
+    .bind(
+        keys.iter()
+            .map(|k| k.key_id.to_string())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        keys.iter()
+            .map(|k| k.author.to_string())
+            .collect::<Vec<_>>(),
+    )
+    .bind(keys.iter().map(|k| k.wrapped.clone()).collect::<Vec<_>>())
+    .bind(
+        keys.iter()
+            .map(|k| k.created_at.timestamp_millis())
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())

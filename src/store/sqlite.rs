@@ -358,6 +358,18 @@ async fn commit_on(
         });
         insert.build().execute(&mut *tx).await?;
     }
+    for chunk in plan.field_keys.chunks(ROWS_PER_INSERT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO field_keys (key_id, author_id, wrapped, created_at) ",
+        );
+        insert.push_values(chunk, |mut row, key| {
+            row.push_bind(key.key_id.to_string())
+                .push_bind(key.author.to_string())
+                .push_bind(key.wrapped.as_slice())
+                .push_bind(key.created_at.timestamp_millis());
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(plan)
 }

@@ -1,15 +1,18 @@
 //! The key layer for erasure on real databases: keys survive a restart, two
 //! servers agree on one person's key, erasing and redacting read as erased
 //! here and (after a refresh) on another server, and a wrong key-encryption
-//! key is refused with nothing written (`key_bytes.rs`: a destroyed key's
+//! key is refused with nothing written, and a free-text value's key is
+//! stored in its event's transaction (`key_bytes.rs`: a destroyed key's
 //! bytes are gone). The keyring runs as the least-privilege application
 //! role on PostgreSQL, so the grants are tested too.
 
 use std::sync::Arc;
 
 use advice_log::backend::Storage;
+use advice_log::domain::metadata::Metadata;
 use advice_log::domain::PersonId;
 use advice_log::erasure::{DataKey, ErasureError, KeyEncryptionKey, KeyLookup, KeyState, Keyring};
+use advice_log::store::{Append, EventData, ExpectedVersion, StoreError};
 use chrono::Utc;
 use sqlx::Connection;
 
@@ -327,5 +330,55 @@ on_both_backends! {
         for storage in [here_storage, there_storage, later_storage] {
             storage.close().await;
         }
+    }
+}
+
+/// An event raising a proposal whose body is free text of `author`'s.
+fn raised_by(author: PersonId, body: &str) -> EventData {
+    let metadata = Metadata {
+        actor: Some(author),
+        ..Metadata::default()
+    };
+    EventData {
+        event_id: uuid::Uuid::new_v4(),
+        event_type: "ProposalRaised".into(),
+        schema_version: 1,
+        payload: serde_json::json!({ "title": "Rota", "body": body }),
+        metadata: metadata.to_value(),
+    }
+}
+
+on_both_backends! {
+    async fn a_free_text_key_is_stored_with_its_event_and_never_without_it(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let storage = db.unlocked().await;
+        let log = storage.sealed_events();
+        let keyring = storage.keyring.clone().expect("unlocked");
+        let ann = PersonId::random();
+        let stream = "proposal-keys";
+        log.append(Append::to_stream(stream, ExpectedVersion::NoStream, vec![raised_by(ann, "first")]))
+            .await
+            .expect("stored");
+        let stored = storage.keys.all_field_keys().await.expect("keys");
+        assert_eq!(stored.len(), 1, "the body's key is stored with it");
+        assert_eq!(stored[0].author, ann);
+
+        // Refused (the stream exists): its key is not stored either.
+        let refused = log
+            .append(Append::to_stream(stream, ExpectedVersion::NoStream, vec![raised_by(ann, "second")]))
+            .await;
+        assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+        assert_eq!(storage.keys.all_field_keys().await.expect("keys").len(), 1, "no key without its event");
+
+        // What is stored reads back, here and on a server that starts now.
+        let read = log.read_stream(stream).await.expect("read");
+        assert_eq!(read[0].payload["body"], "first");
+        let key_id = stored[0].key_id;
+        assert!(matches!(keyring.field_key(key_id), KeyLookup::Live(_)), "kept in memory once stored");
+        storage.close().await;
+        let again = db.unlocked().await;
+        let read = again.sealed_events().read_stream(stream).await.expect("read again");
+        assert_eq!(read[0].payload["body"], "first");
+        again.close().await;
     }
 }

@@ -39,7 +39,13 @@ async fn register(store: &Arc<dyn EventStore>, count: usize) {
                 }
             })
             .collect();
-        store.append(Append { streams }).await.expect("append");
+        store
+            .append(Append {
+                streams,
+                field_keys: Vec::new(),
+            })
+            .await
+            .expect("append");
     }
 }
 
