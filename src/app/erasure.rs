@@ -1,12 +1,14 @@
 //! Honouring erasure and rectification requests (UK GDPR): erasing a
 //! person, correcting their name or e-mail, redacting one field of free
-//! text. Each is first an event (who, when, why), then the key that sealed
-//! the data is destroyed and what the server keeps in memory and in its
-//! read models is read again from the log, where the data now reads as
-//! erased. The log's bytes, and so every proof, never change.
+//! text. Each is one append: the event (who, when, why) and, in the same
+//! transaction, the destruction of the key that sealed the data, so the
+//! record and the erasure cannot part. Then what the server keeps in
+//! memory and in its read models is read again from the log, where the data
+//! now reads as erased. The log's bytes, and so every proof, never change.
 //!
-//! If the server stops between the event and the key's destruction, the
-//! next start finishes the work ([`App::finish_erasures`]).
+//! Logs written before erasures were one append may record an erasure whose
+//! key was never destroyed (the server stopped in between): the next start
+//! finishes it ([`App::finish_erasures`]).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -20,8 +22,8 @@ use crate::domain::personal_data::personal_fields;
 use crate::domain::proposal::redaction::{decide_redaction, RedactionTarget};
 use crate::domain::proposal::{ProposalId, ProposalState};
 use crate::domain::{validate, DomainError, PersonId};
-use crate::erasure::{sealed_values, ErasureError, KeyLookup, KeyRef, Keyring};
-use crate::store::StoreError;
+use crate::erasure::{person_erasure, sealed_values, ErasureError, KeyLookup, KeyRef, Keyring};
+use crate::store::{DestroyedKeys, KeyDestruction, StoreError};
 
 /// The longest reason accepted, in characters.
 const MAX_REASON: usize = 2_000;
@@ -49,6 +51,7 @@ impl App {
             "includeContributions": include_contributions,
         });
         let meta = meta.with_reason(reason);
+        let at = self.clock.now();
         let outcome = self
             .execute(&meta, "erasePerson", &input, || async {
                 let (state, version) = self.load(&person_id.stream(), person::evolve).await?;
@@ -58,16 +61,25 @@ impl App {
                 let decided = person::decide(&state, command, &meta.caller)?;
                 validate::text("the reason for the erasure", reason, MAX_REASON)?;
                 self.refuse_leaving_without_an_admin(person_id)?;
-                Ok(Plan::default().write(person_id.stream(), version, decided))
+                let keep = !include_contributions;
+                if keep {
+                    // What they wrote is wrapped again under the operator's
+                    // key first, so it outlives theirs.
+                    keyring
+                        .keep_contributions(person_id)
+                        .await
+                        .map_err(erasure_failed)?;
+                }
+                // Their key is destroyed in the append that records it.
+                let plan = Plan::default().write(person_id.stream(), version, decided);
+                Ok(person_erasure(person_id, reason, at, keep)
+                    .into_iter()
+                    .fold(plan, Plan::destroy_keys))
             })
             .await?;
         self.read
             .wait_for(outcome.position, super::execute::READ_YOUR_WRITES)
             .await;
-        keyring
-            .erase_person(person_id, reason, self.clock.now(), !include_contributions)
-            .await
-            .map_err(erasure_failed)?;
         let touched = if include_contributions {
             self.proposals_written_by(person_id).await?
         } else {
@@ -115,8 +127,8 @@ impl App {
     }
 
     /// Redacts one free-text field of one of a proposal's events (admin):
-    /// `TextRedacted` is appended to the proposal, then the field's key is
-    /// destroyed, so it reads as erased; nothing else changes.
+    /// `TextRedacted` is appended to the proposal and the field's key is
+    /// destroyed with it, so it reads as erased; nothing else changes.
     pub async fn redact_text(
         &self,
         meta: &CommandMeta,
@@ -124,7 +136,7 @@ impl App {
         field: &str,
         reason: &str,
     ) -> Result<Outcome, AppError> {
-        let keyring = self.keyring_or_refuse()?;
+        self.keyring_or_refuse()?;
         let stored = self
             .log
             .read_event(event_id)
@@ -146,6 +158,7 @@ impl App {
             .collect();
         let input = json!({ "eventId": event_id, "field": field, "reason": reason });
         let meta = meta.with_reason(reason);
+        let at = self.clock.now();
         let target = RedactionTarget {
             event_id,
             event_type: stored.event_type.clone(),
@@ -170,16 +183,18 @@ impl App {
                     ))
                     .into());
                 }
-                Ok(Plan::default().write(proposal.stream(), version, decided))
+                // The field's keys are destroyed in the append that
+                // records the redaction.
+                let plan = Plan::default().write(proposal.stream(), version, decided);
+                Ok(keys.iter().fold(plan, |plan, key_id| {
+                    plan.destroy_keys(KeyDestruction {
+                        keys: DestroyedKeys::Field(*key_id),
+                        reason: reason.to_string(),
+                        at,
+                    })
+                }))
             })
             .await?;
-        let now = self.clock.now();
-        for key_id in keys {
-            match keyring.redact_field(key_id, reason, now).await {
-                Ok(()) | Err(ErasureError::NoSuchFieldKey(_)) => {}
-                Err(error) => return Err(erasure_failed(error)),
-            }
-        }
         self.forget_erased(outcome.position, BTreeSet::from([proposal]))
             .await?;
         Ok(outcome)

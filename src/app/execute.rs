@@ -15,7 +15,9 @@ use crate::domain::events::{DomainEvent, Upcasters};
 use crate::domain::metadata::Metadata;
 use crate::domain::{ActingRole, Caller, Decided};
 use crate::read::aggregates::Step;
-use crate::store::{Append, EventData, ExpectedVersion, RecordedEvent, StoreError, StreamAppend};
+use crate::store::{
+    Append, EventData, ExpectedVersion, KeyDestruction, RecordedEvent, StoreError, StreamAppend,
+};
 
 /// How often a command is re-decided after a concurrent change before the
 /// caller is told `CONFLICT`. Every round of a contended stream lets at least
@@ -75,6 +77,7 @@ pub struct Outcome {
 pub struct Plan {
     role: Option<ActingRole>,
     streams: Vec<PlannedWrite>,
+    key_destructions: Vec<KeyDestruction>,
 }
 
 /// Events of one stream as `(event_type, payload)`, with the version expected.
@@ -101,6 +104,13 @@ impl Plan {
             expected: expected(version),
             events,
         });
+        self
+    }
+
+    /// Destroys keys (an erasure, a redaction) in the same transaction as
+    /// the events that record it.
+    pub fn destroy_keys(mut self, destruction: KeyDestruction) -> Self {
+        self.key_destructions.push(destruction);
         self
     }
 
@@ -310,6 +320,7 @@ impl App {
         Ok(Append {
             streams,
             field_keys: Vec::new(),
+            key_destructions: plan.key_destructions,
         })
     }
 

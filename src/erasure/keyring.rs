@@ -18,7 +18,7 @@ use super::store::{
     field_key_aad, person_key_aad, FieldKeyRecord, KeyState, KeyStore, PersonKeyRecord, PutOutcome,
 };
 use crate::domain::PersonId;
-use crate::store::FieldKeyRow;
+use crate::store::{DestroyedKeys, FieldKeyRow, KeyDestruction};
 
 /// What the keyring knows of a key.
 #[derive(Debug, Clone)]
@@ -326,13 +326,14 @@ impl Keyring {
         Ok(self.field_key(key_id))
     }
 
-    /// Erases a person: destroys their key in the store (leaving a
-    /// tombstone with `reason` and `at`), then drops it from memory, with
-    /// every field key they wrote unless `keep_contributions`: then each of
-    /// those is first wrapped again under the key-encryption key, so what
-    /// they wrote stays readable without them. Everything else sealed under
-    /// them is unreadable from then on, here and (after a refresh) on every
-    /// other server.
+    /// Erases a person outside any append (the application records an
+    /// erasure and destroys the keys in one append instead): destroys their
+    /// key in the store (leaving a tombstone with `reason` and `at`), then
+    /// drops it from memory, with every field key they wrote unless
+    /// `keep_contributions`: then each of those is first wrapped again under
+    /// the key-encryption key, so what they wrote stays readable without
+    /// them. Everything else sealed under them is unreadable from then on,
+    /// here and (after a refresh) on every other server.
     pub async fn erase_person(
         &self,
         person: PersonId,
@@ -343,20 +344,65 @@ impl Keyring {
         if keep_contributions {
             self.keep_contributions(person).await?;
         }
-        self.store.destroy_person_key(person, reason, at).await?;
-        let mut cache = self.write();
-        cache.persons.insert(person, None);
-        for entry in cache.fields.values_mut() {
-            if entry.author == person && !entry.kept {
-                entry.key = None;
-            }
+        let destructions = person_erasure(person, reason, at, keep_contributions);
+        for destruction in &destructions {
+            self.store.destroy(destruction).await?;
         }
+        self.forget_destroyed(&destructions);
         Ok(())
     }
 
+    /// Drops destroyed keys from memory (once the store destroyed them).
+    pub fn forget_destroyed(&self, destructions: &[KeyDestruction]) {
+        let mut cache = self.write();
+        for destruction in destructions {
+            match destruction.keys {
+                DestroyedKeys::Person(person) => {
+                    let person = PersonId(person);
+                    cache.persons.insert(person, None);
+                    for entry in cache.fields.values_mut() {
+                        if entry.author == person && !entry.kept {
+                            entry.key = None;
+                        }
+                    }
+                }
+                DestroyedKeys::Field(key_id) => {
+                    // The author of a key never loaded here does not
+                    // matter: a destroyed key reads as erased whoever
+                    // wrote it.
+                    cache
+                        .fields
+                        .entry(key_id)
+                        .or_insert(FieldEntry {
+                            author: PersonId(Uuid::nil()),
+                            kept: false,
+                            key: None,
+                        })
+                        .key = None;
+                }
+                DestroyedKeys::KeptFieldsOf(author) => {
+                    for entry in cache.fields.values_mut() {
+                        if entry.author.0 == author && entry.kept {
+                            entry.key = None;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finishes destructions in the store (see
+    /// [`KeyStore::after_destruction`]).
+    pub async fn after_destruction(&self) -> Result<(), ErasureError> {
+        Ok(self.store.after_destruction().await?)
+    }
+
     /// Wraps every live field key `author` wrote under the key-encryption
-    /// key instead of theirs, in the store and in memory.
-    async fn keep_contributions(&self, author: PersonId) -> Result<(), ErasureError> {
+    /// key instead of theirs, in the store and in memory: what they wrote
+    /// then outlives their key. Done before an erasure that keeps their
+    /// contributions (if that erasure is then refused, the keys are merely
+    /// kept; a later erasure with contributions destroys them).
+    pub async fn keep_contributions(&self, author: PersonId) -> Result<(), ErasureError> {
         let author_key = match self.person_key(author) {
             KeyLookup::Live(key) => key,
             KeyLookup::Erased => return Ok(()),
@@ -389,34 +435,25 @@ impl Keyring {
         Ok(())
     }
 
-    /// Redacts one field: destroys its key in the store (leaving a
-    /// tombstone), then drops it from memory. A key the store does not
-    /// hold is [`ErasureError::NoSuchFieldKey`].
+    /// Redacts one field outside any append (the application records a
+    /// redaction and destroys the key in one append instead): destroys its
+    /// key in the store (leaving a tombstone), then drops it from memory. A
+    /// key the store does not hold is [`ErasureError::NoSuchFieldKey`].
     pub async fn redact_field(
         &self,
         key_id: Uuid,
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<(), ErasureError> {
-        if !self.store.destroy_field_key(key_id, reason, at).await? {
+        let destruction = KeyDestruction {
+            keys: DestroyedKeys::Field(key_id),
+            reason: reason.to_string(),
+            at,
+        };
+        if self.store.destroy(&destruction).await? == 0 {
             return Err(ErasureError::NoSuchFieldKey(key_id));
         }
-        let known = self.read().fields.get(&key_id).map(|entry| entry.author);
-        let author = match known {
-            Some(author) => author,
-            None => match self.store.field_key(key_id).await? {
-                Some(record) => record.author,
-                None => return Err(ErasureError::NoSuchFieldKey(key_id)),
-            },
-        };
-        self.write().fields.insert(
-            key_id,
-            FieldEntry {
-                author,
-                kept: false,
-                key: None,
-            },
-        );
+        self.forget_destroyed(&[destruction]);
         Ok(())
     }
 
@@ -476,6 +513,26 @@ impl Keyring {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The key destructions that erase `person`: their key, and unless their
+/// contributions are kept, any of their field keys kept earlier.
+pub fn person_erasure(
+    person: PersonId,
+    reason: &str,
+    at: DateTime<Utc>,
+    keep_contributions: bool,
+) -> Vec<KeyDestruction> {
+    let destruction = |keys| KeyDestruction {
+        keys,
+        reason: reason.to_string(),
+        at,
+    };
+    let mut destructions = vec![destruction(DestroyedKeys::Person(person.0))];
+    if !keep_contributions {
+        destructions.push(destruction(DestroyedKeys::KeptFieldsOf(person.0)));
+    }
+    destructions
 }
 
 fn unwrap_field(author: &DataKey, wrapped: &Sealed, key_id: Uuid) -> Result<DataKey, ErasureError> {

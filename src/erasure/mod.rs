@@ -22,7 +22,7 @@ mod store;
 pub use error::ErasureError;
 pub use kek::KeyEncryptionKey;
 pub use key::{DataKey, KEY_LEN};
-pub use keyring::{KeyLookup, Keyring};
+pub use keyring::{person_erasure, KeyLookup, Keyring};
 pub use seal::{open, seal, unwrap, wrap, Sealed, NONCE_LEN, TAG_LEN};
 pub use sealed_store::SealedStore;
 pub use sealing::{

@@ -106,7 +106,7 @@ impl EventStore for SealedStore {
         sealed
             .field_keys
             .extend(made.iter().map(|(row, _)| row.clone()));
-        match self.inner.append(sealed).await {
+        let result = match self.inner.append(sealed).await {
             Ok(appended) => {
                 if !appended.replayed {
                     self.keyring.remember_field_keys(&made);
@@ -117,7 +117,17 @@ impl EventStore for SealedStore {
                 self.replayed(&append, refusal).await
             }
             Err(other) => Err(other),
+        };
+        if result.is_ok() && !append.key_destructions.is_empty() {
+            // Destroyed with the events (or, for a replay, with them before).
+            self.keyring.forget_destroyed(&append.key_destructions);
+            if let Err(error) = self.keyring.after_destruction().await {
+                // The keys are destroyed; the pages that held them leave
+                // the WAL at its next checkpoint instead.
+                tracing::warn!(%error, "could not empty the WAL after destroying keys");
+            }
         }
+        result
     }
 
     async fn read_event(&self, event_id: Uuid) -> Result<Option<RecordedEvent>, StoreError> {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::seal::Sealed;
 use super::store::{FieldKeyRecord, KekCheck, KeyState, KeyStore, PersonKeyRecord, PutOutcome};
 use crate::domain::PersonId;
-use crate::store::StoreError;
+use crate::store::{KeyDestruction, StoreError};
 
 /// The name of the one key-encryption key check row.
 const CHECK_NAME: &str = "kek";
@@ -134,15 +134,6 @@ macro_rules! key_store_for {
                 }
             }
 
-            /// Runs the backend's statement that finishes a destruction.
-            async fn after_destroy(&self) -> Result<(), StoreError> {
-                let statement: Option<&str> = $after_destroy;
-                if let Some(statement) = statement {
-                    sqlx::query(statement).execute(&self.write).await?;
-                }
-                Ok(())
-            }
-
             async fn field_row(
                 &self,
                 key_id: Uuid,
@@ -190,25 +181,25 @@ macro_rules! key_store_for {
                 self.person_row(person).await
             }
 
-            async fn destroy_person_key(
-                &self,
-                person: PersonId,
-                reason: &str,
-                at: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO person_keys (person_id, wrapped, created_at, destroyed_at, reason) \
-                     VALUES ($1, NULL, $2, $2, $3) \
-                     ON CONFLICT (person_id) DO UPDATE SET wrapped = NULL, \
-                     destroyed_at = COALESCE(person_keys.destroyed_at, excluded.destroyed_at), \
-                     reason = COALESCE(person_keys.reason, excluded.reason)",
-                )
-                .bind(person.0.to_string())
-                .bind(millis(at))
-                .bind(reason)
-                .execute(&self.write)
-                .await?;
-                self.after_destroy().await
+            async fn destroy(&self, destruction: &KeyDestruction) -> Result<u64, StoreError> {
+                let (statement, id) = destruction.statement();
+                let changed = sqlx::query(statement)
+                    .bind(id)
+                    .bind(millis(destruction.at))
+                    .bind(destruction.reason.as_str())
+                    .execute(&self.write)
+                    .await?
+                    .rows_affected();
+                self.after_destruction().await?;
+                Ok(changed)
+            }
+
+            async fn after_destruction(&self) -> Result<(), StoreError> {
+                let statement: Option<&str> = $after_destroy;
+                if let Some(statement) = statement {
+                    sqlx::query(statement).execute(&self.write).await?;
+                }
+                Ok(())
             }
 
             async fn all_person_keys(&self) -> Result<Vec<PersonKeyRecord>, StoreError> {
@@ -246,27 +237,6 @@ macro_rules! key_store_for {
 
             async fn field_key(&self, key_id: Uuid) -> Result<Option<FieldKeyRecord>, StoreError> {
                 self.field_row(key_id, &self.read).await
-            }
-
-            async fn destroy_field_key(
-                &self,
-                key_id: Uuid,
-                reason: &str,
-                at: DateTime<Utc>,
-            ) -> Result<bool, StoreError> {
-                let updated = sqlx::query(
-                    "UPDATE field_keys SET wrapped = NULL, \
-                     destroyed_at = COALESCE(destroyed_at, $2), reason = COALESCE(reason, $3) \
-                     WHERE key_id = $1",
-                )
-                .bind(key_id.to_string())
-                .bind(millis(at))
-                .bind(reason)
-                .execute(&self.write)
-                .await?
-                .rows_affected();
-                self.after_destroy().await?;
-                Ok(updated > 0)
             }
 
             async fn all_field_keys(&self) -> Result<Vec<FieldKeyRecord>, StoreError> {

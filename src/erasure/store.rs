@@ -11,7 +11,7 @@ use super::error::ErasureError;
 use super::kek::KeyEncryptionKey;
 use super::seal::{open, seal, Sealed};
 use crate::domain::PersonId;
-use crate::store::StoreError;
+use crate::store::{KeyDestruction, StoreError};
 
 /// What the KEK check row seals: opening it proves the key is the same.
 const CHECK_PLAINTEXT: &[u8] = b"advice-log key-encryption key check, version 1";
@@ -110,15 +110,15 @@ pub trait KeyStore: Send + Sync {
     /// A person's stored key.
     async fn person_key(&self, person: PersonId) -> Result<KeyState, StoreError>;
 
-    /// Destroys a person's key: its bytes are removed and a tombstone left
-    /// (also for a person who had no key yet, so none is made later). A
-    /// second destruction keeps the first one's time and reason.
-    async fn destroy_person_key(
-        &self,
-        person: PersonId,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
+    /// Destroys keys outside any append (see [`KeyDestruction`]; an
+    /// erasure or redaction the application makes destroys its keys in its
+    /// append instead), then finishes as [`KeyStore::after_destruction`].
+    /// Answers how many keys it changed.
+    async fn destroy(&self, destruction: &KeyDestruction) -> Result<u64, StoreError>;
+
+    /// Finishes destructions: on SQLite, empties the WAL, so the pages that
+    /// held the destroyed keys' bytes are not left in it.
+    async fn after_destruction(&self) -> Result<(), StoreError>;
 
     /// Every person's key, tombstones included.
     async fn all_person_keys(&self) -> Result<Vec<PersonKeyRecord>, StoreError>;
@@ -135,16 +135,6 @@ pub trait KeyStore: Send + Sync {
 
     /// A field's stored key, if there is one (or its tombstone).
     async fn field_key(&self, key_id: Uuid) -> Result<Option<FieldKeyRecord>, StoreError>;
-
-    /// Destroys a field's key: its bytes are removed and a tombstone left.
-    /// Answers whether the key was stored at all. A second destruction
-    /// keeps the first one's time and reason.
-    async fn destroy_field_key(
-        &self,
-        key_id: Uuid,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
 
     /// Every field's key, tombstones included.
     async fn all_field_keys(&self) -> Result<Vec<FieldKeyRecord>, StoreError>;

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::key_rows::{FieldKeyRow, KeyDestruction};
+
 /// Which version a stream must be at for an append to go ahead.
 ///
 /// Versions count the events in a stream: a stream that does not exist is at
@@ -79,31 +81,9 @@ pub struct Append {
     /// transaction as the events (so in the same group commit): stored
     /// exactly when the events are.
     pub field_keys: Vec<FieldKeyRow>,
-}
-
-/// A free-text value's data key, wrapped under its author's key, to store
-/// beside the log (never in `events`) with the append whose event it seals.
-/// See `crate::erasure`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct FieldKeyRow {
-    /// The key's id, which the sealed value names.
-    pub key_id: Uuid,
-    /// Who wrote the value (a person's id): the key is wrapped under theirs.
-    pub author: Uuid,
-    /// The wrapped key: nonce then ciphertext.
-    pub wrapped: Vec<u8>,
-    /// When it was made.
-    pub created_at: DateTime<Utc>,
-}
-
-impl fmt::Debug for FieldKeyRow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The wrapped bytes are of no use to a reader of logs.
-        f.debug_struct("FieldKeyRow")
-            .field("key_id", &self.key_id)
-            .field("author", &self.author)
-            .finish_non_exhaustive()
-    }
+    /// The keys an erasure or a redaction destroys, destroyed in the same
+    /// transaction as the events that record it.
+    pub key_destructions: Vec<KeyDestruction>,
 }
 
 impl Append {
@@ -120,6 +100,7 @@ impl Append {
                 events,
             }],
             field_keys: Vec::new(),
+            key_destructions: Vec::new(),
         }
     }
 

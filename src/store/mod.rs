@@ -6,6 +6,7 @@ pub mod canonical;
 pub mod error;
 pub mod event;
 pub mod feed;
+pub mod key_rows;
 pub mod leader;
 pub mod plan;
 pub mod postgres;
@@ -23,10 +24,10 @@ use uuid::Uuid;
 
 pub use error::StoreError;
 pub use event::{
-    Append, Appended, EventData, EventPosition, ExpectedVersion, FieldKeyRow, RecordedEvent,
-    StreamAppend,
+    Append, Appended, EventData, EventPosition, ExpectedVersion, RecordedEvent, StreamAppend,
 };
 pub use feed::Feed;
+pub use key_rows::{DestroyedKeys, FieldKeyRow, KeyDestruction};
 pub use postgres::PostgresStore;
 pub use snapshot::{Snapshot, Snapshots};
 pub use sqlite::SqliteStore;

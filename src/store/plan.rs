@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::canonical::{canonical_json, event_bytes_with, leaf_hash};
 use super::error::StoreError;
-use super::event::{Append, Appended, FieldKeyRow, RecordedEvent};
+use super::event::{Append, Appended, RecordedEvent};
+use super::key_rows::{FieldKeyRow, KeyDestruction};
 
 /// What the database said before the batch.
 #[derive(Debug, Default)]
@@ -40,6 +41,9 @@ pub struct BatchPlan {
     /// The field keys of the appends that go ahead, to store in the same
     /// transaction as the rows.
     pub field_keys: Vec<FieldKeyRow>,
+    /// The key destructions of the appends that go ahead, to run in the
+    /// same transaction as the rows.
+    pub key_destructions: Vec<KeyDestruction>,
     /// One answer per command, in the order given.
     pub results: Vec<Result<Appended, StoreError>>,
     /// The head of the log once the rows are stored.
@@ -61,6 +65,7 @@ struct NewRows {
     rows: Vec<RecordedEvent>,
     texts: Vec<StoredText>,
     field_keys: Vec<FieldKeyRow>,
+    key_destructions: Vec<KeyDestruction>,
     by_id: HashMap<Uuid, usize>,
 }
 
@@ -94,6 +99,7 @@ pub fn plan_batch(mut snapshot: LogSnapshot, appends: &[Append], now: DateTime<U
         rows: new.rows,
         texts: new.texts,
         field_keys: new.field_keys,
+        key_destructions: new.key_destructions,
         results,
         head: snapshot.head,
     }
@@ -157,6 +163,8 @@ fn plan_one(
         }
     }
     new.field_keys.extend(append.field_keys.iter().cloned());
+    new.key_destructions
+        .extend(append.key_destructions.iter().cloned());
     Ok(Appended {
         events,
         replayed: false,
@@ -342,7 +350,7 @@ mod tests {
                     events: vec![event(2)],
                 },
             ],
-            field_keys: Vec::new(),
+            ..Append::default()
         };
         let plan = plan_batch(snapshot, &[append], now());
         assert!(plan.rows.is_empty());

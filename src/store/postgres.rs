@@ -355,6 +355,7 @@ impl PgCommitter {
         let plan = plan_batch(snapshot, appends, self.clock.now());
         if !plan.rows.is_empty() {
             insert(&mut tx, &plan, plan.head).await?;
+            crate::destroy_keys_in!(tx, &plan.key_destructions);
         }
         tx.commit().await?;
         Ok(plan)

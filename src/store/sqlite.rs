@@ -370,6 +370,7 @@ async fn commit_on(
         });
         insert.build().execute(&mut *tx).await?;
     }
+    crate::destroy_keys_in!(tx, &plan.key_destructions);
     tx.commit().await?;
     Ok(plan)
 }

@@ -12,7 +12,9 @@ use advice_log::backend::Storage;
 use advice_log::domain::metadata::Metadata;
 use advice_log::domain::PersonId;
 use advice_log::erasure::{DataKey, ErasureError, KeyEncryptionKey, KeyLookup, KeyState, Keyring};
-use advice_log::store::{Append, EventData, ExpectedVersion, StoreError};
+use advice_log::store::{
+    Append, DestroyedKeys, EventData, ExpectedVersion, KeyDestruction, StoreError,
+};
 use chrono::Utc;
 use sqlx::Connection;
 
@@ -349,7 +351,7 @@ fn raised_by(author: PersonId, body: &str) -> EventData {
 }
 
 on_both_backends! {
-    async fn a_free_text_key_is_stored_with_its_event_and_never_without_it(backend: Backend) {
+    async fn keys_are_stored_and_destroyed_with_their_events_and_never_without_them(backend: Backend) {
         let db = TestDb::new(backend).await;
         let storage = db.unlocked().await;
         let log = storage.sealed_events();
@@ -362,6 +364,8 @@ on_both_backends! {
         let stored = storage.keys.all_field_keys().await.expect("keys");
         assert_eq!(stored.len(), 1, "the body's key is stored with it");
         assert_eq!(stored[0].author, ann);
+        let key_id = stored[0].key_id;
+        assert!(matches!(keyring.field_key(key_id), KeyLookup::Live(_)), "kept in memory once stored");
 
         // Refused (the stream exists): its key is not stored either.
         let refused = log
@@ -370,15 +374,37 @@ on_both_backends! {
         assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
         assert_eq!(storage.keys.all_field_keys().await.expect("keys").len(), 1, "no key without its event");
 
-        // What is stored reads back, here and on a server that starts now.
+        // A redaction refused with its event destroys nothing...
+        let redaction = |expected| {
+            let mut append = Append::to_stream(stream, expected, vec![raised_by(ann, "the redaction's record")]);
+            append.key_destructions.push(KeyDestruction {
+                keys: DestroyedKeys::Field(key_id),
+                reason: "a patient's name".into(),
+                at: Utc::now(),
+            });
+            append
+        };
+        let refused = log.append(redaction(ExpectedVersion::Exact(7))).await;
+        assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+        assert!(matches!(keyring.field_key(key_id), KeyLookup::Live(_)));
         let read = log.read_stream(stream).await.expect("read");
         assert_eq!(read[0].payload["body"], "first");
-        let key_id = stored[0].key_id;
-        assert!(matches!(keyring.field_key(key_id), KeyLookup::Live(_)), "kept in memory once stored");
+
+        // ...and stored with it, destroys the key in the same commit.
+        log.append(redaction(ExpectedVersion::Exact(1))).await.expect("stored");
+        assert!(erased(keyring.field_key(key_id)), "forgotten here");
+        let tombstone = storage.keys.field_key(key_id).await.expect("read").expect("row");
+        assert!(matches!(tombstone.state, KeyState::Destroyed { ref reason, .. } if reason == "a patient's name"));
+        let read = log.read_stream(stream).await.expect("read");
+        assert_eq!(read[0].payload["body"], "[This text has been erased]");
+        assert_eq!(read[1].payload["body"], "the redaction's record", "its own key is live");
         storage.close().await;
+
+        // A server that starts now reads the same.
         let again = db.unlocked().await;
         let read = again.sealed_events().read_stream(stream).await.expect("read again");
-        assert_eq!(read[0].payload["body"], "first");
+        assert_eq!(read[0].payload["body"], "[This text has been erased]");
+        assert_eq!(read[1].payload["body"], "the redaction's record");
         again.close().await;
     }
 }

@@ -42,7 +42,7 @@ async fn register(store: &Arc<dyn EventStore>, count: usize) {
         store
             .append(Append {
                 streams,
-                field_keys: Vec::new(),
+                ..Append::default()
             })
             .await
             .expect("append");

@@ -55,7 +55,7 @@ on_both_backends! {
                 StreamAppend { stream_id: "proposal".into(), expected: ExpectedVersion::NoStream, events: vec![event(json!({}))] },
                 StreamAppend { stream_id: "budget".into(), expected: ExpectedVersion::Exact(0), events: vec![event(json!({}))] },
             ],
-            field_keys: Vec::new(),
+            ..Append::default()
         };
         let error = store.append(both).await.expect_err("budget is at version 1");
         match &error {
