@@ -108,12 +108,7 @@ impl App {
             };
             let decided = person::decide(&state, command, &meta.caller)?;
             if let Some(email) = email {
-                let taken = self
-                    .read
-                    .directory()
-                    .people()
-                    .any(|p| p.id != person_id && p.email.eq_ignore_ascii_case(email.trim()));
-                if taken {
+                if self.read.directory().email_taken(email, Some(person_id)) {
                     return Err(DomainError::InvalidState(format!(
                         "someone else is registered with {}",
                         email.trim()

@@ -117,7 +117,7 @@ impl App {
                 org_role,
             };
             let decided = person::decide(&PersonState::default(), command, &meta.caller)?;
-            if self.read.directory().email_taken(email) {
+            if self.read.directory().email_taken(email, None) {
                 return Err(DomainError::InvalidState(format!(
                     "someone is already registered with {}",
                     email.trim()

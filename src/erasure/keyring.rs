@@ -207,7 +207,10 @@ impl Keyring {
         author: PersonId,
     ) -> Result<(FieldKeyRow, Arc<DataKey>), ErasureError> {
         let author_key = self.person_key_for_writing(author).await?;
-        let key_id = Uuid::new_v4();
+        // Time-ordered, so each new key goes at the end of the keys' index
+        // (a random id would land on a random page of it, and every group
+        // commit would rewrite as many pages as it stores keys).
+        let key_id = Uuid::now_v7();
         let key = DataKey::random()?;
         let wrapped = wrap(&author_key, &key, &field_key_aad(key_id))?;
         let row = FieldKeyRow {

@@ -336,3 +336,57 @@ on_both_backends! {
         assert_eq!(found(said.as_bytes(), &[NAME, EMAIL, BODY]), Vec::<String>::new(), "{said}");
     }
 }
+
+on_both_backends! {
+    async fn an_erasure_recorded_without_its_keys_destruction_is_finished_at_start(backend: Backend) {
+        use advice_log::domain::events::DomainEvent;
+        use advice_log::domain::person::PersonEvent;
+        use advice_log::domain::PersonId;
+        use advice_log::erasure::{KeyLookup, KeyState};
+        use advice_log::store::{Append, EventData, ExpectedVersion};
+
+        let db = TestDb::new(backend).await;
+        let team = Team::new(&db).await;
+        let app = &team.app;
+        let sam = app.ok(&team.member, "{ me { id } }", json!({})).await["me"]["id"]
+            .as_str()
+            .expect("id")
+            .parse::<uuid::Uuid>()
+            .map(PersonId)
+            .expect("uuid");
+        // As the first release with erasure could leave it when it stopped
+        // between the two steps: the erasure recorded, the key still there.
+        let (event_type, payload) =
+            PersonEvent::PersonErased { include_contributions: true }.to_stored();
+        let recorded = app
+            .store
+            .append(Append::to_stream(
+                sam.stream(),
+                ExpectedVersion::Any,
+                vec![EventData {
+                    event_id: uuid::Uuid::new_v4(),
+                    event_type,
+                    schema_version: 1,
+                    payload,
+                    metadata: json!({}),
+                }],
+            ))
+            .await
+            .expect("recorded");
+        let position = recorded.events[0].position;
+        assert!(app.app.read.wait_for(position, std::time::Duration::from_secs(10)).await);
+        let keyring = app.app.keyring.clone().expect("unlocked");
+        assert!(matches!(keyring.person_key(sam), KeyLookup::Live(_)), "not destroyed yet");
+
+        app.app.finish_erasures().await.expect("finished");
+        assert!(matches!(keyring.person_key(sam), KeyLookup::Erased));
+        let storage = db.storage().await;
+        match storage.keys.person_key(sam).await.expect("read") {
+            KeyState::Destroyed { reason, .. } => assert_eq!(reason, "erased (finished at start)"),
+            other => panic!("expected a destroyed key, got {other:?}"),
+        }
+        // Nothing is left to finish.
+        app.app.finish_erasures().await.expect("again");
+        storage.close().await;
+    }
+}

@@ -253,11 +253,12 @@ impl Directory {
         self.persons.len()
     }
 
-    /// Whether someone is registered with this e-mail address (any case).
-    pub fn email_taken(&self, email: &str) -> bool {
+    /// Whether someone other than `except` is registered with this e-mail
+    /// address (any case).
+    pub fn email_taken(&self, email: &str, except: Option<PersonId>) -> bool {
         self.persons
             .values()
-            .any(|p| p.email.eq_ignore_ascii_case(email.trim()))
+            .any(|p| Some(p.id) != except && p.email.eq_ignore_ascii_case(email.trim()))
     }
 
     /// The person an identity at a provider is linked to, whether or not

@@ -85,7 +85,15 @@ fn tokens_are_found_by_id_and_revocation_sticks() {
         directory.token(token).map(|t| (t.person, t.revoked)),
         Some((person, false))
     );
-    assert!(directory.email_taken("ann@example.org"));
+    assert!(directory.email_taken("ann@example.org", None));
+    assert!(
+        directory.email_taken(" ANN@example.org", None),
+        "in any case"
+    );
+    assert!(
+        !directory.email_taken("ann@example.org", Some(person)),
+        "not by someone else"
+    );
     directory
         .apply(&stored(
             3,
