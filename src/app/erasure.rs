@@ -282,8 +282,8 @@ impl App {
     }
 }
 
-/// A key that could not be destroyed: the event is recorded, so the next
-/// start finishes it; the caller hears it failed.
+/// The key layer failed (keeping an erased person's contributions, or
+/// finishing an earlier erasure at start); the caller hears it failed.
 fn erasure_failed(error: ErasureError) -> AppError {
     match error {
         ErasureError::Store(store) => AppError::from(store),

@@ -36,6 +36,7 @@ use view::ProposalView;
 use super::error::PageError;
 use super::session::SignedIn;
 use super::{Chrome, FormErrors, PagesState};
+use crate::app::proposals::LoadedProposal;
 use crate::domain::proposal::{Owner, ProposalId, Status};
 
 /// The page of a proposal.
@@ -95,10 +96,21 @@ pub async fn back(Path(path): Path<Vec<String>>) -> Result<Response, PageError> 
     Ok(Redirect::to(&format!("/proposals/{}", id.0)).into_response())
 }
 
+/// What a proposal page says when there is no proposal at its address.
+const NO_PROPOSAL: &str = "There is no proposal at this address.";
+
 /// A proposal id from the path; anything else is not found.
 fn parse_id(text: &str) -> Result<ProposalId, PageError> {
-    ProposalId::parse(text)
-        .map_err(|_| PageError::NotFound("There is no proposal at this address.".into()))
+    ProposalId::parse(text).map_err(|_| PageError::NotFound(NO_PROPOSAL.into()))
+}
+
+/// Proposal `id` as it stands, read from the log; not found unless raised.
+async fn load_raised(state: &PagesState, id: ProposalId) -> Result<LoadedProposal, PageError> {
+    let loaded = state.app.load_proposal(id, None).await?;
+    if loaded.projected.state.status == Status::Unraised {
+        return Err(PageError::NotFound(NO_PROPOSAL.into()));
+    }
+    Ok(loaded)
 }
 
 /// `GET /proposals/{id}`.
@@ -135,13 +147,8 @@ async fn render(
     posted: Posted,
     flash: Option<String>,
 ) -> Result<Response, PageError> {
-    let loaded = state.app.load_proposal(id, None).await?;
+    let loaded = load_raised(state, id).await?;
     let proposal = &loaded.projected.state;
-    if proposal.status == Status::Unraised {
-        return Err(PageError::NotFound(
-            "There is no proposal at this address.".into(),
-        ));
-    }
     let actions = state.app.actions_on(signed_in.actor, proposal).await?;
     let linked: Vec<ProposalId> = proposal
         .supersedes

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::parse_id;
 use super::trail::{open_fields, trail, TrailRow};
 use crate::app::{AppError, CommandMeta};
-use crate::domain::proposal::{ProposalId, Status};
+use crate::domain::proposal::ProposalId;
 use crate::domain::{Actor, Caller, DomainError};
 use crate::pages::error::PageError;
 use crate::pages::session::{CsrfForm, Session, SignedIn};
@@ -200,13 +200,8 @@ async fn show(
     posted: RedactForm,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
-    let loaded = state.app.load_proposal(id, None).await?;
+    let loaded = super::load_raised(state, id).await?;
     let proposal = &loaded.projected.state;
-    if proposal.status == Status::Unraised {
-        return Err(PageError::NotFound(
-            "There is no proposal at this address.".into(),
-        ));
-    }
     let event_id = Uuid::parse_str(posted.event.trim()).map_err(|_| no_entry())?;
     let Some(index) = loaded.events.iter().position(|e| e.event_id == event_id) else {
         return Err(no_entry());
