@@ -22,7 +22,7 @@ use crate::domain::personal_data::personal_fields;
 use crate::domain::proposal::redaction::{decide_redaction, RedactionTarget};
 use crate::domain::proposal::{ProposalId, ProposalState};
 use crate::domain::{validate, DomainError, PersonId};
-use crate::erasure::{person_erasure, sealed_values, ErasureError, KeyLookup, KeyRef, Keyring};
+use crate::erasure::{field_keys_of, person_erasure, ErasureError, KeyLookup, Keyring};
 use crate::store::{DestroyedKeys, KeyDestruction, StoreError};
 
 /// The longest reason accepted, in characters.
@@ -143,14 +143,7 @@ impl App {
             ))
         })?;
         let field = field.trim();
-        let keys: Vec<Uuid> = sealed_values(&stored.event_type, &stored.payload)
-            .into_iter()
-            .filter(|(path, _)| path == field || path.starts_with(&format!("{field}/")))
-            .filter_map(|(_, value)| match value.key {
-                KeyRef::Field(key_id) => Some(key_id),
-                KeyRef::Person(_) => None,
-            })
-            .collect();
+        let keys = field_keys_of(&stored.event_type, &stored.payload, field);
         let input = json!({ "eventId": event_id, "field": field, "reason": reason });
         let meta = meta.with_reason(reason);
         let at = self.clock.now();

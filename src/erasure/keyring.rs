@@ -394,6 +394,25 @@ impl Keyring {
         }
     }
 
+    /// Drops a person's key and every field key they wrote from memory, so
+    /// the next use reads them from the store again: after an erasure that
+    /// another server made (the store says what was destroyed, and which of
+    /// their field keys were kept).
+    pub fn forget_person(&self, person: PersonId) {
+        let mut cache = self.write();
+        cache.persons.remove(&person);
+        cache.fields.retain(|_, entry| entry.author != person);
+    }
+
+    /// Drops field keys from memory, so the next use reads them from the
+    /// store again (after a redaction another server made).
+    pub fn forget_fields(&self, key_ids: &[Uuid]) {
+        let mut cache = self.write();
+        for key_id in key_ids {
+            cache.fields.remove(key_id);
+        }
+    }
+
     /// Finishes destructions in the store (see
     /// [`KeyStore::after_destruction`]).
     pub async fn after_destruction(&self) -> Result<(), ErasureError> {

@@ -26,8 +26,8 @@ pub use keyring::{person_erasure, KeyLookup, Keyring};
 pub use seal::{open, seal, unwrap, wrap, Sealed, NONCE_LEN, TAG_LEN};
 pub use sealed_store::SealedStore;
 pub use sealing::{
-    erased_placeholder, open_event, open_payload, opening, seal_event, sealed_values, value_aad,
-    KeyRef, Opening, SealedValue, ERASED_TEXT,
+    erased_placeholder, field_keys_of, open_event, open_payload, opening, seal_event,
+    sealed_values, value_aad, KeyRef, Opening, SealedValue, ERASED_TEXT,
 };
 pub use sql::{PgKeyStore, SqliteKeyStore};
 pub use store::{

@@ -12,7 +12,10 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::keyring::Keyring;
-use super::sealing::{open_event, seal_event};
+use super::sealing::{field_keys_of, open_event, seal_event};
+use crate::domain::events::DomainEvent;
+use crate::domain::proposal::ProposalEvent;
+use crate::domain::PersonId;
 
 use crate::store::{
     canonical, leader, Append, Appended, Backend, EventStore, RecordedEvent, StoreError,
@@ -52,10 +55,43 @@ impl SealedStore {
         &self,
         mut events: Vec<RecordedEvent>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.forget_what_was_erased(&events).await?;
         for event in &mut events {
             open_event(&self.keyring, event).await?;
         }
         Ok(events)
+    }
+
+    /// Erasures and redactions among `events` may have been made by another
+    /// server on the database: the keys they destroyed (with the event, in
+    /// one transaction) are dropped from memory before anything is opened,
+    /// so they are read from the store again, where they are gone.
+    async fn forget_what_was_erased(&self, events: &[RecordedEvent]) -> Result<(), StoreError> {
+        for event in events {
+            match event.event_type.as_str() {
+                "PersonErased" => {
+                    if let Some(person) = PersonId::from_stream(&event.stream_id) {
+                        self.keyring.forget_person(person);
+                    }
+                }
+                "TextRedacted" => {
+                    let decoded = ProposalEvent::decode(
+                        &event.event_type,
+                        event.schema_version,
+                        &event.payload,
+                    );
+                    let Ok(Some(ProposalEvent::TextRedacted { event_id, field })) = decoded else {
+                        continue;
+                    };
+                    if let Some(target) = self.inner.read_event(event_id).await? {
+                        let keys = field_keys_of(&target.event_type, &target.payload, &field);
+                        self.keyring.forget_fields(&keys);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// An append that reuses event ids already stored: a replay when every

@@ -295,3 +295,17 @@ pub fn sealed_values(event_type: &str, payload: &Value) -> Vec<(String, SealedVa
         })
         .collect()
 }
+
+/// The ids of the field keys that seal one field of a stored event (`field`
+/// as a redaction names it: a field, or an array whose items hold one).
+pub fn field_keys_of(event_type: &str, payload: &Value, field: &str) -> Vec<Uuid> {
+    let within = format!("{field}/");
+    sealed_values(event_type, payload)
+        .into_iter()
+        .filter(|(path, _)| path == field || path.starts_with(&within))
+        .filter_map(|(_, value)| match value.key {
+            KeyRef::Field(key_id) => Some(key_id),
+            KeyRef::Person(_) => None,
+        })
+        .collect()
+}

@@ -196,7 +196,15 @@ impl Follower {
             Ok(mut guard) => guard.apply(event)?,
             Err(poisoned) => poisoned.into_inner().apply(event)?,
         }
-        self.aggregates.observe(event);
+        if matches!(event.event_type.as_str(), "PersonErased" | "TextRedacted") {
+            // An erasure (here or by another server on the database): what
+            // is held in memory from before it may hold the erased text, so
+            // it is read from the log again, where it reads as erased.
+            self.feed.forget_recent();
+            self.aggregates.clear();
+        } else {
+            self.aggregates.observe(event);
+        }
         self.applied.send_replace(event.position);
         Ok(())
     }

@@ -376,11 +376,12 @@ on_both_backends! {
         let position = recorded.events[0].position;
         assert!(app.app.read.wait_for(position, std::time::Duration::from_secs(10)).await);
         let keyring = app.app.keyring.clone().expect("unlocked");
-        assert!(matches!(keyring.person_key(sam), KeyLookup::Live(_)), "not destroyed yet");
+        let storage = db.storage().await;
+        let stored = storage.keys.person_key(sam).await.expect("read");
+        assert!(matches!(stored, KeyState::Live(_)), "not destroyed yet");
 
         app.app.finish_erasures().await.expect("finished");
         assert!(matches!(keyring.person_key(sam), KeyLookup::Erased));
-        let storage = db.storage().await;
         match storage.keys.person_key(sam).await.expect("read") {
             KeyState::Destroyed { reason, .. } => assert_eq!(reason, "erased (finished at start)"),
             other => panic!("expected a destroyed key, got {other:?}"),
@@ -389,4 +390,94 @@ on_both_backends! {
         app.app.finish_erasures().await.expect("again");
         storage.close().await;
     }
+}
+
+/// A second server on the scene's database, which has read the proposal
+/// (so its keys and caches hold the body).
+async fn other_server(db: &TestDb, scene: &Scene) -> TestApp {
+    let other = TestApp::spawn(db).await;
+    settled(&other).await;
+    let before = other
+        .ok(&scene.team.admin, PROPOSAL, json!({ "id": scene.proposal }))
+        .await;
+    assert_eq!(before["proposal"]["body"], BODY);
+    other
+}
+
+/// Waits until `app`'s read models have applied the whole log.
+async fn settled(app: &TestApp) {
+    let head = app.store.head().await.expect("head");
+    assert!(
+        app.app
+            .wait_for(head, std::time::Duration::from_secs(10))
+            .await
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_another_server_on_the_database_shows_the_erasure_too() {
+    let db = TestDb::new(advice_log::store::Backend::Postgres).await;
+    let scene = Scene::new(&db).await;
+    let other = other_server(&db, &scene).await;
+    let on_other = |query: &'static str, variables: Value| {
+        let (other, admin) = (&other, scene.team.admin.clone());
+        async move { other.ok(&admin, query, variables).await }
+    };
+    assert_eq!(
+        on_other(PERSON, json!({ "id": scene.sam })).await["node"]["name"],
+        NAME
+    );
+
+    scene.erase(true).await;
+    settled(&other).await;
+    let after = on_other(PROPOSAL, json!({ "id": scene.proposal })).await;
+    assert_eq!(
+        after["proposal"]["body"], ERASED_TEXT,
+        "the other server shows the body erased"
+    );
+    let trail = after["proposal"]["trail"].to_string();
+    assert!(!trail.contains(NAME), "{trail}");
+    let person = on_other(PERSON, json!({ "id": scene.sam })).await;
+    assert_eq!(person["node"]["name"], "Erased person");
+    let events = on_other(
+        "{ events(first: 500) { edges { node { payload } } } }",
+        json!({}),
+    )
+    .await
+    .to_string();
+    assert!(
+        !events.contains(BODY) && !events.contains(NAME),
+        "the other server's events hold no trace"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_another_server_on_the_database_shows_a_redaction_too() {
+    let db = TestDb::new(advice_log::store::Backend::Postgres).await;
+    let scene = Scene::new(&db).await;
+    let other = other_server(&db, &scene).await;
+    let raised = scene.proposal().await["trail"][0]["eventId"]
+        .as_str()
+        .expect("event id")
+        .to_string();
+    scene
+        .app()
+        .ok(
+            &scene.team.admin,
+            "mutation($i: RedactTextInput!) { redactText(input: $i) { position } }",
+            json!({ "i": { "eventId": raised, "field": "body", "reason": "names a patient" } }),
+        )
+        .await;
+    settled(&other).await;
+    let after = other
+        .ok(&scene.team.admin, PROPOSAL, json!({ "id": scene.proposal }))
+        .await;
+    assert_eq!(
+        after["proposal"]["body"], ERASED_TEXT,
+        "the other server shows the body redacted"
+    );
+    assert_eq!(
+        after["proposal"]["trail"][0]["actor"]["name"], NAME,
+        "only the body"
+    );
 }
